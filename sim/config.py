@@ -1,0 +1,589 @@
+"""The validated, frozen configuration of a scenario.
+
+A scenario is a TOML file of settings plus CSV tables (towns, villages, items,
+staffing, county departments, optionally a patrol plan).  :mod:`sim.load` reads
+them into the classes below; nothing downstream reads files.  Units are in the
+field names (``_min`` minutes, ``_hours``, ``_days``, ``_per_day``,
+``_per_year``); the model converts to its one internal unit, minutes, through the
+``*_min`` properties here, so there is one place where units change.
+
+Every class rejects unknown keys and values of the wrong type: a typo in a
+scenario file is an error, never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MIN_PER_HOUR = 60.0
+MIN_PER_DAY = 1440.0
+MIN_PER_WEEK = 7 * MIN_PER_DAY
+DAYS_PER_YEAR = 365.0
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+SOURCES = ("urban_management", "county_department", "reallocated", "law")
+CHANNELS = ("grid", "patrol", "complaint", "inspection")
+
+
+class _Settings(BaseModel):
+    """A TOML section: strict types, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class _Row(BaseModel):
+    """A CSV row: text cells are parsed (``"12"`` → 12, ``"yes"`` → True), unknown columns rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class ScenarioInfo(_Settings):
+    """Name, seed and run length of a scenario."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    title_zh: str = ""
+    title_en: str = ""
+    description: str = ""
+    seed: int = Field(ge=0)
+    horizon_days: float = Field(gt=0)
+    warmup_days: float = Field(ge=0)
+    replications: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _warmup_inside_horizon(self):
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days}) must be shorter than horizon_days ({self.horizon_days})"
+            )
+        return self
+
+    @property
+    def horizon_min(self) -> float:
+        return self.horizon_days * MIN_PER_DAY
+
+    @property
+    def warmup_min(self) -> float:
+        return self.warmup_days * MIN_PER_DAY
+
+
+class Tables(_Settings):
+    """Paths of the CSV tables, relative to the TOML file that names them."""
+
+    towns: str
+    villages: str
+    items: str
+    staffing: str
+    departments: str
+    patrol_plan: str = ""
+
+
+class Reform(_Settings):
+    """Before or after the reform.
+
+    ``after``: one brigade per town at the town seat, delegated items handled by
+    the town, grid reports go to the town command centre.  ``before``: one county
+    brigade at the county seat serves all towns and handles only the
+    ``before_brigade_categories``; every other item belongs to a county department.
+    """
+
+    mode: Literal["after", "before"]
+    county_seat: str
+    county_brigade: str = Field(min_length=1)
+    county_brigade_shift_pattern: str
+    before_brigade_categories: list[str]
+
+
+class Staffing(_Settings):
+    """Posts by source (F3): the staffing table must add up to these totals."""
+
+    sources: dict[str, int]
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, v: dict[str, int]):
+        for key, n in v.items():
+            if key not in SOURCES:
+                raise ValueError(f"unknown source {key!r}; expected one of {', '.join(SOURCES)}")
+            if n < 0:
+                raise ValueError(f"sources.{key} must be >= 0, got {n}")
+        return v
+
+
+class OfficerTime(_Settings):
+    """The officer time budget: what is left for the field of a nominal working year.
+
+    ``other_town_work_share`` is the share of on-duty time lost to other town work
+    (中心工作, secondment), the loss the no-secondment rule of F3 exists to stop.
+    """
+
+    duty_days_per_year: float = Field(gt=0, le=366)
+    annual_leave_days: float = Field(ge=0)
+    training_days: float = Field(ge=0)
+    desk_share: float = Field(ge=0, lt=1)
+    other_town_work_share: float = Field(ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _days_left(self):
+        if self.annual_leave_days + self.training_days >= self.duty_days_per_year:
+            raise ValueError("annual_leave_days + training_days must be fewer than duty_days_per_year")
+        return self
+
+    @property
+    def net_duty_days(self) -> float:
+        """Days a year an officer is actually on duty."""
+        return self.duty_days_per_year - self.annual_leave_days - self.training_days
+
+    @property
+    def field_share(self) -> float:
+        """Share of on-duty time available for field work (patrol, inspection, response)."""
+        return (1.0 - self.desk_share) * (1.0 - self.other_town_work_share)
+
+
+def _clock_min(text: str) -> int:
+    hh, _, mm = text.partition(":")
+    if not (hh.isdigit() and mm.isdigit() and len(mm) == 2):
+        raise ValueError(f"expected a clock time HH:MM, got {text!r}")
+    h, m = int(hh), int(mm)
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+        raise ValueError(f"expected a clock time between 00:00 and 24:00, got {text!r}")
+    return h * 60 + m
+
+
+class Shift(_Settings):
+    """One shift of a pattern: clock times, weekdays, and the share of staff on it."""
+
+    name: str = Field(min_length=1)
+    start: str
+    end: str
+    days: list[str] = Field(min_length=1)
+    staff_share: float = Field(gt=0, le=1)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, v: str):
+        _clock_min(v)
+        return v
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, v: list[str]):
+        for d in v:
+            if d not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {d!r}; expected one of {', '.join(WEEKDAYS)}")
+        if len(set(v)) != len(v):
+            raise ValueError("a weekday is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if _clock_min(self.end) <= _clock_min(self.start):
+            raise ValueError(f"shift {self.name!r} must end after it starts (no shifts over midnight)")
+        return self
+
+    @property
+    def start_min(self) -> int:
+        """Minutes after midnight."""
+        return _clock_min(self.start)
+
+    @property
+    def end_min(self) -> int:
+        return _clock_min(self.end)
+
+    @property
+    def length_min(self) -> int:
+        return self.end_min - self.start_min
+
+    @property
+    def weekday_numbers(self) -> tuple[int, ...]:
+        return tuple(WEEKDAYS.index(d) for d in self.days)
+
+
+class ShiftPattern(_Settings):
+    """The shifts a brigade works; staff shares on a working day add up to one."""
+
+    shifts: list[Shift] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shares(self):
+        names = [s.name for s in self.shifts]
+        if len(set(names)) != len(names):
+            raise ValueError("shift names must be unique within a pattern")
+        total = sum(s.staff_share for s in self.shifts)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"staff_share of the shifts must sum to 1, got {total:g}")
+        return self
+
+    @property
+    def working_days(self) -> tuple[int, ...]:
+        """Weekdays (0 = Monday) on which at least one shift runs."""
+        return tuple(sorted({d for s in self.shifts for d in s.weekday_numbers}))
+
+
+class Profile(_Settings):
+    """Relative intensity of violations by hour of day (24 values) and weekday (7, Monday first).
+
+    Only the shape matters: each list is rescaled to mean one, so the annual rate
+    of each item is kept.
+    """
+
+    hour_of_day: list[float] = Field(min_length=24, max_length=24)
+    day_of_week: list[float] = Field(min_length=7, max_length=7)
+
+    @field_validator("hour_of_day", "day_of_week")
+    @classmethod
+    def _nonnegative(cls, v: list[float]):
+        if any(x < 0 for x in v):
+            raise ValueError("weights must be >= 0")
+        if sum(v) <= 0:
+            raise ValueError("at least one weight must be > 0")
+        return v
+
+
+class ViolationClass(_Settings):
+    """A group of items that share a target time and how they are found.
+
+    Classes exist so that one class's volume (street cases) cannot hide another's
+    (illegal building, hidden hazards) in the coverage figures.
+    """
+
+    label_zh: str
+    label_en: str
+    target_hours: float = Field(gt=0)
+    profile: str
+    grid_notice_per_day: float = Field(ge=0)
+    complaint_per_day: float = Field(ge=0)
+    noticeable_days: float = Field(gt=0)
+    patrol_detect_prob: float = Field(ge=0, le=1)
+    inspection_detect_prob: float = Field(ge=0, le=1)
+    corrected_share: float = Field(ge=0, le=1)
+    case_share: float = Field(ge=0, le=1)
+    escalated_share: float = Field(ge=0, le=1)
+    case_followup_min: float = Field(ge=0)
+    weight: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _outcome_shares(self):
+        total = self.corrected_share + self.case_share + self.escalated_share
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"corrected_share + case_share + escalated_share must sum to 1, got {total:g}"
+            )
+        return self
+
+    @property
+    def target_min(self) -> float:
+        return self.target_hours * MIN_PER_HOUR
+
+
+class Grid(_Settings):
+    """Village grid workers (F7, F10).
+
+    A village has ``population / residents_per_grid`` grids (at least one); its
+    grid coverage is grid workers ÷ grids, at most one, and scales how fast the
+    grid notices violations.  Reports reach the command centre after an
+    exponential delay with mean ``report_delay_mean_min``.
+    """
+
+    residents_per_grid: float = Field(gt=0)
+    report_delay_mean_min: float = Field(ge=0)
+
+
+class Complaint(_Settings):
+    """Citizen complaints (12345): relay time from the hotline to the command centre."""
+
+    relay_delay_mean_min: float = Field(ge=0)
+
+
+class CommandCentre(_Settings):
+    """Triage at the command centre before a case is dispatched or transferred (F6)."""
+
+    triage_mean_min: float = Field(ge=0)
+
+
+class Transfer(_Settings):
+    """Transfer (移送) of non-delegated items to the owning county department (F2, F15)."""
+
+    delay_mean_hours: float = Field(ge=0)
+
+    @property
+    def delay_mean_min(self) -> float:
+        return self.delay_mean_hours * MIN_PER_HOUR
+
+
+class Travel(_Settings):
+    """Road travel time = overhead + circuity × great-circle distance / speed."""
+
+    circuity: float = Field(ge=1)
+    speed_kmh: float = Field(gt=0)
+    urban_speed_kmh: float = Field(gt=0)
+    urban_towns: list[str]
+    overhead_min: float = Field(ge=0)
+    noise_cv: float = Field(ge=0, le=2)
+
+
+class Patrol(_Settings):
+    """Brigade village patrols (F12): frequency bounds and visit time.
+
+    Visit time = ``visit_base_min`` + ``visit_min_per_1k_residents`` × residents / 1000.
+    ``response_teams_reserved`` day-shift teams never patrol so response continues.
+    """
+
+    min_visits_per_week: int = Field(ge=0, le=7)
+    hot_spot_visits_per_week: int = Field(ge=0, le=7)
+    max_visits_per_week: int = Field(ge=0, le=7)
+    visit_base_min: float = Field(ge=0)
+    visit_min_per_1k_residents: float = Field(ge=0)
+    response_teams_reserved: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if not (self.min_visits_per_week <= self.hot_spot_visits_per_week <= self.max_visits_per_week):
+            raise ValueError(
+                "expected min_visits_per_week <= hot_spot_visits_per_week <= max_visits_per_week"
+            )
+        return self
+
+    def visit_min(self, residents: float) -> float:
+        return self.visit_base_min + self.visit_min_per_1k_residents * residents / 1000.0
+
+
+class Inspection(_Settings):
+    """Scheduled business inspections (双随机): visits per business per year and their length."""
+
+    visits_per_business_per_year: float = Field(ge=0)
+    visit_min: float = Field(gt=0)
+
+
+class Records(_Settings):
+    """Keep one record per violation (``true``) or only running sums (memory flat in run length)."""
+
+    keep: bool = True
+
+
+class Settings(_Settings):
+    """Everything in a scenario's TOML file."""
+
+    scenario: ScenarioInfo
+    tables: Tables
+    reform: Reform
+    staffing: Staffing
+    officer_time: OfficerTime
+    shift_patterns: dict[str, ShiftPattern] = Field(min_length=1)
+    profiles: dict[str, Profile] = Field(min_length=1)
+    classes: dict[str, ViolationClass] = Field(min_length=1)
+    grid: Grid
+    complaint: Complaint
+    command_centre: CommandCentre
+    transfer: Transfer
+    travel: Travel
+    patrol: Patrol
+    inspection: Inspection
+    records: Records = Records()
+
+
+# --------------------------------------------------------------------------- table rows
+
+
+class Town(_Row):
+    """A town (镇) and its drivers of violations."""
+
+    town: str = Field(min_length=1)
+    town_en: str
+    population: int = Field(gt=0)
+    area_km2: float = Field(gt=0)
+    villages: int = Field(ge=0)
+    communities: int = Field(ge=0)
+    businesses: int = Field(ge=0)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    urban_weight: float = Field(gt=0)
+    shift_pattern: str
+    source: str = ""
+
+
+class Village(_Row):
+    """A village or community: one base grid area watched by its grid workers."""
+
+    village: str = Field(min_length=1)
+    town: str
+    kind: Literal["village", "community"]
+    population: int = Field(ge=0)
+    area_km2: float = Field(gt=0)
+    businesses: int = Field(ge=0)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    grid_workers: float = Field(ge=0)
+    hot_spot: bool
+    source: str = ""
+
+
+RATE_UNITS = {"population": "per_10k_residents", "businesses": "per_1k_businesses", "area": "per_km2"}
+
+
+class Item(_Row):
+    """An enforcement item of the catalogue (F2, F14)."""
+
+    code: str = Field(min_length=1)
+    name_zh: str
+    name_en: str
+    category: str
+    klass: str = Field(alias="class")
+    delegated: bool
+    department: str
+    legal_basis: str = ""
+    severity: int = Field(ge=1, le=3)
+    simple_procedure: bool
+    on_site_mean_min: float = Field(gt=0)
+    on_site_cv: float = Field(ge=0, le=3)
+    officers_needed: int = Field(ge=2)
+    driver: Literal["population", "businesses", "area"]
+    annual_rate: float = Field(ge=0)
+    rate_unit: Literal["per_10k_residents", "per_1k_businesses", "per_km2"]
+    urban_weighted: bool
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _unit_matches_driver(self):
+        if RATE_UNITS[self.driver] != self.rate_unit:
+            raise ValueError(
+                f"rate_unit for driver {self.driver!r} must be {RATE_UNITS[self.driver]!r}, got {self.rate_unit!r}"
+            )
+        if self.officers_needed % 2:
+            raise ValueError(f"officers_needed must be a multiple of 2 (two-officer teams), got {self.officers_needed}")
+        return self
+
+    @property
+    def teams_needed(self) -> int:
+        return self.officers_needed // 2
+
+
+class Department(_Row):
+    """A county department that receives transferred cases (F15)."""
+
+    department: str = Field(min_length=1)
+    name_zh: str
+    name_en: str
+    teams_after: int = Field(ge=0)
+    teams_before: int = Field(ge=0)
+    base_town: str
+    shift_pattern: str
+    source: str = ""
+
+
+class StaffingRow(_Row):
+    """Officers of one source in one brigade, and how many of them are certified (F3, F4)."""
+
+    brigade: str = Field(min_length=1)
+    source: Literal["urban_management", "county_department", "reallocated", "law"]
+    officers: int = Field(ge=0)
+    certified: int = Field(ge=0)
+    source_note: str = ""
+
+    @model_validator(mode="after")
+    def _certified_le_officers(self):
+        if self.certified > self.officers:
+            raise ValueError(f"certified ({self.certified}) cannot exceed officers ({self.officers})")
+        return self
+
+
+class PatrolVisit(_Row):
+    """One planned patrol visit: a team of a brigade visits a village on a weekday."""
+
+    town: str
+    team: int = Field(ge=0)
+    day: str
+    village: str
+    order: int = Field(default=0, ge=0)
+
+    @field_validator("day")
+    @classmethod
+    def _weekday(cls, v: str):
+        if v not in WEEKDAYS:
+            raise ValueError(f"unknown weekday {v!r}; expected one of {', '.join(WEEKDAYS)}")
+        return v
+
+
+# --------------------------------------------------------------------------- the scenario
+
+
+@dataclass(frozen=True)
+class Brigade:
+    """An enforcement brigade: where its teams start and which towns it serves."""
+
+    name: str
+    base_town: str
+    towns: tuple[str, ...]
+    shift_pattern: str
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A validated scenario: settings plus tables, with lookups by name.
+
+    ``files`` maps each part (``"settings"``, ``"towns"``, …) to the file it came
+    from, so later stages can name the source of a value in messages and reports.
+    """
+
+    settings: Settings
+    towns: tuple[Town, ...]
+    villages: tuple[Village, ...]
+    items: tuple[Item, ...]
+    departments: tuple[Department, ...]
+    staffing: tuple[StaffingRow, ...]
+    patrol_plan: tuple[PatrolVisit, ...]
+    files: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.settings.scenario.name
+
+    @cached_property
+    def town_by_name(self) -> dict[str, Town]:
+        return {t.town: t for t in self.towns}
+
+    @cached_property
+    def village_by_name(self) -> dict[str, Village]:
+        return {v.village: v for v in self.villages}
+
+    @cached_property
+    def item_by_code(self) -> dict[str, Item]:
+        return {i.code: i for i in self.items}
+
+    @cached_property
+    def department_by_key(self) -> dict[str, Department]:
+        return {d.department: d for d in self.departments}
+
+    @cached_property
+    def brigades(self) -> tuple[Brigade, ...]:
+        """After the reform one brigade per town at its seat; before it, one county brigade."""
+        reform = self.settings.reform
+        if reform.mode == "before":
+            return (
+                Brigade(
+                    name=reform.county_brigade,
+                    base_town=reform.county_seat,
+                    towns=tuple(t.town for t in self.towns),
+                    shift_pattern=reform.county_brigade_shift_pattern,
+                ),
+            )
+        return tuple(Brigade(t.town, t.town, (t.town,), t.shift_pattern) for t in self.towns)
+
+    @cached_property
+    def brigade_of_town(self) -> dict[str, str]:
+        return {town: b.name for b in self.brigades for town in b.towns}
+
+    def handled_by_brigade(self, item: Item) -> bool:
+        """Whether the town brigade (after) or county brigade (before) acts on this item itself."""
+        reform = self.settings.reform
+        if reform.mode == "before":
+            return item.category in reform.before_brigade_categories
+        return item.delegated
+
+    def department_teams(self, dept: Department) -> int:
+        return dept.teams_before if self.settings.reform.mode == "before" else dept.teams_after

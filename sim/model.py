@@ -1,0 +1,390 @@
+"""The SimPy model of one replication: from a validated scenario to violation records.
+
+Flow of a violation (facts F2, F6–F9, F12, F15 of DOMAIN.md):
+
+1. it **arises** in a village (non-homogeneous Poisson, :mod:`~sim.processes.violations`)
+   and is latent;
+2. it is **discovered** by the village grid worker, a citizen complaint, a brigade
+   patrol or a business inspection, whichever comes first
+   (:mod:`~sim.processes.discovery`);
+3. the **command centre** triages the report: items the brigade handles go to its
+   queue (priority = severity); the rest are **transferred** to the owning county
+   department after a transfer delay;
+4. a **two-officer team** travels to the village and acts on site; the outcome is
+   corrected on the spot, a case filed (follow-up work), or escalated to the county
+   department, which closes it.  Teams that find a violation on patrol or inspection
+   act on it at once.
+
+Locations are indexed: villages ``0 … V-1``, then town seats ``V … V+T-1``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from .calendar import days_in
+from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
+from .patrol_plan import agendas, plan_table, presence_factor
+from .processes.brigade import Response, Unit, UnitCounters, teams_from_roster
+from .processes.discovery import Violation, Watch, grid_coverage, passive_discovery
+from .processes.violations import ArrivalGenerator, lognormal_params, rate_table
+from .streams import Streams
+from .travel import great_circle_matrix_km, travel_minutes
+
+
+class RecordList:
+    """The default record sink: keeps every record."""
+
+    def __init__(self):
+        self.rows: list[tuple] = []
+
+    def add(self, rows: list[tuple]) -> None:
+        self.rows.extend(rows)
+
+
+@dataclass
+class ModelOutput:
+    """What a finished run hands to the measures: records went to the sink; unit counters here."""
+
+    units: dict[str, UnitCounters]
+    unit_kind: dict[str, str]  # unit name → "brigade" or "department"
+    unit_towns: dict[str, tuple[str, ...]]
+    teams_by_day: dict[str, np.ndarray]
+    latent_end: int
+    violations: int
+    extras: dict = field(default_factory=dict)
+
+
+class Model:
+    """One replication of a scenario.  ``run()`` simulates to the horizon and returns a ModelOutput."""
+
+    FLUSH_EVERY = 20_000
+
+    def __init__(self, sc: Scenario, replication: int, sink=None):
+        self.sc = sc
+        s = sc.settings
+        self.replication = replication
+        self.env = simpy.Environment()
+        self.streams = Streams(s.scenario.seed, replication)
+        self.horizon = s.scenario.horizon_min
+        self.window = (s.scenario.warmup_min, self.horizon)
+        self.sink = sink if sink is not None else RecordList()
+        self._pending: list[tuple] = []
+        self.open: dict[int, Violation] = {}
+        self._next_id = 0
+
+        self._build_places()
+        self._build_items_and_classes()
+        self.watch = Watch(len(sc.villages))
+        self._build_units()
+        self.arrivals = ArrivalGenerator(sc, rate_table(sc), self.streams)
+        self.env.process(self._arrive())
+
+    # ------------------------------------------------------------------ build
+
+    def _build_places(self) -> None:
+        sc = self.sc
+        s = sc.settings
+        vs = sc.villages
+        ts = sc.towns
+        self.village_names = [v.village for v in vs]
+        self.village_index = {v.village: i for i, v in enumerate(vs)}
+        self.town_index = {t.town: i for i, t in enumerate(ts)}
+        V = len(vs)
+        self.seat = {t.town: V + i for i, t in enumerate(ts)}
+        lat = np.array([v.lat for v in vs] + [t.lat for t in ts])
+        lon = np.array([v.lon for v in vs] + [t.lon for t in ts])
+        town_of = [v.town for v in vs] + [t.town for t in ts]
+        self.village_town = [v.town for v in vs]
+        km = great_circle_matrix_km(lat, lon, lat, lon)
+        urban_set = set(s.travel.urban_towns)
+        same_urban = np.array([[a == b and a in urban_set for b in town_of] for a in town_of])
+        self.travel_mean = travel_minutes(km, same_urban, s.travel)
+        np.fill_diagonal(self.travel_mean, 0.0)
+        cv = s.travel.noise_cv
+        self._travel_sigma = math.sqrt(math.log1p(cv * cv))
+        self.patrol_visit_min = [s.patrol.visit_min(v.population) for v in vs]
+        self.inspection_visit_min = s.inspection.visit_min
+        self.village_businesses = np.array([v.businesses for v in vs], np.int64)
+        # the grid covers each village in proportion to its workers per grid
+        self.grid_cover = [grid_coverage(v.grid_workers, v.population, s.grid.residents_per_grid) for v in vs]
+
+    def _build_items_and_classes(self) -> None:
+        sc = self.sc
+        s = sc.settings
+        self.class_keys = tuple(s.classes)
+        self.classes = [s.classes[k] for k in self.class_keys]
+        self.items = sc.items
+        self.item_handled = [sc.handled_by_brigade(i) for i in sc.items]
+        self.item_lognormal = [lognormal_params(i.on_site_mean_min, i.on_site_cv) for i in sc.items]
+        self.item_business = [i.driver == "businesses" for i in sc.items]
+        self.class_grid_per_min = [c.grid_notice_per_day / MIN_PER_DAY for c in self.classes]
+        self.class_complaint_per_min = [c.complaint_per_day / MIN_PER_DAY for c in self.classes]
+        self.class_noticeable_min = [c.noticeable_days * MIN_PER_DAY for c in self.classes]
+        self.class_outcome_cut = [(c.corrected_share, c.corrected_share + c.case_share) for c in self.classes]
+
+    def _build_units(self) -> None:
+        sc = self.sc
+        s = sc.settings
+        days = days_in(self.horizon) + 1
+        plan = plan_table(sc)
+        self.plan = plan
+        by_brigade = agendas(sc, plan, self.village_index)
+        roster_rng = self.streams.roster
+        self.units: dict[str, Unit] = {}
+        self.unit_kind: dict[str, str] = {}
+        self.unit_towns: dict[str, tuple[str, ...]] = {}
+        self.brigade_of_town = sc.brigade_of_town
+        for b in sc.brigades:
+            pattern = s.shift_patterns[b.shift_pattern]
+            certified = sum(r.certified for r in sc.staffing if r.brigade == b.name)
+            teams = teams_from_roster(
+                certified, pattern, days, presence_factor(sc, b.shift_pattern),
+                s.officer_time.field_share, roster_rng,
+            )
+            served = [v for v in sc.villages if v.town in b.towns]
+            businesses = sum(v.businesses for v in served)
+            per_year = businesses * s.inspection.visits_per_business_per_year
+            per_day = per_year / (len(pattern.working_days) * 365.0 / 7.0) if pattern.working_days else 0.0
+            unit = Unit(
+                self, b.name, self.seat[b.base_town], pattern, teams,
+                agendas=by_brigade.get(b.name, {}), inspections_per_day=per_day,
+            )
+            unit.served_villages = np.array([self.village_index[v.village] for v in served], np.int64)
+            weights = np.array([v.businesses for v in served], float)
+            unit.business_cum = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else None
+            self.units[b.name] = unit
+            self.unit_kind[b.name] = "brigade"
+            self.unit_towns[b.name] = b.towns
+        for d in sc.departments:
+            n = sc.department_teams(d)
+            pattern = s.shift_patterns[d.shift_pattern]
+            runs = np.array(
+                [[day % 7 in sh.weekday_numbers for sh in pattern.shifts] for day in range(days)], bool
+            )
+            shares = np.array([sh.staff_share for sh in pattern.shifts])
+            teams = np.where(runs, np.round(n * shares)[None, :], 0).astype(np.int64)
+            self.units[d.department] = Unit(self, d.department, self.seat[d.base_town], pattern, teams)
+            self.unit_kind[d.department] = "department"
+            self.unit_towns[d.department] = ()
+
+    # ------------------------------------------------------------------ arrivals and discovery
+
+    def _arrive(self):
+        env = self.env
+        t0 = 0.0
+        while t0 < self.horizon:
+            t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
+            batch = self.arrivals.batch(t0, t1)
+            for j in range(len(batch)):
+                t = float(batch.time[j])
+                if t >= self.horizon:
+                    break
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                self._new_violation(batch, j, t)
+            t0 = t1
+
+    def _new_violation(self, b, j: int, t: float) -> None:
+        vid = self._next_id
+        self._next_id += 1
+        village = int(b.village[j])
+        item_i = int(b.item[j])
+        c = int(b.klass[j])
+        item = self.items[item_i]
+        v = Violation(vid, t, village, item_i, c)
+        v.town = self.village_town[village]
+        v.brigade = self.brigade_of_town[v.town]
+        v.handled = self.item_handled[item_i]
+        v.severity = item.severity
+        nb = int(self.village_businesses[village])
+        v.business = int(b.business_u[j] * nb) if (self.item_business[item_i] and nb > 0) else -1
+        delay, channel = passive_discovery(
+            float(b.grid_e[j]), float(b.complaint_e[j]), float(b.noticeable_e[j]),
+            self.class_grid_per_min[c] * self.grid_cover[village],
+            self.class_complaint_per_min[c], self.class_noticeable_min[c],
+        )
+        s = self.sc.settings
+        v.t_passive = t + delay
+        v.passive_channel = channel
+        mean = s.grid.report_delay_mean_min if channel == "grid" else s.complaint.relay_delay_mean_min
+        v.report_delay = float(b.report_e[j]) * mean
+        v.triage_delay = float(b.triage_e[j]) * s.command_centre.triage_mean_min
+        v.transfer_delay = float(b.transfer_e[j]) * s.transfer.delay_mean_min
+        mu, sigma = self.item_lognormal[item_i]
+        v.on_site_dur = math.exp(mu + sigma * float(b.on_site_z[j]))
+        v.outcome_u = float(b.outcome_u[j])
+        v.travel_z = float(b.travel_z[j])
+        self.open[vid] = v
+        self.watch.add(v)
+        if channel:
+            at = v.t_passive + v.report_delay + v.triage_delay
+            if at < self.horizon:
+                ev = self.env.timeout(at - t, value=v)
+                ev.callbacks.append(self._passive_report)
+
+    def _passive_report(self, event) -> None:
+        v = event.value
+        if v.found:  # a patrol or inspection got there first
+            return
+        v.found = True
+        v.channel = v.passive_channel
+        v.t_disc = v.t_passive
+        v.t_report = v.t_passive + v.report_delay
+        self.watch.remove(v)
+        self._route(v)
+
+    def _route(self, v: Violation) -> None:
+        """The command centre's triage decision (F6, F15): the town acts, or transfer to the county."""
+        item = self.items[v.item]
+        if v.handled:
+            self.units[v.brigade].submit(Response(v, "first", item.severity, item.teams_needed))
+        else:
+            v.t_transfer = self.env.now
+            ev = self.env.timeout(v.transfer_delay, value=v)
+            ev.callbacks.append(self._transfer_arrives)
+
+    def _transfer_arrives(self, event) -> None:
+        v = event.value
+        item = self.items[v.item]
+        self.units[item.department].submit(Response(v, "transfer", item.severity, item.teams_needed))
+
+    # ------------------------------------------------------------------ called by teams
+
+    def trip(self, a: int, b: int, z: float | None = None) -> float:
+        """Travel minutes from location a to b; ``z`` a standard normal (drawn now if None)."""
+        mean = self.travel_mean[a, b]
+        if mean == 0.0 or self._travel_sigma == 0.0:
+            return float(mean)
+        if z is None:
+            z = float(self.streams.route.standard_normal())
+        sig = self._travel_sigma
+        return float(mean * math.exp(sig * z - 0.5 * sig * sig))
+
+    def dispatched(self, v: Violation, team, stage: str) -> None:
+        if stage == "first" or (stage == "transfer" and math.isnan(v.t_dispatch)):
+            v.t_dispatch = self.env.now
+            v.team = team.id
+            v.handler = team.unit.name
+
+    def begin_action(self, v: Violation, team, stage: str) -> tuple[float, float]:
+        """The team is on site: (on-site minutes, follow-up minutes) and the outcome."""
+        if math.isnan(v.t_onsite):
+            v.t_onsite = self.env.now
+            if not v.team:
+                v.team = team.id
+                v.handler = team.unit.name
+                v.t_dispatch = self.env.now
+        if stage == "first":
+            lo, hi = self.class_outcome_cut[v.klass]
+            if v.outcome_u < lo:
+                v.outcome = "corrected"
+                return v.on_site_dur, 0.0
+            if v.outcome_u < hi:
+                v.outcome = "case_filed"
+                return v.on_site_dur, self.classes[v.klass].case_followup_min
+            v.outcome = "escalated"
+            return v.on_site_dur, 0.0
+        if stage == "transfer":
+            v.outcome = "transferred"
+        return v.on_site_dur, 0.0
+
+    def end_action(self, v: Violation, stage: str) -> None:
+        if stage == "first" and v.outcome == "escalated":
+            item = self.items[v.item]
+            self.units[item.department].submit(Response(v, "escalation", item.severity, item.teams_needed))
+            return
+        v.t_closed = self.env.now
+        self._finish(v)
+
+    def patrol_look(self, village: int) -> list[Violation]:
+        return self.watch.visible_in_village(village, self.env.now)
+
+    def inspect(self, village: int, business: int) -> list[Violation]:
+        return self.watch.visible_at_business(village, business, self.env.now)
+
+    def found_on_visit(self, v: Violation, team, channel: str) -> bool:
+        """Does the visiting team see it?  If so it is discovered; True if the team acts now."""
+        c = self.classes[v.klass]
+        p = c.patrol_detect_prob if channel == "patrol" else c.inspection_detect_prob
+        rng = self.streams.patrol if channel == "patrol" else self.streams.inspection
+        if p <= 0.0 or rng.random() >= p:
+            return False
+        now = self.env.now
+        v.found = True
+        v.channel = channel
+        v.t_disc = now
+        v.t_report = now
+        self.watch.remove(v)
+        if v.handled and v.brigade == team.unit.name:
+            return True
+        # not the brigade's item: reported to the command centre, which transfers it
+        ev = self.env.timeout(v.triage_delay, value=v)
+        ev.callbacks.append(lambda e: self._route(e.value))
+        return False
+
+    def pick_business(self, unit: Unit) -> tuple[int, int]:
+        """A business of the unit's towns for an inspection (village ∝ businesses, then uniform)."""
+        rng = self.streams.inspection
+        if unit.business_cum is None:
+            return int(unit.served_villages[0]), -1
+        i = int(np.searchsorted(unit.business_cum, rng.random(), side="right"))
+        village = int(unit.served_villages[min(i, len(unit.served_villages) - 1)])
+        n = int(self.village_businesses[village])
+        return village, int(rng.integers(n)) if n > 0 else -1
+
+    # ------------------------------------------------------------------ records
+
+    def _finish(self, v: Violation) -> None:
+        self.open.pop(v.id, None)
+        self._pending.append(self._row(v, v.outcome))
+        if len(self._pending) >= self.FLUSH_EVERY:
+            self.sink.add(self._pending)
+            self._pending = []
+
+    def _row(self, v: Violation, outcome: str) -> tuple:
+        item = self.items[v.item]
+        return (
+            v.id, v.town, self.village_names[v.village], item.code, self.class_keys[v.klass],
+            v.severity, v.handled, v.channel, v.handler, v.team,
+            v.t, v.t_disc, v.t_report, v.t_transfer, v.t_dispatch, v.t_onsite, v.t_closed, outcome,
+        )
+
+    def _close_books(self) -> None:
+        """Record every violation still open at the horizon with an ``open_*`` outcome."""
+        end = self.horizon
+        for v in sorted(self.open.values(), key=lambda x: x.id):
+            if not v.found and v.passive_channel and v.t_passive < end:
+                v.channel = v.passive_channel
+                v.t_disc = v.t_passive
+                if v.t_passive + v.report_delay < end:
+                    v.t_report = v.t_passive + v.report_delay
+            if not v.channel:
+                outcome = "open_undiscovered"
+            elif math.isnan(v.t_onsite):
+                outcome = "open_waiting"
+            else:
+                outcome = "open_in_progress"
+            self._pending.append(self._row(v, outcome))
+        self.open.clear()
+        self.sink.add(self._pending)
+        self._pending = []
+
+    def run(self) -> ModelOutput:
+        self.env.run(until=self.horizon)
+        latent = self.watch.latent_count()
+        n = self._next_id
+        self._close_books()
+        return ModelOutput(
+            units={name: u.counters for name, u in self.units.items()},
+            unit_kind=dict(self.unit_kind),
+            unit_towns=dict(self.unit_towns),
+            teams_by_day={name: u.teams_by_day for name, u in self.units.items()},
+            latent_end=latent,
+            violations=n,
+        )
+

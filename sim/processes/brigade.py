@@ -1,0 +1,371 @@
+"""Enforcement units (town brigades, the county brigade, county departments) and their teams.
+
+A unit fields **two-officer teams**.  A team is one entity (both officers move
+together), so it is taken atomically: no officer waits holding a place for a
+partner (F4).  How many teams a unit has on a shift on a given day comes from its
+roster: certified officers present that day (after leave, training, desk work and
+other town work), rounded to whole people, paired.  Uncertified officers assist
+but never make up a team.
+
+Each team is a SimPy process that loops: take the next job (its patrol agenda
+first, then the unit's queue by priority), travel, work, and either chain to the
+next job from where it is or return to base and wait.  Jobs are responses to
+reported violations (priority = severity), scheduled business inspections
+(lowest priority) and patrol routes (a team's own agenda for the day).
+
+Time a team spends is accumulated by activity (area accumulation, not sampling)
+over the observation window, so utilisation and the split of field time are exact.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..calendar import overlap
+from ..config import MIN_PER_DAY, ShiftPattern
+
+ACTIVITIES = ("response", "case_work", "patrol", "inspection")
+
+
+class Response:
+    """Act on a reported violation: ``stage`` is ``first`` (the unit's own first action),
+    ``transfer`` (a county department acting on a transferred case) or ``escalation``
+    (a county department closing a case the town escalated)."""
+
+    __slots__ = ("violation", "stage", "priority", "teams_needed", "lead")
+    kind = "response"
+
+    def __init__(self, violation, stage: str, priority: int, teams_needed: int):
+        self.violation = violation
+        self.stage = stage
+        self.priority = priority
+        self.teams_needed = teams_needed
+        self.lead = None  # the team that records the action; others are escorts
+
+
+class InspectionVisit:
+    """A scheduled inspection of one business in a village."""
+
+    __slots__ = ("village", "business", "priority", "teams_needed")
+    kind = "inspection"
+
+    def __init__(self, village: int, business: int):
+        self.village = village
+        self.business = business
+        self.priority = 0
+        self.teams_needed = 1
+
+
+class PatrolRoute:
+    """A day's patrol: villages in order, to be started before ``shift_end``."""
+
+    __slots__ = ("villages", "shift_end", "priority", "teams_needed")
+    kind = "patrol"
+
+    def __init__(self, villages: list[int], shift_end: float):
+        self.villages = villages
+        self.shift_end = shift_end
+        self.priority = 99
+        self.teams_needed = 1
+
+
+@dataclass
+class UnitCounters:
+    """What a unit did, for the measures (counts over the observation window)."""
+
+    patrol_visits_planned: int = 0
+    patrol_visits_done: int = 0
+    inspections_planned: int = 0
+    inspections_done: int = 0
+    team_shift_min: float = 0.0  # on-duty team time (team-minutes)
+    busy: dict[str, float] = field(default_factory=lambda: {a: 0.0 for a in ACTIVITIES})
+
+
+class Dispatcher:
+    """The unit's queue of jobs (highest priority first, then first come) and its idle teams."""
+
+    def __init__(self, env):
+        self.env = env
+        self.queue: list = []
+        self.idle: list["Team"] = []
+        self._seq = 0
+
+    def submit(self, job) -> None:
+        self._seq += 1
+        heapq.heappush(self.queue, (-job.priority, self._seq, job))
+        self.pump()
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    def _free_teams(self, k: int, first: "Team | None" = None) -> list["Team"] | None:
+        now = self.env.now
+        chosen = [first] if first is not None else []
+        for team in self.idle:
+            if len(chosen) >= k:
+                break
+            if team is not first and team.on_duty(now):
+                chosen.append(team)
+        return chosen if len(chosen) >= k else None
+
+    def pump(self) -> None:
+        """Hand queued jobs to idle on-duty teams, in priority order, while they fit."""
+        while self.queue:
+            job = self.queue[0][2]
+            teams = self._free_teams(job.teams_needed)
+            if teams is None:
+                return
+            heapq.heappop(self.queue)
+            for team in teams:
+                self.assign(team, job)
+
+    def take(self, team: "Team"):
+        """The next job for a team that has just finished one (None if none fits now)."""
+        if not self.queue or not team.on_duty(self.env.now):
+            return None
+        job = self.queue[0][2]
+        others = self._free_teams(job.teams_needed, first=team)
+        if others is None:
+            return None
+        heapq.heappop(self.queue)
+        for other in others[1:]:
+            self.assign(other, job)
+        return job
+
+    def assign(self, team: "Team", job) -> None:
+        """Wake an idle team with a job."""
+        self.idle.remove(team)
+        wake, team.wake = team.wake, None
+        wake.succeed(job)
+
+
+class Team:
+    """Two certified officers who move and work together."""
+
+    def __init__(self, unit: "Unit", shift_idx: int, k: int):
+        self.unit = unit
+        self.env = unit.env
+        self.shift_idx = shift_idx
+        self.k = k
+        self.id = f"{unit.name}/{unit.shift_names[shift_idx]}/{k}"
+        self.location = unit.base
+        self.agenda: list = []
+        self.wake = None
+        self.process = self.env.process(self.run())
+
+    def on_duty(self, t: float) -> bool:
+        return self.unit.team_on_duty(self.shift_idx, self.k, t)
+
+    def _account(self, activity: str, start: float, end: float) -> None:
+        w0, w1 = self.unit.ctx.window
+        self.unit.counters.busy[activity] += overlap(start, end, w0, w1)
+
+    def run(self):
+        env = self.env
+        unit = self.unit
+        last_activity = "response"
+        while True:
+            job = None
+            if self.agenda and self.on_duty(env.now):
+                job = self.agenda.pop(0)
+            else:
+                job = unit.dispatcher.take(self)
+            if job is None:
+                if self.location != unit.base:
+                    t0 = env.now
+                    yield env.timeout(unit.ctx.trip(self.location, unit.base))
+                    self.location = unit.base
+                    self._account(last_activity, t0, env.now)
+                    continue
+                self.wake = env.event()
+                unit.dispatcher.idle.append(self)
+                job = yield self.wake
+            last_activity = job.kind
+            if job.kind == "response":
+                yield from self._respond(job)
+            elif job.kind == "inspection":
+                yield from self._inspect(job)
+            else:
+                yield from self._patrol(job)
+
+    # -- the three kinds of work -------------------------------------------------------
+
+    def _act(self, v, stage: str, activity: str):
+        """Work on site on a violation the team is at, then let the case move on."""
+        ctx = self.unit.ctx
+        on_site, followup = ctx.begin_action(v, self, stage)
+        t0 = self.env.now
+        yield self.env.timeout(on_site + followup)
+        self._account(activity, t0, t0 + on_site)
+        self._account("case_work", t0 + on_site, self.env.now)
+        ctx.end_action(v, stage)
+
+    def _respond(self, job: Response):
+        ctx = self.unit.ctx
+        v = job.violation
+        lead = job.lead is None
+        if lead:
+            job.lead = self
+            ctx.dispatched(v, self, job.stage)
+        t0 = self.env.now
+        yield self.env.timeout(ctx.trip(self.location, v.village, v.travel_z if job.stage == "first" else None))
+        self.location = v.village
+        self._account("response", t0, self.env.now)
+        if lead:
+            yield from self._act(v, job.stage, "response")
+        else:  # an escort team of a multi-team job stays for the same on-site time
+            t0 = self.env.now
+            yield self.env.timeout(v.on_site_dur)
+            self._account("response", t0, self.env.now)
+
+    def _inspect(self, job: InspectionVisit):
+        ctx = self.unit.ctx
+        t0 = self.env.now
+        yield self.env.timeout(ctx.trip(self.location, job.village))
+        self.location = job.village
+        yield self.env.timeout(ctx.inspection_visit_min)
+        self._account("inspection", t0, self.env.now)
+        self.unit.count("inspections_done", t0)
+        for v in ctx.inspect(job.village, job.business):
+            if ctx.found_on_visit(v, self, "inspection"):
+                yield from self._act(v, "first", "inspection")
+
+    def _patrol(self, job: PatrolRoute):
+        ctx = self.unit.ctx
+        for village in job.villages:
+            travel = ctx.trip(self.location, village)
+            if self.env.now + travel >= job.shift_end:
+                break  # the rest of the route is missed today
+            t0 = self.env.now
+            yield self.env.timeout(travel + ctx.patrol_visit_min[village])
+            self.location = village
+            self._account("patrol", t0, self.env.now)
+            self.unit.count("patrol_visits_done", t0)
+            for v in ctx.patrol_look(village):
+                if ctx.found_on_visit(v, self, "patrol"):
+                    yield from self._act(v, "first", "patrol")
+
+
+class Unit:
+    """A brigade or county department: a base, a shift pattern, a roster of teams, a queue.
+
+    ``teams_by_day[d, s]`` is the number of teams on shift ``s`` on day ``d``.
+    ``agendas[weekday][team k]`` is the list of villages team k of the first
+    shift patrols on that weekday; ``inspections_per_day`` are queued at the start
+    of each working day.
+    """
+
+    def __init__(
+        self,
+        ctx,
+        name: str,
+        base: int,
+        pattern: ShiftPattern,
+        teams_by_day: np.ndarray,
+        agendas: dict[int, dict[int, list[int]]] | None = None,
+        inspections_per_day: float = 0.0,
+    ):
+        self.ctx = ctx
+        self.env = ctx.env
+        self.name = name
+        self.base = base
+        self.pattern = pattern
+        self.shift_names = [s.name for s in pattern.shifts]
+        self._shift_start = [s.start_min for s in pattern.shifts]
+        self._shift_end = [s.end_min for s in pattern.shifts]
+        self._shift_days = [set(s.weekday_numbers) for s in pattern.shifts]
+        self.teams_by_day = teams_by_day
+        self.agendas = agendas or {}
+        self.inspections_per_day = inspections_per_day
+        self.counters = UnitCounters()
+        self.dispatcher = Dispatcher(self.env)
+        most = teams_by_day.max(axis=0) if teams_by_day.size else np.zeros(len(pattern.shifts), int)
+        self.teams = [Team(self, s, k) for s in range(len(pattern.shifts)) for k in range(int(most[s]))]
+        self._by_shift = [[t for t in self.teams if t.shift_idx == s] for s in range(len(pattern.shifts))]
+        self.env.process(self._shift_clock())
+
+    def team_on_duty(self, s: int, k: int, t: float) -> bool:
+        day = int(t // MIN_PER_DAY)
+        if day >= self.teams_by_day.shape[0] or k >= self.teams_by_day[day, s]:
+            return False
+        if day % 7 not in self._shift_days[s]:
+            return False
+        clock = t - day * MIN_PER_DAY
+        return self._shift_start[s] <= clock < self._shift_end[s]
+
+    def count(self, counter: str, t: float) -> None:
+        w0, w1 = self.ctx.window
+        if w0 <= t < w1:
+            setattr(self.counters, counter, getattr(self.counters, counter) + 1)
+
+    def submit(self, job) -> None:
+        self.dispatcher.submit(job)
+
+    def _shift_clock(self):
+        """At each shift start: hand out patrol routes, queue the day's inspections, wake teams."""
+        env = self.env
+        ctx = self.ctx
+        days = self.teams_by_day.shape[0]
+        carry = 0.0
+        order = sorted(range(len(self.shift_names)), key=lambda s: self._shift_start[s])
+        w0, w1 = ctx.window
+        for day in range(days):
+            wd = day % 7
+            starts = [s for s in order if wd in self._shift_days[s]]
+            for n, s in enumerate(starts):
+                t_start = day * MIN_PER_DAY + self._shift_start[s]
+                t_end = day * MIN_PER_DAY + self._shift_end[s]
+                if t_start > env.now:
+                    yield env.timeout(t_start - env.now)
+                on_duty = int(self.teams_by_day[day, s])
+                self.counters.team_shift_min += on_duty * overlap(t_start, t_end, w0, w1)
+                if n == 0:
+                    self._start_patrols(day, s, t_end, on_duty)
+                    carry += self.inspections_per_day
+                    due = int(carry)
+                    carry -= due
+                    for _ in range(due):
+                        self.count("inspections_planned", env.now)
+                        village, business = ctx.pick_business(self)
+                        self.dispatcher.submit(InspectionVisit(village, business))
+                for team in self._by_shift[s]:
+                    if team.agenda and team.wake is not None and team.on_duty(env.now):
+                        self.dispatcher.assign(team, team.agenda.pop(0))
+                self.dispatcher.pump()
+
+    def _start_patrols(self, day: int, s: int, t_end: float, on_duty: int) -> None:
+        routes = self.agendas.get(day % 7, {})
+        for k, villages in routes.items():
+            for _ in villages:
+                self.count("patrol_visits_planned", self.env.now)
+            if k < on_duty and villages:
+                self._by_shift[s][k].agenda.append(PatrolRoute(list(villages), t_end))
+
+
+def teams_from_roster(
+    certified: float,
+    pattern: ShiftPattern,
+    days: int,
+    presence: float,
+    field_share: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Teams on each shift of each day, shape (days, shifts).
+
+    Certified officers in the field on a shift = certified × presence × staff
+    share × field share, a fractional number rounded to whole people at random
+    (so its mean is kept), then paired: ``teams = people // 2``.  One draw per
+    (day, shift) from the ``roster`` stream, whether or not the shift runs.
+    """
+    shares = np.array([s.staff_share for s in pattern.shifts], float)
+    runs = np.zeros((days, len(shares)), bool)
+    for s, shift in enumerate(pattern.shifts):
+        wd = set(shift.weekday_numbers)
+        runs[:, s] = [d % 7 in wd for d in range(days)]
+    expected = certified * presence * field_share * shares[None, :]
+    u = rng.random((days, len(shares)))
+    people = np.floor(expected + u)
+    return np.where(runs, people // 2, 0).astype(np.int64)

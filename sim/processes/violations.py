@@ -1,0 +1,170 @@
+"""Where and when violations arise: a non-homogeneous Poisson process per village and item.
+
+The annual rate of item *i* in village *v* comes from the item's driver:
+
+    rate[v, i] = annual_rate[i] × driver[v] / unit × (urban_weight[town(v)] if urban_weighted[i])
+
+with driver = residents / 10,000, businesses / 1,000 or km².  Within a class the
+rate is shaped over the week by the class's profile (hour of day × day of week,
+each rescaled to mean one, so the annual total is kept).  Because the intensity is
+constant within each hour, the process is generated exactly: the count in each
+hour is Poisson with the hour's mean, and the times are uniform within the hour.
+A week is generated at a time, so memory does not grow with the run length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import DAYS_PER_YEAR, MIN_PER_DAY, MIN_PER_HOUR, Scenario
+
+DRIVER_UNIT = {"population": 10_000.0, "businesses": 1_000.0, "area": 1.0}
+
+
+@dataclass(frozen=True)
+class RateTable:
+    """Annual violation rates for every (village, item) pair with a positive rate."""
+
+    village: np.ndarray  # village index of each pair
+    item: np.ndarray  # item index of each pair
+    per_year: np.ndarray  # expected new violations a year
+    class_keys: tuple[str, ...]
+    pair_class: np.ndarray  # class index of each pair
+
+    def class_total(self, c: int) -> float:
+        return float(self.per_year[self.pair_class == c].sum())
+
+
+def rate_table(sc: Scenario) -> RateTable:
+    """Expected violations per year for each village and item, from the drivers."""
+    towns = sc.town_by_name
+    villages = sc.villages
+    driver = {
+        "population": np.array([v.population for v in villages], float),
+        "businesses": np.array([v.businesses for v in villages], float),
+        "area": np.array([v.area_km2 for v in villages], float),
+    }
+    urban = np.array([towns[v.town].urban_weight for v in villages], float)
+    class_keys = tuple(sc.settings.classes)
+    rows_v, rows_i, rows_r, rows_c = [], [], [], []
+    for i, item in enumerate(sc.items):
+        rate = item.annual_rate * driver[item.driver] / DRIVER_UNIT[item.driver]
+        if item.urban_weighted:
+            rate = rate * urban
+        nz = np.nonzero(rate > 0)[0]
+        rows_v.append(nz)
+        rows_i.append(np.full(nz.size, i))
+        rows_r.append(rate[nz])
+        rows_c.append(np.full(nz.size, class_keys.index(item.klass)))
+    return RateTable(
+        village=np.concatenate(rows_v).astype(np.int64),
+        item=np.concatenate(rows_i).astype(np.int64),
+        per_year=np.concatenate(rows_r),
+        class_keys=class_keys,
+        pair_class=np.concatenate(rows_c).astype(np.int64),
+    )
+
+
+@dataclass(frozen=True)
+class ArrivalBatch:
+    """The violations arising in one window, sorted by time, with their pre-drawn randomness.
+
+    Every random number a violation will need is drawn here, in arrival order, from
+    its activity's stream, so that two plans see the same draws for the same
+    violation (common random numbers).
+    """
+
+    time: np.ndarray  # minutes since start
+    village: np.ndarray
+    item: np.ndarray
+    klass: np.ndarray
+    business_u: np.ndarray  # uniform: which business of the village (business-driven items)
+    grid_e: np.ndarray  # standard exponentials for grid noticing
+    complaint_e: np.ndarray  # … for complaint time
+    noticeable_e: np.ndarray  # … for how long the violation stays noticeable
+    report_e: np.ndarray  # … for report or relay delay
+    triage_e: np.ndarray  # … for command-centre triage
+    transfer_e: np.ndarray  # … for transfer delay
+    on_site_z: np.ndarray  # standard normals for log-normal on-site time
+    outcome_u: np.ndarray  # uniforms for the outcome
+    travel_z: np.ndarray  # standard normals for the response trip's travel noise
+
+    def __len__(self) -> int:
+        return int(self.time.size)
+
+
+class ArrivalGenerator:
+    """Generates :class:`ArrivalBatch` es window by window from the rate table and profiles."""
+
+    def __init__(self, sc: Scenario, rates: RateTable, streams):
+        self.rates = rates
+        self.streams = streams
+        settings = sc.settings
+        self.n_classes = len(rates.class_keys)
+        # per class: rate per minute, cumulative placement probabilities, weekly shape (168 hours)
+        self.per_min = np.zeros(self.n_classes)
+        self.cum = []
+        self.pairs = []
+        self.week_shape = np.zeros((self.n_classes, 168))
+        for c, key in enumerate(rates.class_keys):
+            sel = np.nonzero(rates.pair_class == c)[0]
+            total = rates.per_year[sel].sum()
+            self.pairs.append(sel)
+            self.cum.append(np.cumsum(rates.per_year[sel]) / total if total > 0 else np.zeros(0))
+            self.per_min[c] = total / (DAYS_PER_YEAR * MIN_PER_DAY)
+            prof = settings.profiles[settings.classes[key].profile]
+            hod = np.asarray(prof.hour_of_day, float)
+            dow = np.asarray(prof.day_of_week, float)
+            hod = hod / hod.mean()
+            dow = dow / dow.mean()
+            self.week_shape[c] = (dow[:, None] * hod[None, :]).ravel()
+
+    def batch(self, t0: float, t1: float) -> ArrivalBatch:
+        """Violations arising in [t0, t1); t0 and t1 on whole hours."""
+        s = self.streams
+        h0 = int(round(t0 / MIN_PER_HOUR))
+        h1 = int(round(t1 / MIN_PER_HOUR))
+        hours = np.arange(h0, h1)
+        shape = self.week_shape[:, hours % 168]  # (classes, hours)
+        means = self.per_min[:, None] * MIN_PER_HOUR * shape
+        counts = s.arrivals.poisson(means)  # (classes, hours)
+        klass = np.repeat(np.repeat(np.arange(self.n_classes), len(hours)), counts.ravel())
+        start = np.repeat(np.tile(hours * MIN_PER_HOUR, self.n_classes), counts.ravel())
+        time = start + s.arrivals.random(start.size) * MIN_PER_HOUR
+        order = np.argsort(time, kind="stable")
+        time, klass = time[order], klass[order]
+        n = time.size
+
+        u = s.placement.random(n)
+        pair = np.empty(n, np.int64)
+        for c in range(self.n_classes):
+            m = klass == c
+            if m.any():
+                idx = np.searchsorted(self.cum[c], u[m], side="right")
+                pair[m] = self.pairs[c][np.minimum(idx, len(self.pairs[c]) - 1)]
+        disc = s.discovery.standard_exponential((3, n))
+        rep = s.reporting.standard_exponential((2, n))
+        return ArrivalBatch(
+            time=time,
+            village=self.rates.village[pair],
+            item=self.rates.item[pair],
+            klass=klass,
+            business_u=s.placement.random(n),
+            grid_e=disc[0],
+            complaint_e=disc[1],
+            noticeable_e=disc[2],
+            report_e=rep[0],
+            triage_e=rep[1],
+            transfer_e=s.transfer.standard_exponential(n),
+            on_site_z=s.on_site.standard_normal(n),
+            outcome_u=s.outcome.random(n),
+            travel_z=s.travel.standard_normal(n),
+        )
+
+
+def lognormal_params(mean: float, cv: float) -> tuple[float, float]:
+    """(mu, sigma) of a log-normal with the given mean and coefficient of variation."""
+    sigma2 = np.log1p(cv * cv)
+    return float(np.log(mean) - sigma2 / 2.0), float(np.sqrt(sigma2))

@@ -1,0 +1,57 @@
+"""One record per violation, written when its story ends (or at the end of the run).
+
+A record holds where and what the violation was, how it was found, who acted, the
+time of every stage (minutes since the start; NaN when a stage was not reached)
+and an ``outcome``.  Violations still open when the run ends are recorded with an
+``open_*`` outcome, so unserved work is counted, never dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+OUTCOMES = (
+    "corrected",          # put right on the spot at the first visit
+    "case_filed",         # a case was filed; follow-up work done by the team
+    "escalated",          # acted on by the town, then handed to a county department, which closed it
+    "transferred",        # not the town's item: transferred to the county department, which acted
+    "open_undiscovered",  # still unseen at the end
+    "open_waiting",       # reported, nobody on site yet at the end
+    "open_in_progress",   # someone was on site, but the case was not closed at the end
+)
+OPEN_OUTCOMES = ("open_undiscovered", "open_waiting", "open_in_progress")
+
+FIELDS = (
+    "violation",     # id, in order of arising
+    "town",
+    "village",
+    "item",
+    "klass",         # violation class key (street, building, hidden, …)
+    "severity",
+    "handled_by_brigade",
+    "channel",       # grid, patrol, complaint, inspection ('' if undiscovered)
+    "handler",       # brigade or county department that acted
+    "team",          # team id that acted first ('' if none)
+    "occurred_min",
+    "discovered_min",
+    "reported_min",  # the report reached the command centre (= discovered for on-the-spot finds)
+    "transferred_min",
+    "dispatched_min",
+    "on_site_min",   # first enforcement team on site: the violation is acted on
+    "closed_min",
+    "outcome",
+)
+TIME_FIELDS = tuple(f for f in FIELDS if f.endswith("_min"))
+
+
+def records_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Records (tuples in :data:`FIELDS` order) → a DataFrame with typed columns."""
+    df = pd.DataFrame.from_records(rows, columns=list(FIELDS))
+    for f in TIME_FIELDS:
+        df[f] = df[f].astype(float)
+    df["violation"] = df["violation"].astype(np.int64)
+    df["severity"] = df["severity"].astype(np.int64)
+    df["handled_by_brigade"] = df["handled_by_brigade"].astype(bool)
+    df["outcome"] = pd.Categorical(df["outcome"], categories=OUTCOMES)
+    return df
