@@ -309,12 +309,14 @@ class Model:
 
     def found_on_visit(self, v: Violation, team, channel: str) -> bool:
         """Does the visiting team see it?  If so it is discovered; True if the team acts now."""
+        now = self.env.now
+        if v.found or v.t_passive <= now:
+            return False  # seen since the visit began (by the grid, a complaint, or this team)
         c = self.classes[v.klass]
         p = c.patrol_detect_prob if channel == "patrol" else c.inspection_detect_prob
         rng = self.streams.patrol if channel == "patrol" else self.streams.inspection
         if p <= 0.0 or rng.random() >= p:
             return False
-        now = self.env.now
         v.found = True
         v.channel = channel
         v.t_disc = now

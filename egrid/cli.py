@@ -1,0 +1,209 @@
+"""``egrid``: the command line, a thin layer over the public API.
+
+    egrid run SCENARIO [--replications N] [--days D] [--seed S] [--out DIR] [--force] [--workers W] [--set K=V]
+    egrid budget SCENARIO [--measure] [--days D] [--set K=V]
+
+Every user mistake (a bad scenario, a bad option value, an existing run folder)
+prints one clear message per problem and exits with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from sim import load_scenario
+from sim.budget import budget_table, measured_shares, verdict
+from sim.errors import ScenarioError
+from sim.output import check_target, write_run
+from sim.runner import run, run_replication
+
+log = logging.getLogger("egrid")
+
+HEADLINE = [
+    "violations", "coverage", "discovery_delay_min", "response_time_min", "closure_time_min",
+    "backlog_end", "latent_end", "transfer_share", "found_by_grid_share", "found_by_patrol_share",
+    "found_by_complaint_share", "found_by_inspection_share", "utilisation", "response_share",
+    "case_work_share", "patrol_share", "inspection_share",
+]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+    return value
+
+
+def _scenario_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="scenario TOML file, e.g. scenarios/huian.toml")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a setting, e.g. --set officer_time.desk_share=0.4 (repeatable)",
+    )
+    p.add_argument("--days", type=_positive_float, help="run length in days (scenario.horizon_days)")
+    p.add_argument("--seed", type=_nonnegative_int, help="random seed (scenario.seed)")
+
+
+def _load(args) -> "object":
+    overrides = list(args.overrides)
+    if args.days is not None:
+        overrides.append(f"scenario.horizon_days={args.days}")
+    if args.seed is not None:
+        overrides.append(f"scenario.seed={args.seed}")
+    if getattr(args, "replications", None) is not None:
+        overrides.append(f"scenario.replications={args.replications}")
+    sc = load_scenario(args.scenario, overrides)
+    if args.days is not None and sc.settings.scenario.warmup_days >= args.days:
+        raise ScenarioError(
+            f"--days {args.days:g}: the run must be longer than the warm-up "
+            f"(scenario.warmup_days = {sc.settings.scenario.warmup_days:g} in {args.scenario}); "
+            f"use a longer run or --set scenario.warmup_days=0"
+        )
+    return sc
+
+
+def _fmt(mean: float, lo: float, hi: float, metric: str) -> str:
+    if pd.isna(mean):
+        return "—"
+    share = metric.startswith("coverage") or metric.endswith("_share") or metric == "utilisation"
+    if share:
+        body = f"{mean:6.1%}"
+        ci = f"[{lo:.1%}, {hi:.1%}]" if not pd.isna(lo) else ""
+    else:
+        body = f"{mean:10,.1f}"
+        ci = f"[{lo:,.1f}, {hi:,.1f}]" if not pd.isna(lo) else ""
+    return f"{body} {ci}"
+
+
+def print_summary(sc, summary: pd.DataFrame, out=sys.stdout) -> None:
+    """County headline with 95 % CIs, then coverage by town and class."""
+    s = sc.settings.scenario
+    n = int(summary["n"].max()) if len(summary) else 0
+    print(f"{s.title_en or sc.name} — {s.horizon_days:g} days, warm-up {s.warmup_days:g}, "
+          f"{n} replication(s), seed {s.seed}", file=out)
+    county = summary[summary["scope"] == "county"].set_index("metric")
+    print("\nCounty (mean [95 % CI]):", file=out)
+    classes = [f"coverage_{k}" for k in sc.settings.classes]
+    for m in HEADLINE[:2] + classes + HEADLINE[2:]:
+        if m in county.index:
+            r = county.loc[m]
+            print(f"  {m:28s} {_fmt(r['mean'], r['ci_low'], r['ci_high'], m)}", file=out)
+    cols = ["coverage", *classes, "response_time_min", "utilisation"]
+    wide = summary[summary["scope"] != "county"].pivot(index="scope", columns="metric", values="mean")
+    order = [t.town for t in sc.towns]
+    wide = wide.reindex(order)[cols]
+    print("\nBy town (means):", file=out)
+    shown = wide.copy()
+    for c in cols:
+        if c == "response_time_min":
+            shown[c] = wide[c].map(lambda x: "—" if pd.isna(x) else f"{x:,.0f}")
+        else:
+            shown[c] = wide[c].map(lambda x: "—" if pd.isna(x) else f"{x:.1%}")
+    print(shown.to_string(), file=out)
+
+
+def cmd_run(args) -> int:
+    sc = _load(args)
+    s = sc.settings.scenario
+    out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    check_target(out, args.force)
+    started = time.perf_counter()
+    runset = run(sc, s.replications, workers=args.workers, keep_records=False if args.no_records else None)
+    log.info("ran %d replication(s) in %.1f s", s.replications, time.perf_counter() - started)
+    print_summary(sc, runset.summary)
+    write_run(out, sc, runset, force=args.force)
+    print(f"\nWrote {out}/ (summary.csv, replications.csv, records, scenario.json)")
+    return 0
+
+
+def cmd_budget(args) -> int:
+    sc = _load(args)
+    table = budget_table(sc)
+    shown = table.copy()
+    cols = ["officers", "certified", "team_field_hours", "response_hours", "case_work_hours",
+            "patrol_hours", "inspection_hours", "needed_hours", "needed_share"]
+    shown = shown.set_index("brigade")[cols + ["desk_hours", "other_town_work_hours"]]
+    fmt = {c: (lambda x: f"{x:.0%}") if c == "needed_share" else (lambda x: f"{x:,.0f}") for c in shown}
+    print("Officer-hours a year, per brigade (needed work against certified field hours):")
+    print(shown.to_string(formatters=fmt))
+    print()
+    print(verdict(table))
+    if args.measure:
+        result = run_replication(sc, 0)
+        shares = measured_shares(result.units).set_index("brigade")
+        print(f"\nMeasured in one simulated run of {sc.settings.scenario.horizon_days:g} days "
+              f"(share of on-duty team time):")
+        print(shares.to_string(float_format=lambda x: f"{x:.1%}"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="egrid",
+        description="Plan town-level enforcement: simulate scenarios, budget officer time.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="simulate a scenario and write a run folder")
+    _scenario_args(p)
+    p.add_argument("--replications", "-n", type=_positive_int, help="number of replications (scenario.replications)")
+    p.add_argument("--out", help="run folder to write (default runs/<scenario>-<time>)")
+    p.add_argument("--force", action="store_true", help="replace an existing run folder")
+    p.add_argument("--workers", type=_positive_int, default=None, help="parallel processes (default: all cores)")
+    p.add_argument("--no-records", action="store_true", help="keep running sums only, not one record per violation")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("budget", help="officer-hours needed by the listed work against hours staff provide")
+    _scenario_args(p)
+    p.add_argument("--measure", action="store_true", help="also simulate one replication and show measured shares")
+    p.set_defaults(func=cmd_budget)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return args.func(args)
+    except ScenarioError as err:
+        for line in err.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""The officer-hours budget practitioners draw up: what the listed work needs against what staff provide.
+
+All figures are officer-hours a year (a two-officer team-hour is two officer-hours).
+
+Provided, per brigade:
+``officer_hours`` = officers × net duty days × mean shift length; of that,
+``desk_hours`` (files, legal review, briefings), ``other_town_work_hours`` (time
+lost to other town work, F3) and the rest, ``field_hours``; only certified
+officers can form teams, so ``team_field_hours`` = field hours × certified share.
+
+Needed, per brigade, from the scenario's rates and times (expected values):
+``response_hours`` — every violation the brigade handles, a team's round trip
+from base plus on-site time (an upper bound: violations found on patrol need no
+extra trip); ``case_work_hours`` — follow-up of filed cases; ``patrol_hours`` —
+the weekly patrol plan's routes (travel and visits) × 52.14; ``inspection_hours``
+— scheduled inspections with a round trip each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .config import MIN_PER_HOUR, Scenario
+from .patrol_plan import plan_table
+from .processes.violations import rate_table
+from .travel import great_circle_km, travel_minutes
+
+WEEKS_PER_YEAR = 365.0 / 7.0
+NEED_COLUMNS = ["response_hours", "case_work_hours", "patrol_hours", "inspection_hours"]
+
+
+def _trip_min(sc: Scenario, a, b) -> float:
+    """Mean travel minutes between two rows with lat, lon and a town."""
+    urban = a.town == b.town and a.town in sc.settings.travel.urban_towns
+    return float(travel_minutes(great_circle_km(a.lat, a.lon, b.lat, b.lon), urban, sc.settings.travel))
+
+
+def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per brigade and a ``county`` total (see module docstring)."""
+    s = sc.settings
+    ot = s.officer_time
+    plan = plan_table(sc) if plan is None else plan
+    rates = rate_table(sc)
+    villages = sc.villages
+    seats = sc.town_by_name
+    vidx = {v.village: i for i, v in enumerate(villages)}
+    rows = []
+    for b in sc.brigades:
+        pattern = s.shift_patterns[b.shift_pattern]
+        shift_h = sum(sh.staff_share * sh.length_min for sh in pattern.shifts) / MIN_PER_HOUR
+        staff = [r for r in sc.staffing if r.brigade == b.name]
+        officers = sum(r.officers for r in staff)
+        certified = sum(r.certified for r in staff)
+        hours = officers * ot.net_duty_days * shift_h
+        desk = hours * ot.desk_share
+        other = (hours - desk) * ot.other_town_work_share
+        field = hours - desk - other
+        base = seats[b.base_town]
+        served = [i for i, v in enumerate(villages) if v.town in b.towns]
+        round_trip = {i: 2.0 * _trip_min(sc, base, villages[i]) for i in served}
+
+        response = case_work = 0.0
+        mask = np.isin(rates.village, served)
+        for v_i, it_i, per_year in zip(rates.village[mask], rates.item[mask], rates.per_year[mask]):
+            item = sc.items[it_i]
+            if not sc.handled_by_brigade(item):
+                continue
+            cls = s.classes[item.klass]
+            officers_per = 2 * item.teams_needed
+            response += per_year * officers_per * (round_trip[int(v_i)] + item.on_site_mean_min)
+            case_work += per_year * 2 * cls.case_share * cls.case_followup_min
+
+        patrol = 0.0
+        mine = plan[plan["town"] == b.name].sort_values(["day", "team", "order"])
+        for _, route in mine.groupby(["day", "team"]):
+            stops = [villages[vidx[v]] for v in route["village"]]
+            minutes, prev = 0.0, base
+            for stop in stops:
+                minutes += _trip_min(sc, prev, stop) + s.patrol.visit_min(stop.population)
+                prev = stop
+            minutes += _trip_min(sc, prev, base)
+            patrol += minutes * WEEKS_PER_YEAR * 2
+
+        businesses = np.array([villages[i].businesses for i in served], float)
+        visits = businesses.sum() * s.inspection.visits_per_business_per_year
+        mean_trip = float(np.average([round_trip[i] for i in served], weights=businesses)) if businesses.sum() else 0.0
+        inspection = visits * (s.inspection.visit_min + mean_trip) * 2
+
+        rows.append({
+            "brigade": b.name,
+            "officers": officers,
+            "certified": certified,
+            "officer_hours": hours,
+            "desk_hours": desk,
+            "other_town_work_hours": other,
+            "field_hours": field,
+            "team_field_hours": field * (certified / officers if officers else 0.0),
+            "response_hours": response / MIN_PER_HOUR,
+            "case_work_hours": case_work / MIN_PER_HOUR,
+            "patrol_hours": patrol / MIN_PER_HOUR,
+            "inspection_hours": inspection / MIN_PER_HOUR,
+        })
+    df = pd.DataFrame(rows)
+    total = df.drop(columns="brigade").sum()
+    df = pd.concat([df, pd.DataFrame([{"brigade": "county", **total.to_dict()}])], ignore_index=True)
+    df["needed_hours"] = df[NEED_COLUMNS].sum(axis=1)
+    df["needed_share"] = df["needed_hours"] / df["team_field_hours"]
+    df["spare_officers"] = (df["team_field_hours"] - df["needed_hours"]) / (ot.net_duty_days * _mean_shift_h(sc))
+    return df
+
+
+def _mean_shift_h(sc: Scenario) -> float:
+    lengths = [sum(sh.staff_share * sh.length_min for sh in p.shifts) for p in sc.settings.shift_patterns.values()]
+    return float(np.mean(lengths)) / MIN_PER_HOUR
+
+
+def verdict(df: pd.DataFrame) -> str:
+    """A plain sentence for the county row: enough staff, far more than enough, or short."""
+    c = df[df["brigade"] == "county"].iloc[0]
+    share = c["needed_share"]
+    head = (
+        f"The listed field work needs {c['needed_hours']:,.0f} officer-hours a year; certified officers "
+        f"provide {c['team_field_hours']:,.0f} field hours ({share:.0%} needed)."
+    )
+    short = df[(df["brigade"] != "county") & (df["needed_share"] > 1.0)]["brigade"].tolist()
+    if share <= 0.5:
+        text = (
+            f"{head} Staff are far more than the listed work needs: about {c['spare_officers']:.0f} "
+            f"officers' field time is left for seeing more (extra patrols, inspections). Coverage then "
+            f"depends on how often villages are patrolled and businesses inspected, not on response capacity."
+        )
+    elif share <= 1.0:
+        text = f"{head} Staff cover the listed work with {1 - share:.0%} to spare."
+    else:
+        text = f"{head} Staff are short of the listed work by {c['needed_hours'] - c['team_field_hours']:,.0f} hours."
+    if short:
+        text += f" Brigades short of their own work: {', '.join(short)}."
+    return text
+
+
+def measured_shares(units: pd.DataFrame) -> pd.DataFrame:
+    """Shares of on-duty team time by activity, as measured in a run, per brigade and county."""
+    from .processes.brigade import ACTIVITIES  # the activity names the model accounts
+
+    brig = units[units["kind"] == "brigade"]
+    g = brig.groupby("unit", sort=False)[["on_duty_min", *[f"{a}_min" for a in ACTIVITIES]]].sum()
+    g.loc["county"] = g.sum()
+    out = pd.DataFrame(index=g.index)
+    for a in ACTIVITIES:
+        out[f"{a}_share"] = g[f"{a}_min"] / g["on_duty_min"]
+    out["idle_share"] = 1.0 - out.sum(axis=1)
+    return out.reset_index().rename(columns={"unit": "brigade"})

@@ -1,0 +1,196 @@
+"""Records → measures per town and for the county; replications → mean and 95 % CI.
+
+Every measure is a ratio of sums, so it can be computed from the full records or
+from running sums kept while the model runs (``records.keep = false``): both go
+through :func:`violation_sums`, one implementation.
+
+Definitions (window = violations arising after the warm-up):
+
+* ``coverage``: share of violations acted on (a team on site) within their class's
+  target time, **counted from when the violation arose**, so discovery counts.
+  Only violations whose target falls inside the run are counted (no censoring).
+  Also per class: ``coverage_<class>``.
+* ``discovery_delay_min``: arising → discovery, over discovered violations.
+* ``response_time_min``: report at the command centre → first team on site, over
+  violations that went through the command centre (not those acted on the spot by
+  the patrol or inspection team that found them).
+* ``closure_time_min``: report → closed, over closed violations.
+* ``backlog_end``: reported but not closed at the end; ``latent_end``: never seen.
+* ``transfer_share``: share of reported violations transferred to a county department.
+* ``found_by_<channel>_share``: share of discovered violations found by the grid,
+  patrols, complaints, inspections.
+* ``utilisation``: busy team time ÷ on-duty team time of the brigade(s) serving the
+  scope (time-weighted); ``<activity>_share``: the split of on-duty team time
+  between response, case work, patrol and inspection.
+* ``teams_on_duty``: mean teams on duty over on-duty shift time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .config import CHANNELS
+from .processes.brigade import ACTIVITIES
+from .records import records_frame
+
+SUM_COLUMNS = [
+    "violations", "eligible", "covered", "discovered", "discovery_sum_min", "responded",
+    "response_sum_min", "closed", "closure_sum_min", "reported", "transferred",
+    *[f"found_{c}" for c in CHANNELS], "backlog_end", "latent_end",
+]
+
+
+def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_min: float, horizon_min: float) -> pd.DataFrame:
+    """Per (town, class) sums from which every violation measure is a ratio."""
+    r = records
+    occurred = r["occurred_min"].to_numpy()
+    target = r["klass"].map(targets_min).to_numpy(float)
+    window = occurred >= warmup_min
+    acted_in = r["on_site_min"].to_numpy() - occurred
+    eligible = window & (occurred + target <= horizon_min)
+    covered = eligible & (acted_in <= target)  # NaN compares False: not acted is not covered
+    disc = r["discovered_min"].to_numpy() - occurred
+    discovered = window & ~np.isnan(disc)
+    reported_at = r["reported_min"].to_numpy()
+    reported = window & ~np.isnan(reported_at)
+    on_spot = r["channel"].isin(["patrol", "inspection"]).to_numpy() & (r["on_site_min"].to_numpy() == reported_at)
+    resp = r["on_site_min"].to_numpy() - reported_at
+    responded = reported & ~np.isnan(resp) & ~on_spot
+    clos = r["closed_min"].to_numpy() - reported_at
+    closed = reported & ~np.isnan(clos)
+    outcome = r["outcome"].astype(str).to_numpy()
+    channel = r["channel"].to_numpy()
+    cols = {
+        "violations": window,
+        "eligible": eligible,
+        "covered": covered,
+        "discovered": discovered,
+        "discovery_sum_min": np.where(discovered, disc, 0.0),
+        "responded": responded,
+        "response_sum_min": np.where(responded, resp, 0.0),
+        "closed": closed,
+        "closure_sum_min": np.where(closed, clos, 0.0),
+        "reported": reported,
+        "transferred": reported & ~np.isnan(r["transferred_min"].to_numpy()),
+        **{f"found_{c}": discovered & (channel == c) for c in CHANNELS},
+        "backlog_end": np.isin(outcome, ["open_waiting", "open_in_progress"]),
+        "latent_end": outcome == "open_undiscovered",
+    }
+    frame = pd.DataFrame({k: np.asarray(v, float) for k, v in cols.items()})
+    frame["town"] = r["town"].to_numpy()
+    frame["klass"] = r["klass"].to_numpy()
+    return frame.groupby(["town", "klass"], sort=True)[SUM_COLUMNS].sum()
+
+
+def add_sums(a: pd.DataFrame | None, b: pd.DataFrame) -> pd.DataFrame:
+    return b if a is None else a.add(b, fill_value=0.0)
+
+
+class SumSink:
+    """A record sink that keeps only running sums: memory does not grow with run length."""
+
+    def __init__(self, targets_min: dict[str, float], warmup_min: float, horizon_min: float):
+        self.args = (targets_min, warmup_min, horizon_min)
+        self.sums: pd.DataFrame | None = None
+
+    def add(self, rows: list[tuple]) -> None:
+        if rows:
+            self.sums = add_sums(self.sums, violation_sums(records_frame(rows), *self.args))
+
+
+def unit_table(units, unit_kind, unit_towns) -> pd.DataFrame:
+    """Team time per unit: on-duty team-minutes and busy minutes by activity, plus visit counts."""
+    rows = []
+    for name, c in units.items():
+        rows.append({
+            "unit": name,
+            "kind": unit_kind[name],
+            "towns": "|".join(unit_towns[name]),
+            "on_duty_min": c.team_shift_min,
+            **{f"{a}_min": c.busy[a] for a in ACTIVITIES},
+            "patrol_visits_planned": c.patrol_visits_planned,
+            "patrol_visits_done": c.patrol_visits_done,
+            "inspections_planned": c.inspections_planned,
+            "inspections_done": c.inspections_done,
+        })
+    return pd.DataFrame(rows)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den > 0 else float("nan")
+
+
+def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_keys: tuple[str, ...], window_min: float) -> dict[str, float]:
+    """Measures of one scope from its violation sums and the team time of the brigades serving it."""
+    tot = sums.sum()
+    m: dict[str, float] = {
+        "violations": float(tot["violations"]),
+        "coverage": _ratio(tot["covered"], tot["eligible"]),
+    }
+    by_class = sums.groupby(level="klass").sum()
+    for k in class_keys:
+        if k in by_class.index:
+            m[f"coverage_{k}"] = _ratio(by_class.at[k, "covered"], by_class.at[k, "eligible"])
+        else:
+            m[f"coverage_{k}"] = float("nan")
+    m["discovery_delay_min"] = _ratio(tot["discovery_sum_min"], tot["discovered"])
+    m["response_time_min"] = _ratio(tot["response_sum_min"], tot["responded"])
+    m["closure_time_min"] = _ratio(tot["closure_sum_min"], tot["closed"])
+    m["backlog_end"] = float(tot["backlog_end"])
+    m["latent_end"] = float(tot["latent_end"])
+    m["transfer_share"] = _ratio(tot["transferred"], tot["reported"])
+    for c in CHANNELS:
+        m[f"found_by_{c}_share"] = _ratio(tot[f"found_{c}"], tot["discovered"])
+    on_duty = units["on_duty_min"].sum()
+    busy = sum(units[f"{a}_min"].sum() for a in ACTIVITIES)
+    m["utilisation"] = _ratio(busy, on_duty)
+    for a in ACTIVITIES:
+        m[f"{a}_share"] = _ratio(units[f"{a}_min"].sum(), on_duty)
+    m["teams_on_duty"] = _ratio(on_duty, window_min)
+    m["patrol_visits_done_share"] = _ratio(units["patrol_visits_done"].sum(), units["patrol_visits_planned"].sum())
+    m["inspections_done_share"] = _ratio(units["inspections_done"].sum(), units["inspections_planned"].sum())
+    return m
+
+
+def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class_keys: tuple[str, ...], window_min: float) -> pd.DataFrame:
+    """Tidy measures (scope, metric, value) for the county and every town.
+
+    A town's team measures are those of the brigade serving it (its own brigade
+    after the reform; the county brigade before it).  County team measures sum all
+    brigades; county departments are reported as ``department_utilisation``.
+    """
+    brigades = units[units["kind"] == "brigade"]
+    departments = units[units["kind"] == "department"]
+    rows = []
+    county = scope_metrics(sums, brigades, class_keys, window_min)
+    county["department_utilisation"] = _ratio(
+        sum(departments[f"{a}_min"].sum() for a in ACTIVITIES), departments["on_duty_min"].sum()
+    )
+    rows += [("county", k, v) for k, v in county.items()]
+    empty = sums.iloc[0:0]
+    for town in towns:
+        town_sums = sums.xs(town, level="town", drop_level=False) if town in sums.index.get_level_values("town") else empty
+        serving = brigades[brigades["towns"].str.split("|").apply(lambda ts: town in ts)]
+        rows += [(town, k, v) for k, v in scope_metrics(town_sums, serving, class_keys, window_min).items()]
+    return pd.DataFrame(rows, columns=["scope", "metric", "value"])
+
+
+def summarise(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Replications (scope, metric, rep, value) → mean, sd, n and the t confidence interval.
+
+    NaN values (a measure undefined in a replication, e.g. no building case in a
+    small town) are left out of that measure's n.  With n < 2 the interval is NaN.
+    """
+    g = metrics.dropna(subset=["value"]).groupby(["scope", "metric"], sort=False)["value"]
+    out = g.agg(mean="mean", sd="std", n="count").reset_index()
+    n = out["n"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(n >= 2, stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n - 1, 1)), np.nan)
+        half = t * out["sd"].to_numpy() / np.sqrt(n)
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    order = {s: i for i, s in enumerate(metrics["scope"].drop_duplicates())}
+    out = out.sort_values("scope", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    return out[["scope", "metric", "mean", "ci_low", "ci_high", "sd", "n"]]
