@@ -104,8 +104,9 @@ def _fmt(mean: float, lo: float, hi: float, metric: str) -> str:
     return f"{body} {ci}"
 
 
-def print_summary(sc, summary: pd.DataFrame, out=sys.stdout) -> None:
+def print_summary(sc, summary: pd.DataFrame, out=None) -> None:
     """County headline with 95 % CIs, then coverage by town and class."""
+    out = out or sys.stdout
     s = sc.settings.scenario
     n = int(summary["n"].max()) if len(summary) else 0
     print(f"{s.title_en or sc.name} — {s.horizon_days:g} days, warm-up {s.warmup_days:g}, "
@@ -120,7 +121,7 @@ def print_summary(sc, summary: pd.DataFrame, out=sys.stdout) -> None:
     cols = ["coverage", *classes, "response_time_min", "utilisation"]
     wide = summary[summary["scope"] != "county"].pivot(index="scope", columns="metric", values="mean")
     order = [t.town for t in sc.towns]
-    wide = wide.reindex(order)[cols]
+    wide = wide.reindex(index=order, columns=cols)
     print("\nBy town (means):", file=out)
     shown = wide.copy()
     for c in cols:

@@ -31,13 +31,13 @@ CHANNELS = ("grid", "patrol", "complaint", "inspection")
 class _Settings(BaseModel):
     """A TOML section: strict types, unknown keys rejected, immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class _Row(BaseModel):
     """A CSV row: text cells are parsed (``"12"`` → 12, ``"yes"`` → True), unknown columns rejected."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- settings
@@ -75,11 +75,11 @@ class ScenarioInfo(_Settings):
 class Tables(_Settings):
     """Paths of the CSV tables, relative to the TOML file that names them."""
 
-    towns: str
-    villages: str
-    items: str
-    staffing: str
-    departments: str
+    towns: str = Field(min_length=1)
+    villages: str = Field(min_length=1)
+    items: str = Field(min_length=1)
+    staffing: str = Field(min_length=1)
+    departments: str = Field(min_length=1)
     patrol_plan: str = ""
 
 
@@ -147,11 +147,11 @@ class OfficerTime(_Settings):
 
 def _clock_min(text: str) -> int:
     hh, _, mm = text.partition(":")
-    if not (hh.isdigit() and mm.isdigit() and len(mm) == 2):
-        raise ValueError(f"expected a clock time HH:MM, got {text!r}")
+    if not (text.isascii() and hh.isdigit() and mm.isdigit() and len(mm) == 2):
+        raise ValueError("expected a clock time HH:MM")
     h, m = int(hh), int(mm)
     if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
-        raise ValueError(f"expected a clock time between 00:00 and 24:00, got {text!r}")
+        raise ValueError("expected a clock time between 00:00 and 24:00")
     return h * 60 + m
 
 
@@ -440,6 +440,7 @@ class Item(_Row):
     severity: int = Field(ge=1, le=3)
     simple_procedure: bool
     on_site_mean_min: float = Field(gt=0)
+    on_site_distribution: Literal["lognormal", "exponential", "fixed"] = "lognormal"
     on_site_cv: float = Field(ge=0, le=3)
     officers_needed: int = Field(ge=2)
     driver: Literal["population", "businesses", "area"]

@@ -119,7 +119,10 @@ def _read_toml_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any
         return raw
     if not isinstance(base_name, str):
         raise ScenarioError.at(str(path), "extends", "the path of another scenario file (a string)", base_name)
-    base = _read_toml_with_extends(path.parent / base_name, (*seen, resolved))
+    base_path = path.parent / base_name
+    if not base_path.exists():
+        raise ScenarioError(f"{path}: extends: scenario file {base_path} not found")
+    base = _read_toml_with_extends(base_path, (*seen, resolved))
     return _merge(base, raw)
 
 
@@ -205,7 +208,8 @@ def _read_table(file: str, model: type[BaseModel], row_key: str, field: str, tom
     columns = {f.alias or name: f for name, f in fields.items()}
     required = [c for c, f in columns.items() if f.is_required()]
     missing = [c for c in required if c not in header]
-    unknown = [c for c in header if c not in columns]
+    unknown = [c or "(a column with no name)" for c in header if c not in columns]
+    twice = _duplicates(header)
     problems = []
     if missing:
         problems.append(f"{file}: header: missing column(s) {', '.join(missing)}")
@@ -213,6 +217,8 @@ def _read_table(file: str, model: type[BaseModel], row_key: str, field: str, tom
         problems.append(
             f"{file}: header: unknown column(s) {', '.join(unknown)}; expected only {', '.join(columns)}"
         )
+    if twice:
+        problems.append(f"{file}: header: column(s) {', '.join(twice)} appear twice; expected each column once")
     if not rows:
         problems.append(f"{file}: the table has no rows")
     if problems:
@@ -223,7 +229,13 @@ def _read_table(file: str, model: type[BaseModel], row_key: str, field: str, tom
         if None in row:
             problems.append(f"{file}: row {number}: more cells than columns in the header")
             continue
-        cells = {k: v for k, v in row.items() if not (v == "" and not columns[k].is_required())}
+        if None in row.values():
+            n = sum(v is not None for v in row.values())
+            problems.append(
+                f"{file}: row {number}: expected {len(header)} cells, one per column of the header; got {n}"
+            )
+            continue
+        cells = {k: v for k, v in row.items() if v.strip()}  # an empty cell: the default, or "missing value"
         try:
             out.append(model.model_validate(cells))
         except ValidationError as err:
@@ -236,7 +248,8 @@ def _read_table(file: str, model: type[BaseModel], row_key: str, field: str, tom
                 else:
                     msg = e["msg"].removeprefix("Value error, ")
                     where = f"column {column}" if e["loc"] else "row"
-                    problems.append(f"{file}: {label}, {where}: {msg}; got {got!r}")
+                    tail = "" if isinstance(got, dict) else f"; got {got!r}"  # a whole-row check: the message says it
+                    problems.append(f"{file}: {label}, {where}: {msg}{tail}")
     if problems:
         raise ScenarioError(problems)
     return tuple(out)

@@ -183,7 +183,7 @@ def summarise(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     NaN values (a measure undefined in a replication, e.g. no building case in a
     small town) are left out of that measure's n.  With n < 2 the interval is NaN.
     """
-    g = metrics.dropna(subset=["value"]).groupby(["scope", "metric"], sort=False)["value"]
+    g = metrics.groupby(["scope", "metric"], sort=False)["value"]
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
     n = out["n"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):

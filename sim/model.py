@@ -31,7 +31,7 @@ from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
 from .patrol_plan import agendas, plan_table, presence_factor
 from .processes.brigade import Response, Unit, UnitCounters, teams_from_roster
 from .processes.discovery import Violation, Watch, grid_coverage, passive_discovery
-from .processes.violations import ArrivalGenerator, lognormal_params, rate_table
+from .processes.violations import ArrivalGenerator, on_site_minutes, rate_table
 from .streams import Streams
 from .travel import great_circle_matrix_km, travel_minutes
 
@@ -120,7 +120,6 @@ class Model:
         self.classes = [s.classes[k] for k in self.class_keys]
         self.items = sc.items
         self.item_handled = [sc.handled_by_brigade(i) for i in sc.items]
-        self.item_lognormal = [lognormal_params(i.on_site_mean_min, i.on_site_cv) for i in sc.items]
         self.item_business = [i.driver == "businesses" for i in sc.items]
         self.class_grid_per_min = [c.grid_notice_per_day / MIN_PER_DAY for c in self.classes]
         self.class_complaint_per_min = [c.complaint_per_day / MIN_PER_DAY for c in self.classes]
@@ -215,8 +214,7 @@ class Model:
         v.report_delay = float(b.report_e[j]) * mean
         v.triage_delay = float(b.triage_e[j]) * s.command_centre.triage_mean_min
         v.transfer_delay = float(b.transfer_e[j]) * s.transfer.delay_mean_min
-        mu, sigma = self.item_lognormal[item_i]
-        v.on_site_dur = math.exp(mu + sigma * float(b.on_site_z[j]))
+        v.on_site_dur = on_site_minutes(item.on_site_distribution, item.on_site_mean_min, item.on_site_cv, float(b.on_site_u[j]))
         v.outcome_u = float(b.outcome_u[j])
         v.travel_z = float(b.travel_z[j])
         self.open[vid] = v

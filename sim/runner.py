@@ -50,7 +50,7 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
     model = Model(sc, replication, sink=sink)
     out = model.run()
     if keep:
-        records = records_frame(sink.rows)
+        records = records_frame(sink.rows).sort_values("violation", kind="stable", ignore_index=True)
         sums = violation_sums(records, *args)
     else:
         records = None

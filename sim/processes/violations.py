@@ -14,9 +14,11 @@ A week is generated at a time, so memory does not grow with the run length.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from ..config import DAYS_PER_YEAR, MIN_PER_DAY, MIN_PER_HOUR, Scenario
 
@@ -87,7 +89,7 @@ class ArrivalBatch:
     report_e: np.ndarray  # … for report or relay delay
     triage_e: np.ndarray  # … for command-centre triage
     transfer_e: np.ndarray  # … for transfer delay
-    on_site_z: np.ndarray  # standard normals for log-normal on-site time
+    on_site_u: np.ndarray  # uniforms for on-site time (inverse transform of its distribution)
     outcome_u: np.ndarray  # uniforms for the outcome
     travel_z: np.ndarray  # standard normals for the response trip's travel noise
 
@@ -158,13 +160,25 @@ class ArrivalGenerator:
             report_e=rep[0],
             triage_e=rep[1],
             transfer_e=s.transfer.standard_exponential(n),
-            on_site_z=s.on_site.standard_normal(n),
+            on_site_u=s.on_site.random(n),
             outcome_u=s.outcome.random(n),
             travel_z=s.travel.standard_normal(n),
         )
 
 
-def lognormal_params(mean: float, cv: float) -> tuple[float, float]:
-    """(mu, sigma) of a log-normal with the given mean and coefficient of variation."""
-    sigma2 = np.log1p(cv * cv)
-    return float(np.log(mean) - sigma2 / 2.0), float(np.sqrt(sigma2))
+def on_site_minutes(distribution: str, mean: float, cv: float, u: float) -> float:
+    """On-site minutes by inverse transform of a uniform ``u``: the same ``u`` gives
+    a longer time for a longer mean, so plans compare on the same draws.
+
+    ``lognormal`` with the given mean and coefficient of variation; ``exponential``
+    with the given mean (cv ignored); ``fixed`` always the mean.
+    """
+    if distribution == "fixed":
+        return mean
+    if distribution == "exponential":
+        return -mean * math.log1p(-u)
+    if cv == 0:
+        return mean
+    sigma = math.sqrt(math.log1p(cv * cv))
+    mu = math.log(mean) - sigma * sigma / 2.0
+    return math.exp(mu + sigma * float(ndtri(u)))

@@ -1,0 +1,120 @@
+"""Speed and memory of the simulation core, each against a baseline measured in the same run.
+
+    python benchmarks/bench_core.py [--quick]
+
+1. **Cost per violation vs bare SimPy.**  A bare SimPy M/M/c (one ``simpy.Resource``,
+   one process per arrival) with as many arrivals as the model has violations; the
+   model on the same M/M/c reduction and on the default Hui'an scenario.  Ratio:
+   model cost per violation ÷ bare SimPy cost per arrival (target ≤ 3).
+2. **One simulated year of the default scenario** per replication (target ≤ 2 s).
+3. **Memory with records off**: peak traced memory of a 5-year run ÷ a 1-year run
+   (target: about 1, flat in the run length).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the M/M/c scenario builder shared with the tests
+
+import factory  # noqa: E402
+
+from sim import load_scenario, run_replication  # noqa: E402
+
+
+def bare_simpy_mmc(n: int, c: int, lam_per_min: float, mean_service: float, seed: int = 1) -> float:
+    """Seconds for a textbook SimPy M/M/c with n arrivals."""
+    rng = np.random.default_rng(seed)
+    inter = rng.exponential(1 / lam_per_min, n)
+    service = rng.exponential(mean_service, n)
+    env = simpy.Environment()
+    servers = simpy.Resource(env, capacity=c)
+    waits = []
+
+    def customer(i):
+        t0 = env.now
+        with servers.request() as req:
+            yield req
+            waits.append(env.now - t0)
+            yield env.timeout(service[i])
+
+    def source():
+        for i in range(n):
+            yield env.timeout(inter[i])
+            env.process(customer(i))
+
+    env.process(source())
+    t = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t
+
+
+def timed_replication(sc, rep=0, keep=True):
+    gc.collect()
+    t = time.perf_counter()
+    result = run_replication(sc, rep, keep_records=keep)
+    return time.perf_counter() - t, result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="shorter runs (smoke test of the benchmark)")
+    args = ap.parse_args()
+    years = 2 if args.quick else 5
+    tmp = Path(tempfile.mkdtemp())
+
+    print("1. cost per violation against bare SimPy M/M/c")
+    days = 60 if args.quick else 365
+    mmc = load_scenario(factory.mmc(tmp / "mmc", 4.0, 30.0, 3, days=days, replications=1))
+    t_mmc, r_mmc = timed_replication(mmc)
+    n_mmc = len(r_mmc.records)
+    t_bare = min(bare_simpy_mmc(n_mmc, 3, 4.0 / 60, 30.0, seed=s) for s in range(3))
+    per_bare = t_bare / n_mmc
+    print(f"   bare SimPy M/M/c:      {n_mmc:7d} arrivals   {per_bare * 1e6:6.1f} µs/arrival")
+    print(f"   model, M/M/c:          {n_mmc:7d} violations {t_mmc / n_mmc * 1e6:6.1f} µs/violation"
+          f"   ratio {t_mmc / n_mmc / per_bare:.2f}")
+
+    huian = load_scenario(ROOT / "scenarios/huian.toml")
+    if args.quick:
+        huian = load_scenario(ROOT / "scenarios/huian.toml", ["scenario.horizon_days=60"])
+    times = []
+    for rep in range(1 if args.quick else 3):
+        t, r = timed_replication(huian, rep)
+        times.append(t)
+    n = len(r.records)
+    t_year = min(times)
+    print(f"   model, Hui'an default: {n:7d} violations {t_year / n * 1e6:6.1f} µs/violation"
+          f"   ratio {t_year / n / per_bare:.2f}   (target ≤ 3)")
+    u = r.units
+    jobs = n + int(u["patrol_visits_done"].sum() + u["inspections_done"].sum())
+    print(f"                          {jobs:7d} jobs       {t_year / jobs * 1e6:6.1f} µs/job"
+          f"         ratio {t_year / jobs / per_bare:.2f}   (violations + patrol visits + inspections)")
+
+    print("2. one simulated year of the default Hui'an scenario, per replication")
+    print(f"   {t_year:.2f} s (target ≤ 2 s; best of {len(times)})")
+
+    print("3. peak memory with records off")
+    peaks = {}
+    for y in (1, years):
+        sc = load_scenario(ROOT / "scenarios/huian.toml", [f"scenario.horizon_days={365 * y}", "records.keep=false"])
+        gc.collect()
+        tracemalloc.start()
+        run_replication(sc, 0)
+        peaks[y] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    print(f"   1 year: {peaks[1] / 2**20:.1f} MiB   {years} years: {peaks[years] / 2**20:.1f} MiB"
+          f"   ratio {peaks[years] / peaks[1]:.2f} (target ≈ 1: flat in run length)")
+
+
+if __name__ == "__main__":
+    main()

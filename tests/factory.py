@@ -1,0 +1,179 @@
+"""Small scenarios written to a temporary folder, for tests.
+
+``base()`` returns (settings, tables) for a valid two-town scenario with three
+items (a street item and a building item the towns handle, a hidden-hazard item
+transferred to a county department).  Tests change the dicts and call
+``write(tmp_path, settings, tables)``; ``mmc()`` builds the M/M/c reduction.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+from pathlib import Path
+
+import tomli_w
+
+DAY = {"name": "day", "start": "08:00", "end": "17:00", "days": ["Mon", "Tue", "Wed", "Thu", "Fri"], "staff_share": 1.0}
+ALL_DAY = {"name": "all", "start": "00:00", "end": "24:00",
+           "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "staff_share": 1.0}
+FLAT = {"hour_of_day": [1.0] * 24, "day_of_week": [1.0] * 7}
+
+
+def _class(**kw) -> dict:
+    c = {
+        "label_zh": "类", "label_en": "class", "target_hours": 24.0, "profile": "flat",
+        "grid_notice_per_day": 1.0, "complaint_per_day": 0.1, "noticeable_days": 3.0,
+        "patrol_detect_prob": 0.9, "inspection_detect_prob": 0.5,
+        "corrected_share": 0.9, "case_share": 0.08, "escalated_share": 0.02,
+        "case_followup_min": 60.0, "weight": 1.0,
+    }
+    c.update(kw)
+    return c
+
+
+def base() -> tuple[dict, dict[str, list[dict]]]:
+    settings = {
+        "scenario": {"name": "tiny", "title_en": "tiny test scenario", "seed": 7, "horizon_days": 21.0,
+                     "warmup_days": 2.0, "replications": 2},
+        "tables": {"towns": "towns.csv", "villages": "villages.csv", "items": "items.csv",
+                   "staffing": "staffing.csv", "departments": "departments.csv"},
+        "reform": {"mode": "after", "county_seat": "甲镇", "county_brigade": "县大队",
+                   "county_brigade_shift_pattern": "day", "before_brigade_categories": ["urban management"]},
+        "staffing": {"sources": {"urban_management": 12, "county_department": 6, "reallocated": 4, "law": 2}},
+        "officer_time": {"duty_days_per_year": 250.0, "annual_leave_days": 10.0, "training_days": 10.0,
+                         "desk_share": 0.3, "other_town_work_share": 0.1},
+        "shift_patterns": {"day": {"shifts": [DAY]}, "all": {"shifts": [ALL_DAY]}},
+        "profiles": {"flat": FLAT},
+        "classes": {
+            "street": _class(),
+            "building": _class(target_hours=168.0, grid_notice_per_day=0.2, patrol_detect_prob=0.75,
+                               inspection_detect_prob=0.0, corrected_share=0.5, case_share=0.45,
+                               escalated_share=0.05, case_followup_min=240.0, weight=3.0),
+            "hidden": _class(target_hours=720.0, grid_notice_per_day=0.01, complaint_per_day=0.005,
+                             noticeable_days=60.0, patrol_detect_prob=0.05, inspection_detect_prob=0.8,
+                             corrected_share=0.6, case_share=0.35, escalated_share=0.05, weight=2.0),
+        },
+        "grid": {"residents_per_grid": 1000.0, "report_delay_mean_min": 60.0},
+        "complaint": {"relay_delay_mean_min": 120.0},
+        "command_centre": {"triage_mean_min": 20.0},
+        "transfer": {"delay_mean_hours": 24.0},
+        "travel": {"circuity": 1.25, "speed_kmh": 35.0, "urban_speed_kmh": 20.0, "urban_towns": ["甲镇"],
+                   "overhead_min": 5.0, "noise_cv": 0.25},
+        "patrol": {"min_visits_per_week": 1, "hot_spot_visits_per_week": 2, "max_visits_per_week": 3,
+                   "visit_base_min": 30.0, "visit_min_per_1k_residents": 10.0, "response_teams_reserved": 1},
+        "inspection": {"visits_per_business_per_year": 0.2, "visit_min": 45.0},
+    }
+    towns = [
+        {"town": "甲镇", "town_en": "Jia", "population": 20000, "area_km2": 20.0, "villages": 1,
+         "communities": 1, "businesses": 2000, "lat": 25.0, "lon": 118.8, "urban_weight": 1.5,
+         "shift_pattern": "day", "source": "test"},
+        {"town": "乙镇", "town_en": "Yi", "population": 10000, "area_km2": 30.0, "villages": 2,
+         "communities": 0, "businesses": 800, "lat": 25.05, "lon": 118.9, "urban_weight": 1.0,
+         "shift_pattern": "day", "source": "test"},
+    ]
+    villages = [
+        {"village": "甲社区1", "town": "甲镇", "kind": "community", "population": 12000, "area_km2": 5.0,
+         "businesses": 1400, "lat": 25.002, "lon": 118.801, "grid_workers": 12, "hot_spot": "no", "source": "test"},
+        {"village": "甲村1", "town": "甲镇", "kind": "village", "population": 8000, "area_km2": 15.0,
+         "businesses": 600, "lat": 25.02, "lon": 118.82, "grid_workers": 8, "hot_spot": "yes", "source": "test"},
+        {"village": "乙村1", "town": "乙镇", "kind": "village", "population": 6000, "area_km2": 18.0,
+         "businesses": 500, "lat": 25.06, "lon": 118.91, "grid_workers": 6, "hot_spot": "no", "source": "test"},
+        {"village": "乙村2", "town": "乙镇", "kind": "village", "population": 4000, "area_km2": 12.0,
+         "businesses": 300, "lat": 25.04, "lon": 118.93, "grid_workers": 2, "hot_spot": "yes", "source": "test"},
+    ]
+    item = {"legal_basis": "test", "simple_procedure": "yes", "on_site_cv": 0.5, "officers_needed": 2,
+            "on_site_distribution": "lognormal", "urban_weighted": "no", "source": "test"}
+    items = [
+        {**item, "code": "S-1", "name_zh": "占道", "name_en": "street vending", "category": "urban management",
+         "class": "street", "delegated": "yes", "department": "urban", "severity": 1, "on_site_mean_min": 20.0,
+         "driver": "population", "annual_rate": 200.0, "rate_unit": "per_10k_residents", "urban_weighted": "yes"},
+        {**item, "code": "B-1", "name_zh": "违建", "name_en": "illegal building", "category": "rural land",
+         "class": "building", "delegated": "yes", "department": "land", "severity": 3, "on_site_mean_min": 90.0,
+         "driver": "population", "annual_rate": 20.0, "rate_unit": "per_10k_residents"},
+        {**item, "code": "H-1", "name_zh": "隐患", "name_en": "venue hazard", "category": "fire",
+         "class": "hidden", "delegated": "no", "department": "fire", "severity": 2, "on_site_mean_min": 60.0,
+         "driver": "businesses", "annual_rate": 30.0, "rate_unit": "per_1k_businesses"},
+    ]
+    departments = [
+        {"department": d, "name_zh": d, "name_en": d, "teams_after": n, "teams_before": n + 1,
+         "base_town": "甲镇", "shift_pattern": "day", "source": "test"}
+        for d, n in (("urban", 0), ("land", 1), ("fire", 1))
+    ]
+    staffing = []
+    for town, share in (("甲镇", 2), ("乙镇", 1)):
+        for src, n, c in (("urban_management", 4, 4), ("county_department", 2, 2), ("reallocated", 4, 1), ("law", 1, 1)):
+            staffing.append({"brigade": town, "source": src, "officers": n * share, "certified": c * share,
+                             "source_note": "test"})
+    totals: dict[str, int] = {}
+    for r in staffing:
+        totals[r["source"]] = totals.get(r["source"], 0) + r["officers"]
+    settings["staffing"]["sources"] = totals
+    tables = {"towns": towns, "villages": villages, "items": items, "departments": departments, "staffing": staffing}
+    return settings, tables
+
+
+def write(folder: Path, settings: dict, tables: dict[str, list[dict]], name: str = "scenario.toml") -> Path:
+    """Write the settings as TOML and each table as CSV into ``folder``; return the TOML path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, rows in tables.items():
+        file = settings["tables"].get(key, f"{key}.csv")
+        columns: list[str] = []
+        for r in rows:
+            for c in r:
+                if c not in columns:
+                    columns.append(c)
+        with open(folder / file, "w", newline="", encoding="utf-8") as handle:
+            w = csv.DictWriter(handle, fieldnames=columns)
+            w.writeheader()
+            w.writerows(rows)
+    path = folder / name
+    path.write_text(tomli_w.dumps(settings), encoding="utf-8")
+    return path
+
+
+def scenario(folder: Path, edit=None) -> Path:
+    """The base scenario, optionally changed by ``edit(settings, tables)``, written to ``folder``."""
+    settings, tables = base()
+    settings, tables = copy.deepcopy(settings), copy.deepcopy(tables)
+    if edit is not None:
+        edit(settings, tables)
+    return write(folder, settings, tables)
+
+
+def mmc(folder: Path, arrivals_per_hour: float, service_mean_min: float, teams: int,
+        days: float = 60.0, replications: int = 6, seed: int = 11) -> Path:
+    """One town, one village at the brigade's base, one item: an M/M/c queue with c = ``teams``.
+
+    Constant-rate Poisson arrivals, exponential on-site time, no travel, no triage
+    or report delay, practically immediate discovery, teams on duty around the
+    clock, every case corrected on the spot.
+    """
+    settings, tables = base()
+    s = settings
+    s["scenario"].update(horizon_days=days, warmup_days=2.0, replications=replications, seed=seed)
+    s["officer_time"] = {"duty_days_per_year": 365.0, "annual_leave_days": 0.0, "training_days": 0.0,
+                         "desk_share": 0.0, "other_town_work_share": 0.0}
+    s["classes"] = {"street": _class(grid_notice_per_day=1e7, complaint_per_day=0.0, corrected_share=1.0,
+                                     case_share=0.0, escalated_share=0.0, case_followup_min=0.0)}
+    s["grid"]["report_delay_mean_min"] = 0.0
+    s["command_centre"]["triage_mean_min"] = 0.0
+    s["travel"].update(overhead_min=0.0, noise_cv=0.0)
+    s["patrol"].update(min_visits_per_week=0, hot_spot_visits_per_week=0, max_visits_per_week=0)
+    s["inspection"]["visits_per_business_per_year"] = 0.0
+    s["reform"]["county_brigade_shift_pattern"] = "all"
+    s["staffing"]["sources"] = {"urban_management": 2 * teams}
+    town = dict(tables["towns"][0], villages=0, communities=1, shift_pattern="all", urban_weight=1.0)
+    village = dict(tables["villages"][0], lat=town["lat"], lon=town["lon"], population=10000, grid_workers=10)
+    item = dict(tables["items"][0], on_site_distribution="exponential", on_site_mean_min=service_mean_min,
+                urban_weighted="no", annual_rate=arrivals_per_hour * 24 * 365, rate_unit="per_10k_residents")
+    tables = {
+        "towns": [town],
+        "villages": [village],
+        "items": [item],
+        "departments": [dict(tables["departments"][0], teams_after=0, teams_before=0)],
+        "staffing": [{"brigade": town["town"], "source": "urban_management", "officers": 2 * teams,
+                      "certified": 2 * teams, "source_note": "test"}],
+    }
+    return write(folder, settings, tables)

@@ -1,0 +1,135 @@
+"""Invariants that hold for every run: conservation, ordered times, one job per team at a time.
+
+Checked on random small scenarios (hypothesis varies rates, staff, delays and
+shares) and on a short run of the default Hui'an scenario.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import factory
+from sim import load_scenario, run_replication
+from sim.records import OUTCOMES
+
+STAGES = ["occurred_min", "discovered_min", "reported_min", "on_site_min", "closed_min"]
+
+
+def check_records(records: pd.DataFrame, n_violations: int) -> None:
+    # conservation: every violation exactly once, with one known outcome
+    assert len(records) == n_violations
+    assert sorted(records["violation"]) == list(range(n_violations))
+    assert records["outcome"].isin(OUTCOMES).all()
+
+    # times are ordered along the chain wherever both stages happened
+    for a, b in zip(STAGES, STAGES[1:]):
+        both = records[[a, b]].dropna()
+        assert (both[b] >= both[a] - 1e-9).all(), f"{b} before {a}"
+    d = records[["reported_min", "dispatched_min", "on_site_min"]].dropna()
+    assert (d["dispatched_min"] >= d["reported_min"] - 1e-9).all()
+    assert (d["on_site_min"] >= d["dispatched_min"] - 1e-9).all()
+    t = records[["reported_min", "transferred_min"]].dropna()
+    assert (t["transferred_min"] >= t["reported_min"] - 1e-9).all()
+
+    # outcomes agree with the stages reached
+    closed = records["outcome"].isin(["corrected", "case_filed", "escalated", "transferred"])
+    assert records.loc[closed, ["on_site_min", "closed_min"]].notna().all().all()
+    assert records.loc[records["outcome"] == "open_undiscovered", "discovered_min"].isna().all()
+    assert records.loc[records["outcome"] == "open_waiting", "on_site_min"].isna().all()
+    assert records.loc[records["outcome"] == "transferred", "transferred_min"].notna().all()
+    assert not records.loc[records["outcome"] == "transferred", "handled_by_brigade"].any()
+    found = records["channel"] != ""
+    assert records.loc[found, "discovered_min"].notna().all()
+
+    # a team is never on two jobs at once: its own jobs (dispatch → close) do not overlap
+    own = records[records["outcome"].isin(["corrected", "case_filed", "transferred"])]
+    for team, jobs in own.groupby("team"):
+        spans = jobs.sort_values("dispatched_min")[["dispatched_min", "closed_min"]].to_numpy()
+        assert (spans[1:, 0] >= spans[:-1, 1] - 1e-6).all(), f"team {team} overlaps itself"
+
+
+def test_default_scenario_invariants():
+    sc = load_scenario("scenarios/huian.toml", ["scenario.horizon_days=30", "scenario.warmup_days=0"])
+    result = run_replication(sc, 0)
+    n = int(result.records["violation"].max()) + 1
+    check_records(result.records, n)
+    # every unit's busy time fits in its on-duty time plus overtime, and is non-negative
+    u = result.units
+    busy = u[[c for c in u.columns if c.endswith("_min") and c != "on_duty_min"]]
+    assert (busy.to_numpy() >= 0).all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rate=st.floats(50, 2000),
+    certified=st.integers(0, 8),
+    triage=st.floats(0, 240),
+    corrected=st.floats(0, 1),
+    grid=st.floats(0, 5),
+    patrol_p=st.floats(0, 1),
+    transfer_h=st.floats(0, 72),
+    seed=st.integers(0, 10_000),
+)
+def test_invariants_on_random_scenarios(tmp_path_factory, rate, certified, triage, corrected, grid, patrol_p,
+                                        transfer_h, seed):
+    def edit(s, t):
+        s["scenario"].update(seed=seed, horizon_days=10.0, warmup_days=1.0)
+        s["command_centre"]["triage_mean_min"] = triage
+        s["transfer"]["delay_mean_hours"] = transfer_h
+        for c in s["classes"].values():
+            rest = 1.0 - corrected
+            c.update(corrected_share=corrected, case_share=rest * 0.8, escalated_share=rest * 0.2,
+                     grid_notice_per_day=grid, patrol_detect_prob=patrol_p)
+        t["items"][0]["annual_rate"] = rate
+        for r in t["staffing"]:
+            r["certified"] = min(r["officers"], certified)
+
+    sc = load_scenario(factory.scenario(tmp_path_factory.mktemp("s"), edit))
+    result = run_replication(sc, 0)
+    records = result.records
+    n = 0 if records.empty else int(records["violation"].max()) + 1
+    check_records(records, n)
+
+
+def test_fewer_than_two_certified_officers_cannot_dispatch(tmp_path):
+    """One certified officer per shift is not a team: the brigade never acts (F4)."""
+
+    def edit(s, t):
+        s["officer_time"].update(desk_share=0.0, other_town_work_share=0.0)
+        for r in t["staffing"]:
+            r["certified"] = 0
+        t["staffing"][0]["certified"] = 1  # 甲镇 has one certified officer, among 8 others
+        s["scenario"].update(horizon_days=14.0)
+
+    sc = load_scenario(factory.scenario(tmp_path, edit))
+    result = run_replication(sc, 0)
+    rec = result.records
+    assert (result.units.loc[result.units["kind"] == "brigade", "on_duty_min"] == 0).all()
+    assert not rec["handler"].isin(["甲镇", "乙镇"]).any()
+    waiting = rec[rec["handled_by_brigade"] & rec["reported_min"].notna()]
+    assert len(waiting) > 10 and (waiting["outcome"] == "open_waiting").all()
+
+    # with two certified officers the same brigade does act
+    def edit2(s, t):
+        edit(s, t)
+        t["staffing"][0]["certified"] = 2
+        s["officer_time"]["duty_days_per_year"] = 365.0 * 5 / 7  # present every working day
+
+    sc2 = load_scenario(factory.scenario(tmp_path / "two", edit2))
+    assert run_replication(sc2, 0).records["handler"].eq("甲镇").any()
+
+
+def test_records_off_gives_the_same_measures(tmp_path, monkeypatch):
+    """Running sums (records.keep = false) give exactly the measures of the full records,
+    however many chunks the sums were built from."""
+    from sim.model import Model
+
+    sc = load_scenario(factory.scenario(tmp_path, lambda s, t: s["scenario"].update(horizon_days=30.0)))
+    kept = run_replication(sc, 1, keep_records=True)
+    monkeypatch.setattr(Model, "FLUSH_EVERY", 7)
+    summed = run_replication(sc, 1, keep_records=False)
+    assert summed.records is None
+    pd.testing.assert_frame_equal(kept.metrics, summed.metrics, check_exact=False, rtol=1e-12)
+    assert np.isfinite(kept.metrics["value"]).any()
