@@ -360,6 +360,29 @@ class Inspection(_Settings):
     visit_min: float = Field(gt=0)
 
 
+class Optimize(_Settings):
+    """Settings of the optimiser (``egrid optimize``): bounds, targets and effort."""
+
+    max_posts_per_brigade: int = Field(ge=1)
+    min_law_posts_per_brigade: int = Field(ge=0)
+    coverage_target: float = Field(gt=0, le=1)
+    max_moves: int | None = Field(default=None, ge=0)
+    approx_samples: int = Field(ge=100)
+    loop_replications: int = Field(ge=2)
+    loop_days: float = Field(gt=0)
+    loop_max_iterations: int = Field(ge=1)
+    time_limit_s: float = Field(gt=0)
+    gap: float = Field(ge=0, lt=1)
+    tradeoff_posts: list[int] = Field(min_length=1)
+
+    @field_validator("tradeoff_posts")
+    @classmethod
+    def _positive(cls, v: list[int]):
+        if any(x <= 0 for x in v):
+            raise ValueError("every total must be > 0")
+        return v
+
+
 class Records(_Settings):
     """Keep one record per violation (``true``) or only running sums (memory flat in run length)."""
 
@@ -385,6 +408,7 @@ class Settings(_Settings):
     patrol: Patrol
     inspection: Inspection
     records: Records = Records()
+    optimize: Optimize | None = None
 
 
 # --------------------------------------------------------------------------- table rows
@@ -442,6 +466,7 @@ class Item(_Row):
     on_site_mean_min: float = Field(gt=0)
     on_site_distribution: Literal["lognormal", "exponential", "fixed"] = "lognormal"
     on_site_cv: float = Field(ge=0, le=3)
+    target_hours: float | None = Field(default=None, gt=0)  # blank: the class's target
     officers_needed: int = Field(ge=2)
     driver: Literal["population", "businesses", "area"]
     annual_rate: float = Field(ge=0)

@@ -43,10 +43,13 @@ SUM_COLUMNS = [
 
 
 def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_min: float, horizon_min: float) -> pd.DataFrame:
-    """Per (town, class) sums from which every violation measure is a ratio."""
+    """Per (town, class) sums from which every violation measure is a ratio.
+
+    ``targets_min`` maps each item code to its target time in minutes.
+    """
     r = records
     occurred = r["occurred_min"].to_numpy()
-    target = r["klass"].map(targets_min).to_numpy(float)
+    target = r["item"].map(targets_min).to_numpy(float)
     window = occurred >= warmup_min
     acted_in = r["on_site_min"].to_numpy() - occurred
     eligible = window & (occurred + target <= horizon_min)

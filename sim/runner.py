@@ -37,15 +37,20 @@ class RunResult:
     plan: pd.DataFrame  # the patrol plan the run used
 
 
-def class_targets(sc: Scenario) -> dict[str, float]:
-    return {k: c.target_min for k, c in sc.settings.classes.items()}
+def item_targets(sc: Scenario) -> dict[str, float]:
+    """Target time (minutes) of each item: its own ``target_hours`` if given, else its class's."""
+    classes = sc.settings.classes
+    return {
+        i.code: (i.target_hours * 60.0 if i.target_hours is not None else classes[i.klass].target_min)
+        for i in sc.items
+    }
 
 
 def run_replication(sc: Scenario, replication: int, keep_records: bool | None = None) -> RunResult:
     """Simulate one replication of a scenario and measure it."""
     s = sc.settings.scenario
     keep = sc.settings.records.keep if keep_records is None else keep_records
-    args = (class_targets(sc), s.warmup_min, s.horizon_min)
+    args = (item_targets(sc), s.warmup_min, s.horizon_min)
     sink = RecordList() if keep else SumSink(*args)
     model = Model(sc, replication, sink=sink)
     out = model.run()

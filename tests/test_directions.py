@@ -136,3 +136,16 @@ def test_before_and_after_see_the_same_violations_and_differ_measurably():
     assert np.isfinite(half) and half < 0.1
     # the mechanisms differ as designed: transfers and who acts
     assert _county(before, "transfer_share").mean() > _county(after, "transfer_share").mean()
+
+
+def test_an_item_target_overrides_its_class_target(tmp_path):
+    """A tighter target on the street item (1 minute instead of the class's 24 h) cannot be met."""
+    loose = run_replication(load_scenario(factory.scenario(tmp_path / "a")), 0).metrics
+    tight = run_replication(
+        load_scenario(factory.scenario(tmp_path / "b", lambda s, t: t["items"][0].update(target_hours=1 / 60))), 0
+    ).metrics
+
+    def cov(m):
+        return m[(m["scope"] == "county") & (m["metric"] == "coverage_street")]["value"].iloc[0]
+
+    assert cov(loose) > 0.2 and cov(tight) == 0.0

@@ -200,7 +200,7 @@ BAD: list[Bad] = [
     Bad("toml-list-for-number", TOML, "grid.residents_per_grid", ("valid number",),
         edit=setting("grid.residents_per_grid", [1000.0])),
     Bad("toml-missing-setting", TOML, "transfer.delay_mean_hours", ("missing", "required"),
-        edit=drop_setting("transfer.delay_mean_hours"), cli=True),
+        edit=drop_setting("transfer.delay_mean_hours")),
     Bad("toml-missing-section", TOML, "command_centre", ("missing", "required"),
         edit=drop_setting("command_centre")),
     Bad("toml-negative-delay", TOML, "transfer.delay_mean_hours", ("greater than or equal to 0", "got -1.0"),
@@ -288,7 +288,7 @@ BAD: list[Bad] = [
     Bad("csv-certified-above-officers", "staffing.csv", "row 2 (brigade 甲镇)", ("certified (99) cannot exceed officers (8)",),
         edit=cell("staffing", 0, "certified", 99)),
     Bad("csv-missing-column", "items.csv", "header", ("missing column(s) annual_rate",),
-        edit=drop_column("items", "annual_rate"), cli=True),
+        edit=drop_column("items", "annual_rate")),
     Bad("csv-unknown-column", "towns.csv", "header", ("unknown column(s) colour", "expected only town, town_en"),
         edit=lambda s, t: [r.update(colour="red") for r in t["towns"]]),
     Bad("csv-unnamed-column", "towns.csv", "header", ("unknown column(s) (a column with no name)",),
@@ -308,7 +308,7 @@ BAD: list[Bad] = [
         post=delete("items.csv")),
     # ------------------------------------------------------------ references between tables
     Bad("ref-village-town-undefined", "villages.csv", "village 乙村2, column town", ("'丙镇' is not a town of", "towns.csv"),
-        edit=cells(cell("villages", 3, "town", "丙镇"), cell("towns", 1, "villages", 1)), cli=True),
+        edit=cells(cell("villages", 3, "town", "丙镇"), cell("towns", 1, "villages", 1))),
     Bad("ref-item-class-undefined", "items.csv", "item S-1, column class",
         ("'noise' is not defined", "expected one of [classes]", "street, building, hidden"),
         edit=cell("items", 0, "class", "noise")),
@@ -370,30 +370,41 @@ def test_bad_input_is_one_clear_problem(tmp_path, bad):
     assert len(problems) == bad.problems, "\n".join(problems)
 
 
-def _egrid(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "egrid.cli", *args],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
-    )
-
-
 CLI = [b for b in BAD if b.cli]
 
 
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory):
+    """Start every command-line case at once (each is a fresh interpreter, about a second of imports).
+
+    On a machine with several cores they overlap; each test then waits for its own.
+    """
+    runs = {}
+    for bad in CLI:
+        tmp = tmp_path_factory.mktemp(bad.id)
+        path = _write(tmp, bad)
+        out = tmp / "out"
+        args = [sys.executable, "-m", "egrid.cli", "run", str(path), "--days", "3", "--out", str(out)]
+        for o in bad.overrides:
+            args += ["--set", o]
+        runs[bad.id] = out, subprocess.Popen(args, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    yield runs
+    for _, proc in runs.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.mark.parametrize("bad", CLI, ids=[b.id for b in CLI])
-def test_cli_exits_2_without_traceback(tmp_path, bad):
-    path = _write(tmp_path, bad)
-    out = tmp_path / "out"
-    args = ["run", str(path), "--days", "3", "--out", str(out)]
-    for o in bad.overrides:
-        args += ["--set", o]
-    proc = _egrid(tmp_path, *args)
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.splitlines()
-    assert lines and all(line.startswith("error: ") for line in lines), proc.stderr
+def test_cli_exits_2_without_traceback(cli_runs, bad):
+    out, proc = cli_runs[bad.id]
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert lines and all(line.startswith("error: ") for line in lines), stderr
     _problem_line([line.removeprefix("error: ") for line in lines], bad)
-    assert proc.stdout == ""
+    assert stdout == ""
     assert not out.exists()
 
 
@@ -434,7 +445,10 @@ def test_bad_cli_option(tmp_path, capsys, option, expected):
 def test_bad_cli_option_subprocess(tmp_path):
     path = factory.scenario(tmp_path / "scenario")
     out = tmp_path / "out"
-    proc = _egrid(tmp_path, "run", str(path), "--replications", "0", "--out", str(out))
+    proc = subprocess.run(
+        [sys.executable, "-m", "egrid.cli", "run", str(path), "--replications", "0", "--out", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
     assert proc.returncode == 2
     assert "error: argument --replications/-n: expected a whole number of at least 1" in proc.stderr
     assert "Traceback" not in proc.stderr
