@@ -114,7 +114,7 @@ def print_summary(sc, summary: pd.DataFrame, out=None) -> None:
     county = summary[summary["scope"] == "county"].set_index("metric")
     print("\nCounty (mean [95 % CI]):", file=out)
     classes = [f"coverage_{k}" for k in sc.settings.classes]
-    for m in HEADLINE[:2] + classes + HEADLINE[2:]:
+    for m in HEADLINE[:2] + ["coverage_weighted"] + classes + HEADLINE[2:]:
         if m in county.index:
             r = county.loc[m]
             print(f"  {m:28s} {_fmt(r['mean'], r['ci_low'], r['ci_high'], m)}", file=out)

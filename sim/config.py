@@ -365,6 +365,7 @@ class Optimize(_Settings):
 
     max_posts_per_brigade: int = Field(ge=1)
     min_law_posts_per_brigade: int = Field(ge=0)
+    max_uncertified_per_certified: float = Field(ge=0)
     coverage_target: float = Field(gt=0, le=1)
     max_moves: int | None = Field(default=None, ge=0)
     approx_samples: int = Field(ge=100)

@@ -9,7 +9,8 @@ Definitions (window = violations arising after the warm-up):
 * ``coverage``: share of violations acted on (a team on site) within their class's
   target time, **counted from when the violation arose**, so discovery counts.
   Only violations whose target falls inside the run are counted (no censoring).
-  Also per class: ``coverage_<class>``.
+  Also per class: ``coverage_<class>``, and ``coverage_weighted``, the classes
+  weighted by their ``weight`` (so street volume does not decide alone).
 * ``discovery_delay_min``: arising → discovery, over discovered violations.
 * ``response_time_min``: report at the command centre → first team on site, over
   violations that went through the command centre (not those acted on the spot by
@@ -125,14 +126,17 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den > 0 else float("nan")
 
 
-def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_keys: tuple[str, ...], window_min: float) -> dict[str, float]:
+def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[str, float], window_min: float) -> dict[str, float]:
     """Measures of one scope from its violation sums and the team time of the brigades serving it."""
+    class_keys = tuple(class_weights)
     tot = sums.sum()
     m: dict[str, float] = {
         "violations": float(tot["violations"]),
         "coverage": _ratio(tot["covered"], tot["eligible"]),
     }
     by_class = sums.groupby(level="klass").sum()
+    w = by_class.index.map(lambda k: class_weights.get(k, 0.0)).to_numpy(float)
+    m["coverage_weighted"] = _ratio((w * by_class["covered"]).sum(), (w * by_class["eligible"]).sum())
     for k in class_keys:
         if k in by_class.index:
             m[f"coverage_{k}"] = _ratio(by_class.at[k, "covered"], by_class.at[k, "eligible"])
@@ -157,7 +161,7 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_keys: tuple[str
     return m
 
 
-def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class_keys: tuple[str, ...], window_min: float) -> pd.DataFrame:
+def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class_weights: dict[str, float], window_min: float) -> pd.DataFrame:
     """Tidy measures (scope, metric, value) for the county and every town.
 
     A town's team measures are those of the brigade serving it (its own brigade
@@ -167,7 +171,7 @@ def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class
     brigades = units[units["kind"] == "brigade"]
     departments = units[units["kind"] == "department"]
     rows = []
-    county = scope_metrics(sums, brigades, class_keys, window_min)
+    county = scope_metrics(sums, brigades, class_weights, window_min)
     county["department_utilisation"] = _ratio(
         sum(departments[f"{a}_min"].sum() for a in ACTIVITIES), departments["on_duty_min"].sum()
     )
@@ -176,7 +180,7 @@ def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class
     for town in towns:
         town_sums = sums.xs(town, level="town", drop_level=False) if town in sums.index.get_level_values("town") else empty
         serving = brigades[brigades["towns"].str.split("|").apply(lambda ts: town in ts)]
-        rows += [(town, k, v) for k, v in scope_metrics(town_sums, serving, class_keys, window_min).items()]
+        rows += [(town, k, v) for k, v in scope_metrics(town_sums, serving, class_weights, window_min).items()]
     return pd.DataFrame(rows, columns=["scope", "metric", "value"])
 
 

@@ -253,13 +253,13 @@ class Model:
 
     # ------------------------------------------------------------------ called by teams
 
-    def trip(self, a: int, b: int, z: float | None = None) -> float:
-        """Travel minutes from location a to b; ``z`` a standard normal (drawn now if None)."""
+    def trip(self, a: int, b: int, z: float | None = None, unit: Unit | None = None) -> float:
+        """Travel minutes from location a to b; ``z`` a standard normal (else drawn from the unit's route stream)."""
         mean = self.travel_mean[a, b]
         if mean == 0.0 or self._travel_sigma == 0.0:
             return float(mean)
         if z is None:
-            z = float(self.streams.route.standard_normal())
+            z = float(self.streams.for_unit("route", unit.name).standard_normal())
         sig = self._travel_sigma
         return float(mean * math.exp(sig * z - 0.5 * sig * sig))
 
@@ -312,7 +312,7 @@ class Model:
             return False  # seen since the visit began (by the grid, a complaint, or this team)
         c = self.classes[v.klass]
         p = c.patrol_detect_prob if channel == "patrol" else c.inspection_detect_prob
-        rng = self.streams.patrol if channel == "patrol" else self.streams.inspection
+        rng = self.streams.for_unit(channel, team.unit.name)
         if p <= 0.0 or rng.random() >= p:
             return False
         v.found = True
@@ -329,7 +329,7 @@ class Model:
 
     def pick_business(self, unit: Unit) -> tuple[int, int]:
         """A business of the unit's towns for an inspection (village ∝ businesses, then uniform)."""
-        rng = self.streams.inspection
+        rng = self.streams.for_unit("inspection", unit.name)
         if unit.business_cum is None:
             return int(unit.served_villages[0]), -1
         i = int(np.searchsorted(unit.business_cum, rng.random(), side="right"))

@@ -78,14 +78,19 @@ def write_run(out: Path, sc: Scenario, runset, force: bool = False) -> Path:
             if key != "settings":
                 shutil.copyfile(file, tmp / "tables" / f"{key}.csv")
         shutil.copyfile(sc.files["settings"], tmp / "tables" / "scenario.toml")
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, trash / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def swap_into_place(tmp: Path, out: Path) -> None:
+    """Rename a finished temporary folder to ``out``, replacing an old one only once the new one is whole."""
+    if out.exists():
+        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        os.replace(out, trash / out.name)
+        os.replace(tmp, out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, out)

@@ -55,8 +55,12 @@ def first_shift(sc: Scenario, pattern_name: str):
     return min(pattern.shifts, key=lambda s: s.start_min)
 
 
-def default_plan(sc: Scenario) -> pd.DataFrame:
-    """The rule-based weekly patrol plan for every brigade (see module docstring)."""
+def default_plan(sc: Scenario, visits: dict[str, int] | None = None) -> pd.DataFrame:
+    """The rule-based weekly patrol plan for every brigade (see module docstring).
+
+    ``visits`` (village → visits a week) replaces the rule's frequencies, e.g. with
+    the optimiser's choice.
+    """
     patrol = sc.settings.patrol
     travel = sc.settings.travel
     urban = set(travel.urban_towns)
@@ -72,7 +76,10 @@ def default_plan(sc: Scenario) -> pd.DataFrame:
         villages = [v for v in sc.villages if v.town in b.towns]
         per_day: dict[int, list] = {d: [] for d in days}
         for n, v in enumerate(villages):
-            f = patrol.hot_spot_visits_per_week if v.hot_spot else patrol.min_visits_per_week
+            if visits is not None:
+                f = int(visits.get(v.village, 0))
+            else:
+                f = patrol.hot_spot_visits_per_week if v.hot_spot else patrol.min_visits_per_week
             f = min(f, len(days))
             for j in range(f):
                 slot = (n + round(j * len(days) / f)) % len(days)

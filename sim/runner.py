@@ -62,7 +62,8 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
         sums = sink.sums if sink.sums is not None else violation_sums(records_frame([]), *args)
     units = unit_table(out.units, out.unit_kind, out.unit_towns)
     metrics = run_metrics(
-        sums, units, [t.town for t in sc.towns], tuple(sc.settings.classes), s.horizon_min - s.warmup_min
+        sums, units, [t.town for t in sc.towns], {k: c.weight for k, c in sc.settings.classes.items()},
+        s.horizon_min - s.warmup_min,
     )
     return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, model.plan)
 

@@ -20,13 +20,18 @@ STREAM_NAMES = (
     "discovery",   # grid-worker noticing, complaint times, how long a violation stays noticeable
     "reporting",   # report, relay and triage delays
     "travel",      # noise on the response trip of each violation
-    "route",       # noise on patrol, inspection and return trips
     "on_site",     # on-site handling time
     "outcome",     # corrected on the spot, case filed, or escalated
-    "patrol",      # whether a patrol visit finds a latent violation
-    "inspection",  # which business an inspection visits, whether it finds the violation
     "roster",      # rounding of fractional teams on duty to whole teams
     "transfer",    # transfer delay to county departments
+)
+
+
+# Streams drawn while the model runs, one per unit (see Streams.for_unit).
+UNIT_STREAM_NAMES = (
+    "route",       # noise on patrol, inspection and return trips
+    "patrol",      # whether a patrol visit finds a latent violation
+    "inspection",  # which business an inspection visits, whether it finds the violation
 )
 
 
@@ -47,11 +52,29 @@ class Streams:
             )
             for name in names
         }
+        self._unit_gens: dict[tuple[str, str], np.random.Generator] = {}
+
+    def for_unit(self, name: str, unit: str) -> np.random.Generator:
+        """A stream of activity ``name`` owned by one unit (brigade or department).
+
+        Draws made while the model runs (patrol detection, which business to
+        inspect, travel noise on routes) come from the unit's own stream, so one
+        brigade's draws do not depend on what other brigades did: a change to one
+        town's plan leaves the other towns' random numbers alone.
+        """
+        key = (name, unit)
+        gen = self._unit_gens.get(key)
+        if gen is None:
+            seq = np.random.SeedSequence(self.seed, spawn_key=(self.replication, stream_key(name), stream_key(unit)))
+            gen = self._unit_gens[key] = np.random.Generator(np.random.PCG64(seq))
+        return gen
 
     def __getitem__(self, name: str) -> np.random.Generator:
         return self._gens[name]
 
     def __getattr__(self, name: str) -> np.random.Generator:
+        if name.startswith("_"):
+            raise AttributeError(name)
         try:
             return self._gens[name]
         except KeyError:

@@ -176,7 +176,7 @@ class Team:
             if job is None:
                 if self.location != unit.base:
                     t0 = env.now
-                    yield env.timeout(unit.ctx.trip(self.location, unit.base))
+                    yield env.timeout(unit.ctx.trip(self.location, unit.base, unit=unit))
                     self.location = unit.base
                     self._account(last_activity, t0, env.now)
                     continue
@@ -211,7 +211,7 @@ class Team:
             job.lead = self
             ctx.dispatched(v, self, job.stage)
         t0 = self.env.now
-        yield self.env.timeout(ctx.trip(self.location, v.village, v.travel_z if job.stage == "first" else None))
+        yield self.env.timeout(ctx.trip(self.location, v.village, v.travel_z if job.stage == "first" else None, unit=self.unit))
         self.location = v.village
         self._account("response", t0, self.env.now)
         if lead:
@@ -224,7 +224,7 @@ class Team:
     def _inspect(self, job: InspectionVisit):
         ctx = self.unit.ctx
         t0 = self.env.now
-        yield self.env.timeout(ctx.trip(self.location, job.village))
+        yield self.env.timeout(ctx.trip(self.location, job.village, unit=self.unit))
         self.location = job.village
         yield self.env.timeout(ctx.inspection_visit_min)
         self._account("inspection", t0, self.env.now)
@@ -236,7 +236,7 @@ class Team:
     def _patrol(self, job: PatrolRoute):
         ctx = self.unit.ctx
         for village in job.villages:
-            travel = ctx.trip(self.location, village)
+            travel = ctx.trip(self.location, village, unit=self.unit)
             if self.env.now + travel >= job.shift_end:
                 break  # the rest of the route is missed today
             t0 = self.env.now

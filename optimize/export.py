@@ -1,0 +1,122 @@
+"""Plans → what the simulator reads: a staffing table, a patrol plan, a scenario that uses them.
+
+The optimiser never changes the simulator; it hands it tables in the scenario's
+own formats, so every plan can be simulated, compared and reported like any
+scenario (``egrid run DIR/scenario.toml``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import PatrolVisit, Scenario, StaffingRow
+from sim.load import check_references
+from sim.output import check_target, swap_into_place
+from sim.patrol_plan import PLAN_COLUMNS, default_plan
+
+from .data import largest_remainder
+
+
+def visits_by_village(sc: Scenario, visits: dict[str, np.ndarray]) -> dict[str, int]:
+    """Per-town visit vectors (in villages-table order) → village name → visits a week."""
+    out = {}
+    for town, vec in visits.items():
+        names = [v.village for v in sc.villages if v.town == town]
+        out.update({n: int(f) for n, f in zip(names, vec)})
+    return out
+
+
+def staffing_rows(table: pd.DataFrame, note: str) -> tuple[StaffingRow, ...]:
+    return tuple(
+        StaffingRow(brigade=r.town, source=r.source, officers=int(r.posts), certified=int(r.certified),
+                    source_note=note)
+        for r in table.itertuples()
+    )
+
+
+def with_plan(sc: Scenario, table: pd.DataFrame, visits: dict[str, int] | None = None,
+              plan: pd.DataFrame | None = None, note: str = "optimised allocation") -> Scenario:
+    """The scenario with another staffing table and patrol plan (in memory, validated)."""
+    totals = table.groupby("source")["posts"].sum().astype(int).to_dict()
+    sources = {s: int(totals.get(s, 0)) for s in sc.settings.staffing.sources}
+    settings = sc.settings.model_copy(
+        update={"staffing": sc.settings.staffing.model_copy(update={"sources": sources})}
+    )
+    staffed = dataclasses.replace(sc, settings=settings, staffing=staffing_rows(table, note), patrol_plan=())
+    if plan is None:
+        plan = default_plan(staffed, visits) if visits is not None else default_plan(staffed)
+    rows = tuple(PatrolVisit(**r) for r in plan[PLAN_COLUMNS].to_dict("records"))
+    out = dataclasses.replace(staffed, patrol_plan=rows)
+    check_references(out)
+    return out
+
+
+def proportional_allocation(sc: Scenario) -> pd.DataFrame:
+    """Posts and certified officers of each source shared by population (largest remainder),
+    with at least one law post per brigade taken from the best-endowed town."""
+    from .data import source_totals
+
+    posts, cert = source_totals(sc)
+    pop = {t.town: float(t.population) for t in sc.towns}
+    rows = []
+    for s in posts:
+        split = largest_remainder(posts[s], pop)
+        if s == "law" and posts[s] >= len(pop):
+            for t in pop:
+                while split[t] < 1:
+                    donor = max(split, key=split.get)
+                    split[donor] -= 1
+                    split[t] += 1
+        cert_split = largest_remainder(cert[s], {t: float(split[t]) for t in pop})
+        for t in pop:
+            rows.append((t, s, split[t], min(cert_split[t], split[t])))
+    return pd.DataFrame(rows, columns=["town", "source", "posts", "certified"])
+
+
+def write_plan_folder(out: Path, sc: Scenario, tables: dict[str, pd.DataFrame], force: bool = False) -> Path:
+    """Write result tables and a scenario that uses the plan, whole or not at all.
+
+    ``tables`` maps file names (``allocation.csv`` …) to DataFrames; if it holds
+    ``staffing.csv`` and/or ``patrol.csv``, a ``scenario.toml`` extending the
+    original scenario with them is written too.
+    """
+    out = Path(out)
+    check_target(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, df in tables.items():
+            df.to_csv(tmp / name, index=False)
+        lines = []
+        if "staffing.csv" in tables or "patrol.csv" in tables:
+            base = os.path.relpath(Path(sc.files["settings"]).resolve(), out.resolve())
+            lines = [f'extends = "{base}"', "", "[scenario]", f'name = "{sc.name}-plan"', "", "[tables]"]
+            if "staffing.csv" in tables:
+                lines.append('staffing = "staffing.csv"')
+            if "patrol.csv" in tables:
+                lines.append('patrol_plan = "patrol.csv"')
+            if "staffing.csv" in tables:
+                totals = tables["staffing.csv"].groupby("source")["officers"].sum().astype(int).to_dict()
+                inner = ", ".join(f"{k} = {int(totals.get(k, 0))}" for k in sc.settings.staffing.sources)
+                lines += ["", "[staffing]", f"sources = {{ {inner} }}"]
+            (tmp / "scenario.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def staffing_table(table: pd.DataFrame, note: str) -> pd.DataFrame:
+    """An allocation in the scenario's staffing.csv format."""
+    return pd.DataFrame({
+        "brigade": table["town"], "source": table["source"], "officers": table["posts"],
+        "certified": table["certified"], "source_note": note,
+    })

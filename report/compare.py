@@ -1,0 +1,210 @@
+"""Compare plans on paired replications (common random numbers).
+
+Two runs made with the same seed see the same violations in replication ``r``
+(one random stream per activity, spawned from ``(seed, r)``), so the difference
+of a measure between the plans is best estimated replication by replication:
+``d_r = value_b(r) − value_a(r)``, with a t interval on the mean of ``d_r``.  That
+interval is much narrower than one built from the two plans' separate intervals,
+because the violation noise they share cancels.
+
+If the runs have different seeds (no common random numbers), the pairing means
+nothing and the difference gets Welch's unpaired interval instead; the
+``method`` column says which was used.
+
+:func:`compare_runs` returns one tidy table; :func:`format_comparison` renders it
+as text for the command line (``egrid compare RUN_DIR RUN_DIR …``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import labels as L
+from .rundir import RunDir, load_run
+
+COLUMNS = [
+    "plan_a", "plan_b", "scope", "metric",
+    "mean_a", "ci_low_a", "ci_high_a", "mean_b", "ci_low_b", "ci_high_b",
+    "diff", "diff_ci_low", "diff_ci_high", "n_pairs", "method", "significant",
+]
+
+
+class _Plan:
+    """What a comparison needs of a run: its name, seed and per-replication measures."""
+
+    def __init__(self, run):
+        if isinstance(run, RunDir) or not hasattr(run, "metrics"):
+            r = load_run(run)
+            self.name, self.seed, self.metrics = r.name, r.seed, r.replications
+            self.folder = r.path.name
+        else:  # a sim.runner.RunSet in memory
+            sc = run.scenario
+            self.name, self.seed, self.metrics = sc.name, sc.settings.scenario.seed, run.metrics
+            self.folder = sc.name
+        self.label = self.name
+
+
+def _mean_ci(values: np.ndarray, confidence: float) -> tuple[float, float, float, int]:
+    v = values[~np.isnan(values)]
+    n = len(v)
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    m = float(v.mean())
+    if n < 2:
+        return m, math.nan, math.nan, n
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * v.std(ddof=1) / math.sqrt(n)
+    return m, m - half, m + half, n
+
+
+def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if len(a) == 0 or len(b) == 0:
+        return math.nan, math.nan, math.nan
+    d = float(b.mean() - a.mean())
+    if len(a) < 2 or len(b) < 2:
+        return d, math.nan, math.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return d, d, d
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = stats.t.ppf(0.5 + confidence / 2, df) * se
+    return d, d - half, d + half
+
+
+def _wide(metrics: pd.DataFrame) -> pd.DataFrame:
+    """(scope, metric) rows in their order of first appearance, one column per replication."""
+    m = metrics.drop_duplicates(["scope", "metric", "rep"])
+    order = list(dict.fromkeys(zip(m["scope"], m["metric"])))
+    wide = m.set_index(["scope", "metric", "rep"])["value"].astype(float).unstack("rep")
+    return wide.reindex(pd.MultiIndex.from_tuples(order, names=["scope", "metric"]))
+
+
+def _compare_two(a: _Plan, b: _Plan, confidence: float) -> pd.DataFrame:
+    paired = a.seed is not None and a.seed == b.seed
+    ma = _wide(a.metrics)
+    mb = _wide(b.metrics)
+    keys = list(dict.fromkeys(list(ma.index) + list(mb.index)))  # the runs' own order
+    common = sorted(set(ma.columns) & set(mb.columns))
+    if not common:
+        paired = False
+    rows = []
+    for key in keys:
+        va = ma.loc[key].to_numpy(float) if key in ma.index else np.array([])
+        vb = mb.loc[key].to_numpy(float) if key in mb.index else np.array([])
+        mean_a, lo_a, hi_a, _ = _mean_ci(va, confidence)
+        mean_b, lo_b, hi_b, _ = _mean_ci(vb, confidence)
+        if paired and key in ma.index and key in mb.index:
+            d = mb.loc[key, common].to_numpy(float) - ma.loc[key, common].to_numpy(float)
+            diff, lo, hi, n = _mean_ci(d, confidence)
+            method = "paired"
+        else:
+            diff, lo, hi = _welch(va, vb, confidence)
+            n = 0
+            method = "welch"
+        significant = bool(not math.isnan(lo) and not math.isnan(hi) and (lo > 0 or hi < 0))
+        rows.append((a.label, b.label, key[0], key[1], mean_a, lo_a, hi_a, mean_b, lo_b, hi_b, diff, lo, hi, n, method, significant))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def compare_runs(run_a, run_b, *more, confidence: float = 0.95) -> pd.DataFrame:
+    """Every measure per scope in two or more plans; each plan after the first is compared to the first.
+
+    Runs are run folders (paths), loaded :class:`~report.rundir.RunDir` objects or
+    in-memory :class:`sim.runner.RunSet` objects.  Returns one row per
+    (plan_b, scope, metric) with columns :data:`COLUMNS`:
+
+    * ``mean_*``, ``ci_low_*``, ``ci_high_*`` — each plan's mean and t interval over
+      its replications (as in summary.csv);
+    * ``diff`` = b − a with ``diff_ci_low``/``diff_ci_high`` from the paired
+      per-replication differences (``n_pairs`` replications seen by both, NaN pairs
+      dropped), or Welch's interval if the seeds differ (``method``);
+    * ``significant`` — the interval excludes 0.
+
+    Plans are named by scenario name (``plan_a``, ``plan_b``), or by run folder name
+    when two runs share a scenario name.  Scopes or measures present in only one
+    run keep NaN on the other side.
+    """
+    plans = [_Plan(r) for r in (run_a, run_b, *more)]
+    names = [p.name for p in plans]
+    for p in plans:  # plans of the same scenario: name them by their folders
+        if names.count(p.name) > 1:
+            p.label = p.folder
+    labels = [p.label for p in plans]
+    for i, p in enumerate(plans):  # and if those clash too, by their position
+        if labels.count(p.label) > 1:
+            p.label = f"{p.label}#{i + 1}"
+    return pd.concat([_compare_two(plans[0], p, confidence) for p in plans[1:]], ignore_index=True)
+
+
+def _fmt(metric: str, v: float, signed: bool = False) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    factor, kind = L.metric_scale(metric)
+    x = v * factor
+    sign = "+" if signed else ""
+    if kind == "pct":
+        return f"{x:{sign}.1f}%" if not signed else f"{x:{sign}.1f} pp"
+    if kind == "hours":
+        return f"{x:{sign},.2f} h"
+    return f"{x:{sign},.1f}"
+
+
+def format_value(metric: str, mean: float, low: float, high: float, signed: bool = False) -> str:
+    """``mean [low, high]`` in the measure's display unit (per cent, hours or count)."""
+    if low is None or (isinstance(low, float) and math.isnan(low)):
+        return _fmt(metric, mean, signed)
+    return f"{_fmt(metric, mean, signed)} [{_fmt(metric, low, signed)}, {_fmt(metric, high, signed)}]"
+
+
+def format_comparison(
+    table: pd.DataFrame,
+    lang: str = "en",
+    scopes: Sequence[str] | None = ("county",),
+    metrics: Sequence[str] | None = None,
+) -> str:
+    """The comparison as aligned text, one block per compared plan (for the command line).
+
+    ``scopes``: which scopes to show (``None``: all); ``metrics``: which measures
+    (``None``: all).  Significant differences are marked ``*``.
+    """
+    out = []
+    for (a, b), part in table.groupby(["plan_a", "plan_b"], sort=False):
+        if scopes is not None:
+            part = part[part["scope"].isin(scopes)]
+        if metrics is not None:
+            part = part[part["metric"].isin(metrics)]
+        method = ", ".join(sorted(part["method"].unique()))
+        out.append(f"{b} − {a} ({method}; * = 95 % CI excludes 0)")
+        rows = []
+        for _, r in part.iterrows():
+            rows.append((
+                L.town_label(r["scope"], lang) if r["scope"] == "county" else r["scope"],
+                L.metric_label(r["metric"], lang),
+                format_value(r["metric"], r["mean_a"], r["ci_low_a"], r["ci_high_a"]),
+                format_value(r["metric"], r["mean_b"], r["ci_low_b"], r["ci_high_b"]),
+                format_value(r["metric"], r["diff"], r["diff_ci_low"], r["diff_ci_high"], signed=True),
+                "*" if r["significant"] else "",
+            ))
+        header = (L.t("col.scope", lang), L.t("col.metric", lang), str(a), str(b), L.t("col.diff", lang), "")
+        widths = [max(_width(x) for x in col) for col in zip(header, *rows)]
+        for row in [header, *rows]:
+            out.append("  ".join(_pad(x, w) for x, w in zip(row, widths)).rstrip())
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def _pad(text: str, width: int) -> str:
+    return str(text) + " " * (width - _width(text))

@@ -1,0 +1,93 @@
+"""The Excel workbook of a report (openpyxl): summary, comparison and assumptions sheets.
+
+Values stay in their stored units (shares as fractions, times in minutes) so the
+workbook can be computed on; the label column says what each measure is, with
+its display unit.  Sheet names and column headers are in the report's language
+(:func:`sheet_names`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from . import labels as L
+
+
+def sheet_names(lang: str, comparison: bool = False) -> list[str]:
+    """The sheets :func:`write_workbook` writes, in order."""
+    keys = ["summary", "towns"] + (["comparison"] if comparison else []) + ["assumptions"]
+    return [L.t(f"sheet.{k}", lang) for k in keys]
+
+
+def summary_sheet(summary: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
+    s = summary.copy()
+    out = pd.DataFrame({
+        L.t("col.scope", lang): [L.town_label(x, lang, town_en) for x in s["scope"]],
+        L.t("col.metric", lang): [L.metric_label(m, lang) for m in s["metric"]],
+        L.t("col.metric_key", lang): s["metric"],
+        L.t("col.mean", lang): s["mean"],
+        L.t("col.ci_low", lang): s["ci_low"],
+        L.t("col.ci_high", lang): s["ci_high"],
+    })
+    return out
+
+
+def towns_sheet(summary: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
+    """Scopes as rows, measures as columns (means)."""
+    wide = summary.pivot_table(index="scope", columns="metric", values="mean", aggfunc="first", sort=False)
+    wide = wide.reindex(index=list(dict.fromkeys(summary["scope"])), columns=list(dict.fromkeys(summary["metric"])))
+    wide.index = [L.town_label(x, lang, town_en) for x in wide.index]
+    wide.index.name = L.t("col.scope", lang)
+    return wide.reset_index()
+
+
+def comparison_sheet(table: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
+    out = table.copy()
+    out.insert(3, "label", [L.metric_label(m, lang) for m in out["metric"]])
+    out["scope"] = [L.town_label(x, lang, town_en) for x in out["scope"]]
+    out["significant"] = [L.t("yes" if v else "no", lang) for v in out["significant"]]
+    return out.rename(columns={
+        "scope": L.t("col.scope", lang), "label": L.t("col.metric", lang), "metric": L.t("col.metric_key", lang),
+        "significant": L.t("col.significant", lang), "n_pairs": L.t("col.n_pairs", lang),
+    })
+
+
+def assumptions_sheet(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return rows.rename(columns={
+        "section": L.t("col.section", lang), "key": L.t("col.key", lang), "value": L.t("col.value", lang),
+        "source": L.t("col.source", lang), "line": L.t("col.line", lang),
+    })
+
+
+def _fit_columns(ws, frame: pd.DataFrame, max_width: int = 70) -> None:
+    for i, col in enumerate(frame.columns, start=1):
+        cells = [str(col)] + [str(v) for v in frame.iloc[:200, i - 1].tolist()]
+        width = max(len(c) + sum(1 for ch in c if ord(ch) > 0x2E80) for c in cells)
+        ws.column_dimensions[get_column_letter(i)].width = min(max_width, max(8, width + 2))
+    ws.freeze_panes = "B2"
+
+
+def write_workbook(
+    path: Path,
+    lang: str,
+    summary: pd.DataFrame,
+    assumptions: pd.DataFrame,
+    comparison: pd.DataFrame | None = None,
+    town_en=None,
+) -> Path:
+    """Write the workbook to ``path`` (the caller writes into a temporary folder first)."""
+    sheets = [
+        (L.t("sheet.summary", lang), summary_sheet(summary, lang, town_en)),
+        (L.t("sheet.towns", lang), towns_sheet(summary, lang, town_en)),
+    ]
+    if comparison is not None:
+        sheets.append((L.t("sheet.comparison", lang), comparison_sheet(comparison, lang, town_en)))
+    sheets.append((L.t("sheet.assumptions", lang), assumptions_sheet(assumptions, lang)))
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for name, frame in sheets:
+            frame.to_excel(xl, sheet_name=name, index=False)
+            _fit_columns(xl.sheets[name], frame)
+    return Path(path)

@@ -1,0 +1,266 @@
+"""Every word on a chart or in a report, in Chinese and English.
+
+``t(key, lang, **fields)`` looks a label up and fills ``{fields}``; an unknown key
+or language is an error (a typo must not print a key name on a chart).  Town
+names are Chinese as in the scenario for ``zh`` and the ``town_en`` pinyin of
+``towns.csv`` for ``en``: pass that mapping to :func:`town_label`.
+
+Measures (the ``metric`` column of summaries) have a label and a display unit:
+shares are shown in per cent, ``*_min`` times in hours, counts as they are
+(:func:`metric_label`, :func:`metric_scale`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGS = ("zh", "en")
+
+LABELS: dict[str, dict[str, str]] = {
+    # ---------------------------------------------------------------- common
+    "footnote": {"zh": "情景 {scenario} · 随机种子 {seed}", "en": "scenario {scenario} · seed {seed}"},
+    "county": {"zh": "全县", "en": "County"},
+    "town": {"zh": "镇", "en": "town"},
+    "ci95": {"zh": "95% 置信区间", "en": "95 % confidence interval"},
+    "mean": {"zh": "均值", "en": "mean"},
+    # ---------------------------------------------------------------- classes of violation
+    "class_street": {"zh": "街面可见", "en": "street-visible"},
+    "class_building": {"zh": "违法占地和建设", "en": "illegal building"},
+    "class_hidden": {"zh": "隐蔽隐患", "en": "hidden hazards"},
+    # ---------------------------------------------------------------- staffing sources (F3)
+    "source_urban_management": {"zh": "原县城管执法大队", "en": "county urban-management brigade"},
+    "source_county_department": {"zh": "县直部门下沉", "en": "county departments"},
+    "source_reallocated": {"zh": "县域统筹调剂", "en": "re-allocated posts"},
+    "source_law": {"zh": "法律专业岗位", "en": "law-graduate posts"},
+    # ---------------------------------------------------------------- weekdays
+    "Mon": {"zh": "周一", "en": "Mon"},
+    "Tue": {"zh": "周二", "en": "Tue"},
+    "Wed": {"zh": "周三", "en": "Wed"},
+    "Thu": {"zh": "周四", "en": "Thu"},
+    "Fri": {"zh": "周五", "en": "Fri"},
+    "Sat": {"zh": "周六", "en": "Sat"},
+    "Sun": {"zh": "周日", "en": "Sun"},
+    # ---------------------------------------------------------------- coverage by town
+    "coverage_by_town.title": {"zh": "各镇按时处置率（按违法类别）", "en": "Coverage by town and class of violation"},
+    "coverage_by_town.x": {"zh": "镇", "en": "town"},
+    "coverage_by_town.y": {"zh": "按时处置率（%，目标时限内到场处置）", "en": "coverage (% acted on within target time)"},
+    "coverage_by_town.note": {
+        "zh": "误差线：重复运行的 95% 置信区间；时限自违法发生起算",
+        "en": "error bars: 95 % CI over replications; target time counted from when the violation arose",
+    },
+    # ---------------------------------------------------------------- coverage vs staff
+    "coverage_vs_staff.title": {"zh": "各镇按时处置率与编制数", "en": "Coverage against posts, by town"},
+    "coverage_vs_staff.x": {"zh": "编制（人）", "en": "posts (officers)"},
+    "coverage_vs_staff.y": {"zh": "按时处置率（%）", "en": "coverage (%)"},
+    "kind_approx": {"zh": "近似模型", "en": "approximation"},
+    "kind_simulated": {"zh": "仿真（含 95% 置信区间）", "en": "simulated (with 95 % CI)"},
+    "chosen": {"zh": "选定方案", "en": "chosen allocation"},
+    # ---------------------------------------------------------------- trade-off
+    "tradeoff.title": {"zh": "全县编制总数与按时处置率", "en": "County posts and coverage: the trade-off"},
+    "tradeoff.x": {"zh": "编制总数（人）", "en": "total posts (officers)"},
+    "tradeoff.y": {"zh": "全县按时处置率（%）", "en": "county coverage (%)"},
+    "tradeoff.curve": {"zh": "最优分配下的按时处置率", "en": "coverage of the best allocation"},
+    "tradeoff.marked": {"zh": "{posts} 个编制（现状）", "en": "{posts} posts (as moved down)"},
+    # ---------------------------------------------------------------- allocation by source
+    "allocation.title": {"zh": "各镇编制来源", "en": "Posts by town and source"},
+    "allocation.x": {"zh": "镇（执法队）", "en": "town (brigade)"},
+    "allocation.y": {"zh": "编制（人）", "en": "posts (officers)"},
+    "allocation.legend": {"zh": "{label}（共 {total}）", "en": "{label} ({total} in all)"},
+    # ---------------------------------------------------------------- delays
+    "delay.response.title": {"zh": "响应时长分布：上报至到场", "en": "Response time: report to team on site"},
+    "delay.discovery.title": {"zh": "发现时长分布：发生至发现", "en": "Discovery delay: arising to discovery"},
+    "delay.x": {"zh": "时长（小时，对数刻度）", "en": "delay (hours, log scale)"},
+    "delay.x_linear": {"zh": "时长（小时）", "en": "delay (hours)"},
+    "delay.y": {"zh": "累计占比（%）", "en": "cumulative share (%)"},
+    "delay.response.note": {
+        "zh": "经指挥中心派遣的事件；期末仍未到场的计入分母，曲线因此低于 100%",
+        "en": "reports dispatched by the command centre; those with no team on site by the end count, so curves stay below 100 %",
+    },
+    "delay.discovery.note": {
+        "zh": "观察期内发生的全部事件；期末仍未发现的计入分母，曲线因此低于 100%",
+        "en": "all violations arising in the window; those still unseen at the end count, so curves stay below 100 %",
+    },
+    "delay.plan_n": {"zh": "{plan}（n={n}）", "en": "{plan} (n={n})"},
+    # ---------------------------------------------------------------- patrol grid
+    "patrol_grid.title": {"zh": "{town} 周巡查计划", "en": "Weekly patrol plan, {town}"},
+    "patrol_grid.x": {"zh": "星期", "en": "weekday"},
+    "patrol_grid.y": {"zh": "村（社区）", "en": "village / community"},
+    "patrol_grid.note": {"zh": "格内数字：巡查小组编号（patrol_plan.csv）", "en": "cell: patrol team number (patrol_plan.csv)"},
+    # ---------------------------------------------------------------- certified teams
+    "certified.title": {"zh": "过渡期持证执法小组数", "en": "Certified two-officer teams over the transition"},
+    "certified.x": {"zh": "改革后月份", "en": "months after the reform"},
+    "certified.y": {"zh": "持证双人小组（个）", "en": "certified two-officer teams"},
+    "certified.band": {"zh": "95% 置信区间", "en": "95 % CI"},
+    # ---------------------------------------------------------------- backlog
+    "backlog.title": {"zh": "积压与按时办结率（逐日）", "en": "Backlog and on-time closure, day by day"},
+    "backlog.y_backlog": {"zh": "积压（件，已上报未办结）", "en": "backlog (reported, not closed)"},
+    "backlog.y_rate": {"zh": "按时办结率（%，按到期日）", "en": "closed on time (%, by due day)"},
+    "backlog.x": {"zh": "天", "en": "day"},
+    "backlog.note": {
+        "zh": "积压：当日末已上报未办结，重复运行均值；按时办结：当日到期事件中在时限内办结的占比",
+        "en": "backlog at the end of each day, mean over replications; on time: share of violations due that day closed within target",
+    },
+    # ---------------------------------------------------------------- campaign
+    "campaign.title": {"zh": "专项整治的效果", "en": "Effect of the campaign"},
+    "campaign.x": {"zh": "天", "en": "day"},
+    "campaign.y": {"zh": "按时处置率（%）", "en": "coverage (%)"},
+    "campaign.span": {"zh": "专项整治期", "en": "campaign"},
+    "group_campaign_villages": {"zh": "整治村", "en": "campaign villages"},
+    "group_rest_of_town": {"zh": "镇内其他村", "en": "rest of town"},
+    # ---------------------------------------------------------------- map
+    "map.title": {"zh": "各镇按时处置率分布", "en": "Coverage across the county"},
+    "map.x": {"zh": "经度（°E）", "en": "longitude (°E)"},
+    "map.y": {"zh": "纬度（°N）", "en": "latitude (°N)"},
+    "map.colorbar": {"zh": "按时处置率（%）", "en": "coverage (%)"},
+    "map.note": {"zh": "点位为镇政府驻地（近似）", "en": "points at the town seats (approximate)"},
+    # ---------------------------------------------------------------- report
+    "report.title": {"zh": "仿真报告", "en": "Simulation report"},
+    "report.run": {"zh": "运行", "en": "Run"},
+    "report.baseline": {"zh": "对照方案", "en": "Baseline"},
+    "report.meta": {
+        "zh": "情景 {scenario}，随机种子 {seed}，{days:g} 天（预热 {warmup:g} 天），{reps} 次重复运行",
+        "en": "scenario {scenario}, seed {seed}, {days:g} days (warm-up {warmup:g}), {reps} replications",
+    },
+    "report.county": {"zh": "全县主要指标", "en": "County measures"},
+    "report.towns": {"zh": "各镇主要指标", "en": "Measures by town"},
+    "report.charts": {"zh": "图表", "en": "Charts"},
+    "report.comparison": {"zh": "方案比较（配对重复运行）", "en": "Comparison of plans (paired replications)"},
+    "report.comparison_note": {
+        "zh": "差值 = {b} − {a}；置信区间由逐次重复运行的配对差值（公共随机数）按 t 分布计算；显著：区间不含 0",
+        "en": "difference = {b} − {a}; CI from the paired per-replication differences (common random numbers), t interval; significant: CI excludes 0",
+    },
+    "report.assumptions": {"zh": "假设与来源", "en": "Assumptions and sources"},
+    "report.assumptions_note": {
+        "zh": "来自 tables/scenario.toml 的每一项设置及其注释（来源或“estimate”估计理由）",
+        "en": "every setting of tables/scenario.toml with its comment (source, or 'estimate' and why)",
+    },
+    "report.inherited": {"zh": "继承自 {file}", "en": "inherited from {file}"},
+    "report.images_loaded": {"zh": "已加载图片", "en": "images loaded"},
+    # column headers
+    "col.scope": {"zh": "范围", "en": "scope"},
+    "col.metric": {"zh": "指标", "en": "measure"},
+    "col.metric_key": {"zh": "指标代码", "en": "measure key"},
+    "col.mean": {"zh": "均值", "en": "mean"},
+    "col.ci_low": {"zh": "95% 下限", "en": "95 % CI low"},
+    "col.ci_high": {"zh": "95% 上限", "en": "95 % CI high"},
+    "col.value": {"zh": "值", "en": "value"},
+    "col.ci": {"zh": "均值 [95% 置信区间]", "en": "mean [95 % CI]"},
+    "col.diff": {"zh": "差值 [95% 置信区间]", "en": "difference [95 % CI]"},
+    "col.significant": {"zh": "显著", "en": "significant"},
+    "col.n_pairs": {"zh": "配对数", "en": "pairs"},
+    "col.section": {"zh": "节", "en": "section"},
+    "col.key": {"zh": "设置项", "en": "setting"},
+    "col.source": {"zh": "来源 / 说明", "en": "source / comment"},
+    "col.line": {"zh": "行号", "en": "line"},
+    "yes": {"zh": "是", "en": "yes"},
+    "no": {"zh": "否", "en": "no"},
+    "sheet.summary": {"zh": "汇总", "en": "summary"},
+    "sheet.comparison": {"zh": "方案比较", "en": "comparison"},
+    "sheet.assumptions": {"zh": "假设与来源", "en": "assumptions"},
+    "sheet.towns": {"zh": "各镇", "en": "towns"},
+}
+
+# Measures: label (with the display unit) per language.
+METRICS: dict[str, dict[str, str]] = {
+    "violations": {"zh": "违法事件（件）", "en": "violations"},
+    "coverage": {"zh": "按时处置率（%）", "en": "coverage (%)"},
+    "coverage_street": {"zh": "按时处置率·街面可见（%）", "en": "coverage, street-visible (%)"},
+    "coverage_building": {"zh": "按时处置率·违法占地和建设（%）", "en": "coverage, illegal building (%)"},
+    "coverage_hidden": {"zh": "按时处置率·隐蔽隐患（%）", "en": "coverage, hidden hazards (%)"},
+    "discovery_delay_min": {"zh": "发现时长（小时）", "en": "discovery delay (h)"},
+    "response_time_min": {"zh": "响应时长（小时）", "en": "response time (h)"},
+    "closure_time_min": {"zh": "办结时长（小时）", "en": "closure time (h)"},
+    "backlog_end": {"zh": "期末积压（件）", "en": "backlog at end"},
+    "latent_end": {"zh": "期末未发现（件）", "en": "unseen at end"},
+    "transfer_share": {"zh": "移送县直部门占比（%）", "en": "transferred to county departments (%)"},
+    "found_by_grid_share": {"zh": "网格员发现占比（%）", "en": "found by grid workers (%)"},
+    "found_by_patrol_share": {"zh": "巡查发现占比（%）", "en": "found by patrols (%)"},
+    "found_by_complaint_share": {"zh": "群众投诉发现占比（%）", "en": "found by complaints (%)"},
+    "found_by_inspection_share": {"zh": "检查发现占比（%）", "en": "found by inspections (%)"},
+    "utilisation": {"zh": "执法小组利用率（%）", "en": "team utilisation (%)"},
+    "response_share": {"zh": "出警处置时间占比（%）", "en": "team time on response (%)"},
+    "case_work_share": {"zh": "案件办理时间占比（%）", "en": "team time on case work (%)"},
+    "patrol_share": {"zh": "巡查时间占比（%）", "en": "team time on patrols (%)"},
+    "inspection_share": {"zh": "检查时间占比（%）", "en": "team time on inspections (%)"},
+    "teams_on_duty": {"zh": "平均在岗小组（个）", "en": "teams on duty (mean)"},
+    "patrol_visits_done_share": {"zh": "计划巡查完成率（%）", "en": "planned patrol visits done (%)"},
+    "inspections_done_share": {"zh": "计划检查完成率（%）", "en": "planned inspections done (%)"},
+    "department_utilisation": {"zh": "县直部门利用率（%）", "en": "county department utilisation (%)"},
+}
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+
+
+def t(key: str, lang: str, **fields) -> str:
+    """The label ``key`` in ``lang`` ("zh" or "en"), with ``{fields}`` filled in."""
+    _check_lang(lang)
+    try:
+        text = LABELS[key][lang]
+    except KeyError:
+        raise KeyError(f"no label {key!r}") from None
+    return text.format(**fields) if fields else text
+
+
+def has(key: str) -> bool:
+    return key in LABELS
+
+
+def footnote(lang: str, scenario: str | None, seed: int | str | None, extra: str | None = None) -> str:
+    """``scenario <name> · seed <seed>`` (and an optional note after it, on its own line)."""
+    text = t("footnote", lang, scenario=scenario if scenario is not None else "?", seed=seed if seed is not None else "?")
+    return f"{text}\n{extra}" if extra else text
+
+
+def town_label(town: str, lang: str, town_en: Mapping[str, str] | None = None) -> str:
+    """A town's name: as in the scenario for ``zh``, its ``town_en`` pinyin for ``en``.
+
+    ``county`` (the scope of county-wide measures) becomes 全县 / County.  A town
+    missing from ``town_en`` keeps its Chinese name (the font renders it).
+    """
+    _check_lang(lang)
+    if town == "county":
+        return t("county", lang)
+    if lang == "en" and town_en:
+        return town_en.get(town, town)
+    return town
+
+
+def class_label(klass: str, lang: str, class_labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """A class of violation; ``class_labels`` (``{key: {"zh": …, "en": …}}``, e.g. from the
+    scenario's ``label_zh``/``label_en``) wins over the built-in names."""
+    _check_lang(lang)
+    if class_labels and klass in class_labels and class_labels[klass].get(lang):
+        return class_labels[klass][lang]
+    key = f"class_{klass}"
+    return t(key, lang) if key in LABELS else klass
+
+
+def source_label(source: str, lang: str) -> str:
+    key = f"source_{source}"
+    return t(key, lang) if key in LABELS else source
+
+
+def group_label(group: str, lang: str) -> str:
+    """A group of a campaign chart: a known key ("campaign villages", "rest_of_town") or the text given."""
+    key = "group_" + str(group).strip().replace(" ", "_")
+    return t(key, lang) if key in LABELS else str(group)
+
+
+def metric_label(metric: str, lang: str) -> str:
+    """A measure's label with its display unit (shares in %, ``*_min`` in hours)."""
+    _check_lang(lang)
+    if metric in METRICS:
+        return METRICS[metric][lang]
+    return metric
+
+
+def metric_scale(metric: str) -> tuple[float, str]:
+    """(factor, kind) to turn a stored value into its display unit: ``pct``, ``hours`` or ``count``."""
+    if metric.startswith("coverage") or metric.endswith("_share") or metric.endswith("utilisation"):
+        return 100.0, "pct"
+    if metric.endswith("_min"):
+        return 1.0 / 60.0, "hours"
+    return 1.0, "count"
