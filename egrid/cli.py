@@ -2,6 +2,9 @@
 
     egrid run SCENARIO [--replications N] [--days D] [--seed S] [--out DIR] [--force] [--workers W] [--set K=V]
     egrid budget SCENARIO [--measure] [--days D] [--set K=V]
+    egrid optimize allocation SCENARIO [--objective coverage|equity|min-posts] [--out DIR]
+    egrid optimize patrol SCENARIO [--allocation FILE] [--out DIR]
+    egrid optimize tradeoff SCENARIO [--out DIR]
 
 Every user mistake (a bad scenario, a bad option value, an existing run folder)
 prints one clear message per problem and exits with status 2, without a traceback.
@@ -18,6 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim import load_scenario
+
+from . import optimize_cmd
 from sim.budget import budget_table, measured_shares, verdict
 from sim.errors import ScenarioError
 from sim.output import check_target, write_run
@@ -188,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_args(p)
     p.add_argument("--measure", action="store_true", help="also simulate one replication and show measured shares")
     p.set_defaults(func=cmd_budget)
+
+    optimize_cmd.add_parser(sub, _scenario_args, _positive_int, _load)
     return parser
 
 

@@ -30,8 +30,9 @@ Objectives
     equity:    max z,  z ≤ Σ_k cov_{t,k} y_{t,k} ∀t   (ties broken by coverage)
     min-posts: min Σ_{t,s} x_{t,s}                     (ties broken by coverage)
     A second solve keeps the chosen levels (and, for min-posts, the total) and
-    places the posts as close to each town's population share as the constraints
-    allow — this decides where the uncertified posts go.
+    places the posts as close to each town's population share, and each town's
+    mix of sources as close to the county's, as the constraints allow — this
+    decides where the uncertified posts go and keeps brigades mixed.
 """
 
 from __future__ import annotations
@@ -155,7 +156,14 @@ def build(data: AllocationData, objective: str = "coverage", target: float | Non
         share = total_posts * data.population[t] / pop
         prob += dev[t] >= posts_t[t] - share, _name("off_proportional_up", t)
         prob += dev[t] >= share - posts_t[t], _name("off_proportional_down", t)
-    balance = pulp.lpSum(dev.values()) / max(total_posts, 1)
+    # … and each town's posts mixed from the sources in the county's proportions
+    mix = prob.add_variable_dict("off_mix_%s_%s", [(t, s) for t in T for s in S], lowBound=0)
+    for t in T:
+        for s in S:
+            share_s = data.posts[s] / max(total_posts, 1)
+            prob += mix[t, s] >= x[t, s] - share_s * posts_t[t], _name("off_mix_up", t, s)
+            prob += mix[t, s] >= share_s * posts_t[t] - x[t, s], _name("off_mix_down", t, s)
+    balance = (pulp.lpSum(dev.values()) + pulp.lpSum(mix.values())) / max(total_posts, 1)
     if soft:
         prob += pulp.lpSum(slack.values())
     elif objective == "coverage":

@@ -22,9 +22,11 @@ How it approximates the simulation (same parameters, same meaning):
 * **Transferred items**: found as above, then transfer delay, the county
   department's next working time and travel from the county seat.
 * **Patrol frequency**: every village gets its minimum visits (hot spots their
-  hot-spot visits); extra visits, up to the cap (and never on consecutive days),
-  go greedily to the villages with the most weighted coverage gained per patrol
-  minute while the weekly team time lasts.
+  hot-spot visits); extra visits, up to the cap, go greedily to the villages with
+  the most weighted coverage gained per patrol minute.  Visits are booked on
+  days (never two consecutive days for a village, :mod:`optimize.weekdays`), each
+  day holding its patrol teams' shifts less one way back per route, and the week
+  no more than the team time the response and inspection loads leave.
 
 Monte Carlo with fixed seeds (``approx_samples`` per class), the same draws for
 every staff level, so curves are smooth in staff and the same on every run.
@@ -42,6 +44,8 @@ from sim.patrol_plan import first_shift, presence_factor
 from sim.processes.discovery import grid_coverage
 from sim.processes.violations import rate_table
 from sim.travel import great_circle_km, travel_minutes
+
+from .weekdays import DayLoad, most_visits
 
 NEVER = 1e12  # minutes: "not within any horizon"
 
@@ -97,6 +101,7 @@ class TownApprox:
         ])
         self.visit_min = np.array([s.patrol.visit_min(v.population) for v in self.villages])
         self.visit_cost = self.visit_min + self.base_travel  # radial approximation of a route's travel per stop
+        self.return_allowance = float(self.base_travel.mean()) if V else 0.0  # each route's way back
         self.cover = np.array([grid_coverage(v.grid_workers, v.population, s.grid.residents_per_grid)
                                for v in self.villages])
         self.hot = np.array([v.hot_spot for v in self.villages])
@@ -184,19 +189,22 @@ class TownApprox:
         followup = np.array([s.classes[k].case_share * s.classes[k].case_followup_min for k in self.class_keys])
         service = 2 * mean_trip + self.onsite_mean + followup
         response_min_week = float((handled_per_week * service).sum())
-        inspections_week = self.businesses.sum() * s.inspection.visits_per_business_per_year * 7.0 / 365.0
+        inspections_week = self.businesses.sum() * s.inspection.visits_per_business() * 7.0 / 365.0
         inspection_min_week = inspections_week * (s.inspection.visit_min + 2 * mean_trip)
 
-        # patrol budget: first-shift teams minus the reserve, and what the loads leave
-        first_teams = math.floor(teams[self.first.name]) - s.patrol.response_teams_reserved
-        route_cap = max(0, first_teams) * self.first.length_min * len(self.patrol_days)
-        budget = min(route_cap, on_duty_min_week - response_min_week - inspection_min_week)
+        # patrol budget: first-shift teams minus the reserve, day by day, and what the loads leave
+        first_teams = max(0, math.floor(teams[self.first.name]) - s.patrol.response_teams_reserved)
+        budget = on_duty_min_week - response_min_week - inspection_min_week
+        cap = most_visits(self.patrol_days, s.patrol.max_visits_per_week)
         base_visits = np.where(self.hot, s.patrol.hot_spot_visits_per_week, s.patrol.min_visits_per_week)
-        base_visits = np.minimum(base_visits, len(self.patrol_days))
-        need = float((base_visits * self.visit_cost).sum())
-        if need > budget + 1e-9:
-            empty.why_not = (f"weekly patrols need {need / 60:.0f} team-hours a week, "
-                             f"{max(budget, 0) / 60:.0f} available")
+        base_visits = np.minimum(base_visits, cap)
+        days = DayLoad(self.patrol_days, first_teams * (self.first.length_min - self.return_allowance))
+        placed = all(days.place(v, self.visit_cost[v], int(base_visits[v]))
+                     for v in np.argsort(-base_visits * self.visit_cost, kind="stable"))
+        need = days.total
+        if not placed or need > budget + 1e-9:
+            empty.why_not = (f"weekly patrols of every village do not fit: {first_teams} patrol team(s) a day, "
+                             f"{float((base_visits * self.visit_cost).sum()) / 60:.0f} team-hours a week needed")
             return empty
 
         # response queue on the teams left after patrols and inspections (Erlang C)
@@ -214,23 +222,19 @@ class TownApprox:
             self._cache[key] = self._coverage_table(windows, wq)
         table = self._cache[key]  # (V, C, F) coverage by village, class, visits a week
 
-        cap = min(s.patrol.max_visits_per_week, math.ceil(len(self.patrol_days) / 2))
         visits = base_visits.copy()
-        spent = need
         value = self.weights[None, :] * self.volume  # (V, C)
-        while True:
-            best, best_gain = -1, 0.0
-            for v in range(len(self.villages)):
-                f = visits[v]
-                if f >= cap or spent + self.visit_cost[v] > budget:
-                    continue
-                gain = float((value[v] * (table[v, :, f + 1] - table[v, :, f])).sum()) / self.visit_cost[v]
-                if gain > best_gain + 1e-15:
-                    best, best_gain = v, gain
-            if best < 0:
-                break
-            visits[best] += 1
-            spent += self.visit_cost[best]
+        gains = sorted(
+            ((float((value[v] * (table[v, :, f + 1] - table[v, :, f])).sum()) / self.visit_cost[v], v, f)
+             for v in range(len(self.villages)) for f in range(int(base_visits[v]), cap)),
+            key=lambda g: (-g[0], g[1], g[2]),
+        )
+        for gain, v, f in gains:  # best gain per patrol minute first, each village's visits in order
+            if gain <= 0 or visits[v] != f or days.total + self.visit_cost[v] > budget:
+                continue
+            if days.place(v, self.visit_cost[v], f + 1):
+                visits[v] = f + 1
+        spent = days.total
         cov_vc = table[np.arange(len(self.villages)), :, visits]  # (V, C)
         vol = self.volume
         by_class = {}
@@ -246,7 +250,7 @@ class TownApprox:
         """Coverage for every village, class and weekly visit count 0…cap (given staffed shifts, wait)."""
         s = self.sc.settings
         V, C = len(self.villages), len(self.class_keys)
-        cap = min(s.patrol.max_visits_per_week, math.ceil(len(self.patrol_days) / 2))
+        cap = most_visits(self.patrol_days, s.patrol.max_visits_per_week)
         out = np.zeros((V, C, cap + 1))
         e = self.e
         for c, key in enumerate(self.class_keys):
@@ -256,7 +260,7 @@ class TownApprox:
             comp_rate = k.complaint_per_day / MIN_PER_DAY
             t_comp = np.where(comp_rate > 0, e[1, c] / max(comp_rate, 1e-300), np.inf)
             t_comp = np.where(t_comp <= e[2, c] * k.noticeable_days * MIN_PER_DAY, t_comp, np.inf)
-            p_insp = k.inspection_detect_prob * s.inspection.visits_per_business_per_year / (365.0 * MIN_PER_DAY)
+            p_insp = k.inspection_detect_prob * s.inspection.visits_per_business() / (365.0 * MIN_PER_DAY)
             t_insp = np.where(p_insp > 0, e[5, c] / max(p_insp, 1e-300), np.inf)
             if k.patrol_detect_prob > 0:
                 n_visits = np.ceil(np.log1p(-self.u_geom[c]) / math.log1p(-min(k.patrol_detect_prob, 1 - 1e-12)))

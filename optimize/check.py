@@ -69,11 +69,12 @@ def check_allocation(table: pd.DataFrame, data: AllocationData, objective: str =
 
 
 def check_patrol(plan: pd.DataFrame, required: dict[str, int], route_minutes: dict[tuple, float],
-                 shift_minutes: float, teams: dict[str, int], days: list[str], cap: int) -> list[str]:
+                 shift_minutes: dict[str, float], teams: dict[str, int], cap: int) -> list[str]:
     """Recompute the patrol model's constraints from ``town, team, day, village``.
 
     ``required`` visits a week per village (at least), ``route_minutes[(town, day, team)]``
-    the route's actual minutes (travel and visits), ``teams`` patrol teams per town.
+    the route's actual minutes (travel and visits), ``shift_minutes`` and ``teams``
+    the patrol shift's length and the patrol teams of each town.
     """
     p: list[str] = []
     visits = plan.groupby("village").size()
@@ -87,15 +88,15 @@ def check_patrol(plan: pd.DataFrame, required: dict[str, int], route_minutes: di
     for (village, day), n in same_day.items():
         if n > 1:
             p.append(f"one_visit_a_day_{village}_{day}: visited {n} times")
-    order = {d: WEEKDAY_NAMES.index(d) for d in days}
     for village, grp in plan.groupby("village"):
-        idx = sorted(order[d] for d in grp["day"])
-        for a, b in zip(idx, idx[1:]):
-            if b - a == 1:
+        idx = sorted({WEEKDAY_NAMES.index(d) for d in grp["day"]})
+        for a in idx:
+            b = (a + 1) % 7
+            if b in idx and b != a:
                 p.append(f"no_consecutive_days_{village}: {WEEKDAY_NAMES[a]} and {WEEKDAY_NAMES[b]}")
     for (town, day, team), minutes in route_minutes.items():
-        if minutes > shift_minutes + EPS:
-            p.append(f"route_fits_shift_{town}_{day}_{team}: {minutes:.0f} min > {shift_minutes:.0f} min")
+        if minutes > shift_minutes[town] + EPS:
+            p.append(f"route_fits_shift_{town}_{day}_{team}: {minutes:.0f} min > {shift_minutes[town]:.0f} min")
     for town, grp in plan.groupby("town"):
         if grp["team"].nunique() and grp["team"].max() >= teams.get(town, 0):
             p.append(f"response_teams_kept_free_{town}: team {grp['team'].max()} patrols, "

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config import PatrolVisit, Scenario, StaffingRow
+from sim.config import SOURCES, PatrolVisit, Scenario, StaffingRow
+from sim.errors import ScenarioError
 from sim.load import check_references
 from sim.output import check_target, swap_into_place
 from sim.patrol_plan import PLAN_COLUMNS, default_plan
@@ -120,3 +121,36 @@ def staffing_table(table: pd.DataFrame, note: str) -> pd.DataFrame:
         "brigade": table["town"], "source": table["source"], "officers": table["posts"],
         "certified": table["certified"], "source_note": note,
     })
+
+
+def read_allocation(path: str | Path, sc: Scenario) -> pd.DataFrame:
+    """An allocation table (``town, source, posts, certified``) from a CSV or a plan folder, checked."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "allocation.csv"
+    if not path.exists():
+        raise ScenarioError(f"{path}: allocation file not found")
+    try:
+        df = pd.read_csv(path, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        raise ScenarioError(f"{path}: cannot read the allocation as CSV ({err})") from None
+    need = ["town", "source", "posts", "certified"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ScenarioError(f"{path}: header: missing column(s) {', '.join(missing)}; expected {', '.join(need)}")
+    problems = []
+    towns = set(sc.town_by_name)
+    for i, r in enumerate(df.itertuples(), start=2):
+        if r.town not in towns:
+            problems.append(f"{path}: row {i}, column town: {r.town!r} is not a town of the scenario")
+        if r.source not in SOURCES:
+            problems.append(f"{path}: row {i}, column source: expected one of {', '.join(SOURCES)}; got {r.source!r}")
+        for col in ("posts", "certified"):
+            val = getattr(r, col)
+            if not (isinstance(val, (int, np.integer)) or (isinstance(val, float) and val.is_integer())) or val < 0:
+                problems.append(f"{path}: row {i}, column {col}: expected a whole number >= 0; got {val!r}")
+        if not problems and r.certified > r.posts:
+            problems.append(f"{path}: row {i}: certified ({r.certified}) cannot exceed posts ({r.posts})")
+    if problems:
+        raise ScenarioError(problems)
+    return df[need].astype({"posts": int, "certified": int})

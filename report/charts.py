@@ -34,6 +34,7 @@ from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from . import labels as L
 from .fonts import use_cjk_font
+from .rundir import delays
 
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -147,7 +148,7 @@ def coverage_by_town(
     ax.set_axisbelow(True)
     ax.set_xlabel(L.t("coverage_by_town.x", lang))
     ax.set_ylabel(L.t("coverage_by_town.y", lang))
-    fig.legend(loc="outside upper center", ncols=len(present), fontsize=9, frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(present), fontsize=9, frameon=False)
     return _finish(fig, lang, L.t("coverage_by_town.title", lang), scenario, seed, [L.t("coverage_by_town.note", lang), note])
 
 
@@ -185,8 +186,17 @@ def coverage_vs_staff(
     n = len(towns)
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig = _figure(2.6 * ncols + 0.8, 2.1 * nrows + 1.3)
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False)).ravel()
+    fig = _figure(2.6 * ncols + 0.8, 2.1 * nrows + 1.6)
+    # a thin top row holds the legend (figure legends and the title collide in constrained layout)
+    grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[0.16] + [1.0] * nrows)
+    legend_ax = fig.add_subplot(grid[0, :])
+    legend_ax.set_axis_off()
+    legend_ax.set_gid("legend")
+    axes = []
+    for k in range(nrows * ncols):
+        i, j = divmod(k, ncols)
+        axes.append(fig.add_subplot(grid[i + 1, j], sharey=axes[0] if axes else None))
+    axes = np.array(axes)
     chosen_posts = {} if chosen is None else dict(zip(chosen["town"], chosen["posts"]))
     style = {"approx": dict(linestyle="--", marker=None, color="0.35"), "simulated": dict(linestyle="-", marker="o", markersize=3.5, color=_shades(1)[0])}
     for ax, town in zip(axes, towns):
@@ -216,15 +226,20 @@ def coverage_vs_staff(
         ax.grid(color="0.9", linewidth=0.5)
     for ax in axes[n:]:
         ax.set_visible(False)
+    for k, ax in enumerate(axes[:n]):
+        if k + ncols >= n:  # nothing drawn below it: the bottom of its column
+            ax.set_xlabel(L.t("coverage_vs_staff.x", lang), fontsize=9)
+        if k % ncols == 0:
+            ax.set_ylabel(L.t("coverage_vs_staff.y", lang), fontsize=9)
+        else:
+            ax.tick_params(labelleft=False)
     handles, seen = [], set()
     for ax in axes[:n]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             if lab not in seen:
                 seen.add(lab)
                 handles.append((h, lab))
-    fig.legend([h for h, _ in handles], [lab for _, lab in handles], loc="outside upper center", ncols=len(handles), fontsize=9)
-    fig.supxlabel(L.t("coverage_vs_staff.x", lang), fontsize=10)
-    fig.supylabel(L.t("coverage_vs_staff.y", lang), fontsize=10)
+    legend_ax.legend([h for h, _ in handles], [lab for _, lab in handles], loc="center", ncols=len(handles), fontsize=9, frameon=False)
     return _finish(fig, lang, L.t("coverage_vs_staff.title", lang), scenario, seed, [note])
 
 
@@ -342,8 +357,6 @@ def delay_cdf(
     Violations not reached by the end stay in the denominator, so a curve ends
     below 100 %.
     """
-    from .rundir import delays
-
     if column not in ("response", "discovery"):
         raise ValueError(f"delay_cdf: column must be 'response' or 'discovery', got {column!r}")
     col = f"{column}_min"

@@ -84,7 +84,7 @@ def build_charts(
     out: list[Chart] = []
 
     def add(stem: str, fig: Figure) -> None:
-        out.append(Chart(stem, fig._suptitle.get_text() if fig._suptitle else stem, fig))
+        out.append(Chart(stem, fig.get_suptitle() or stem, fig))
 
     add("coverage_by_town", C.coverage_by_town(run.summary, lang, town_en=te, class_labels=run.class_labels, **kw))
     if run.towns is not None and {"lat", "lon"} <= set(run.towns.columns):

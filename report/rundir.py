@@ -191,6 +191,7 @@ def backlog_by_day(
     horizon_min: float,
     town: str | None = None,
     confidence: float = 0.95,
+    since: str = "reported",
 ) -> pd.DataFrame:
     """Backlog and on-time closure per day, from records with a ``rep`` column.
 
@@ -202,8 +203,14 @@ def backlog_by_day(
       (arising + the item's target time) falls in the day, summed over replications;
     * ``on_time_closure_rate`` — share of those closed by their deadline (NaN if none due).
 
-    ``town`` limits everything to one town.
+    ``town`` limits everything to one town.  ``since="discovered"`` counts a violation
+    in the backlog from its discovery rather than from its report at the command
+    centre; that is how ``backlog_end`` of :mod:`sim.measures` counts (its
+    ``open_waiting`` outcome includes reports still on their way), so the last day
+    then equals ``backlog_end``.
     """
+    if since not in ("reported", "discovered"):
+        raise ValueError(f"since must be 'reported' or 'discovered', got {since!r}")
     r = records if town is None else records[records["town"] == town]
     n_days = int(np.floor(horizon_min / MIN_PER_DAY + 1e-9))
     days = np.arange(1, n_days + 1)
@@ -212,7 +219,7 @@ def backlog_by_day(
     per_rep = []
     for rep in reps:
         rr = r[r["rep"] == rep] if "rep" in r else r
-        rep_at = np.sort(rr["reported_min"].dropna().to_numpy(float))
+        rep_at = np.sort(rr[f"{since}_min"].dropna().to_numpy(float))
         closed_at = np.sort(rr["closed_min"].dropna().to_numpy(float))
         per_rep.append(np.searchsorted(rep_at, ends, side="right") - np.searchsorted(closed_at, ends, side="right"))
     backlog = np.asarray(per_rep, float)

@@ -83,7 +83,7 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
             patrol += minutes * WEEKS_PER_YEAR * 2
 
         businesses = np.array([villages[i].businesses for i in served], float)
-        visits = businesses.sum() * s.inspection.visits_per_business_per_year
+        visits = businesses.sum() * s.inspection.visits_per_business()
         mean_trip = float(np.average([round_trip[i] for i in served], weights=businesses)) if businesses.sum() else 0.0
         inspection = visits * (s.inspection.visit_min + mean_trip) * 2
 

@@ -354,10 +354,37 @@ class Patrol(_Settings):
 
 
 class Inspection(_Settings):
-    """Scheduled business inspections (双随机): visits per business per year and their length."""
+    """Scheduled business inspections (双随机, F12): each department's obligations and how they are met.
 
-    visits_per_business_per_year: float = Field(ge=0)
+    ``obligations`` maps a county department to the inspections it owes per
+    business a year.  Separate visits (``joint = false``): every obligation is its
+    own visit, which checks only that department's items.  Joint visits (综合查一次):
+    a visit checks every department's items, and ``joint_share`` of the
+    obligations beyond the largest department's are folded into shared visits, so
+    visits per business a year = Σ − joint_share × (Σ − max).
+    """
+
+    obligations: dict[str, float]
+    joint: bool
+    joint_share: float = Field(ge=0, le=1)
     visit_min: float = Field(gt=0)
+
+    @field_validator("obligations")
+    @classmethod
+    def _rates(cls, v: dict[str, float]):
+        for key, rate in v.items():
+            if rate < 0:
+                raise ValueError(f"obligations.{key} must be >= 0, got {rate}")
+        return v
+
+    def visits_per_business(self, joint: bool | None = None) -> float:
+        """Inspection visits a year per business."""
+        joint = self.joint if joint is None else joint
+        rates = list(self.obligations.values())
+        total = sum(rates)
+        if not joint or not rates:
+            return total
+        return total - self.joint_share * (total - max(rates))
 
 
 class Optimize(_Settings):
@@ -374,6 +401,8 @@ class Optimize(_Settings):
     loop_max_iterations: int = Field(ge=1)
     time_limit_s: float = Field(gt=0)
     gap: float = Field(ge=0, lt=1)
+    patrol_gap: float = Field(ge=0, lt=1)
+    patrol_travel_value: float = Field(ge=0)
     tradeoff_posts: list[int] = Field(min_length=1)
 
     @field_validator("tradeoff_posts")

@@ -346,6 +346,11 @@ def check_references(sc: Scenario) -> None:
             p.append(
                 f"{f['settings']}: reform.before_brigade_categories: {cat!r} is not a category of {f['items']}"
             )
+    for key in s.inspection.obligations:
+        if key not in depts:
+            p.append(
+                f"{f['settings']}: inspection.obligations.{key}: {key!r} is not a department of {f['departments']}"
+            )
     for d in sc.departments:
         if d.base_town not in towns:
             p.append(f"{f['departments']}: department {d.department}, column base_town: {d.base_town!r} is not a town")

@@ -23,7 +23,10 @@ Definitions (window = violations arising after the warm-up):
 * ``utilisation``: busy team time ÷ on-duty team time of the brigade(s) serving the
   scope (time-weighted); ``<activity>_share``: the split of on-duty team time
   between response, case work, patrol and inspection.
-* ``teams_on_duty``: mean teams on duty over on-duty shift time.
+* ``teams_on_duty``: mean teams on duty over the window.
+* ``inspections_per_business``: inspection visits a year per business of the
+  brigades serving the scope (joint visits make fewer, F12); with
+  ``inspections_done_share`` the share of scheduled visits (obligations) done.
 """
 
 from __future__ import annotations
@@ -118,6 +121,7 @@ def unit_table(units, unit_kind, unit_towns) -> pd.DataFrame:
             "patrol_visits_done": c.patrol_visits_done,
             "inspections_planned": c.inspections_planned,
             "inspections_done": c.inspections_done,
+            "businesses": c.businesses,
         })
     return pd.DataFrame(rows)
 
@@ -158,6 +162,8 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     m["teams_on_duty"] = _ratio(on_duty, window_min)
     m["patrol_visits_done_share"] = _ratio(units["patrol_visits_done"].sum(), units["patrol_visits_planned"].sum())
     m["inspections_done_share"] = _ratio(units["inspections_done"].sum(), units["inspections_planned"].sum())
+    years = window_min / (365.0 * 1440.0)
+    m["inspections_per_business"] = _ratio(units["inspections_done"].sum(), units["businesses"].sum() * years)
     return m
 
 

@@ -108,7 +108,12 @@ class Model:
         cv = s.travel.noise_cv
         self._travel_sigma = math.sqrt(math.log1p(cv * cv))
         self.patrol_visit_min = [s.patrol.visit_min(v.population) for v in vs]
+        self.inspection = s.inspection
         self.inspection_visit_min = s.inspection.visit_min
+        rates = s.inspection.obligations
+        self.inspection_departments = [d for d, r in rates.items() if r > 0]
+        weights = np.array([rates[d] for d in self.inspection_departments], float)
+        self.inspection_cum = np.cumsum(weights) / weights.sum() if weights.size else np.zeros(0)
         self.village_businesses = np.array([v.businesses for v in vs], np.int64)
         # the grid covers each village in proportion to its workers per grid
         self.grid_cover = [grid_coverage(v.grid_workers, v.population, s.grid.residents_per_grid) for v in vs]
@@ -147,12 +152,13 @@ class Model:
             )
             served = [v for v in sc.villages if v.town in b.towns]
             businesses = sum(v.businesses for v in served)
-            per_year = businesses * s.inspection.visits_per_business_per_year
+            per_year = businesses * s.inspection.visits_per_business()
             per_day = per_year / (len(pattern.working_days) * 365.0 / 7.0) if pattern.working_days else 0.0
             unit = Unit(
                 self, b.name, self.seat[b.base_town], pattern, teams,
                 agendas=by_brigade.get(b.name, {}), inspections_per_day=per_day,
             )
+            unit.counters.businesses = businesses
             unit.served_villages = np.array([self.village_index[v.village] for v in served], np.int64)
             weights = np.array([v.businesses for v in served], float)
             unit.business_cum = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else None
@@ -302,8 +308,12 @@ class Model:
     def patrol_look(self, village: int) -> list[Violation]:
         return self.watch.visible_in_village(village, self.env.now)
 
-    def inspect(self, village: int, business: int) -> list[Violation]:
-        return self.watch.visible_at_business(village, business, self.env.now)
+    def inspect(self, village: int, business: int, department: str | None) -> list[Violation]:
+        """Latent violations at the business that this visit checks (all items on a joint visit)."""
+        found = self.watch.visible_at_business(village, business, self.env.now)
+        if department is None:
+            return found
+        return [v for v in found if self.items[v.item].department == department]
 
     def found_on_visit(self, v: Violation, team, channel: str) -> bool:
         """Does the visiting team see it?  If so it is discovered; True if the team acts now."""
@@ -327,15 +337,21 @@ class Model:
         ev.callbacks.append(lambda e: self._route(e.value))
         return False
 
-    def pick_business(self, unit: Unit) -> tuple[int, int]:
-        """A business of the unit's towns for an inspection (village ∝ businesses, then uniform)."""
+    def pick_business(self, unit: Unit) -> tuple[int, int, str | None]:
+        """A business of the unit's towns for an inspection (village ∝ businesses, then uniform),
+        and the department whose obligation the visit meets (None for a joint visit)."""
         rng = self.streams.for_unit("inspection", unit.name)
+        u_village, u_business, u_dept = rng.random(3)
+        department = None
+        if not self.inspection.joint and self.inspection_departments:
+            j = int(np.searchsorted(self.inspection_cum, u_dept, side="right"))
+            department = self.inspection_departments[min(j, len(self.inspection_departments) - 1)]
         if unit.business_cum is None:
-            return int(unit.served_villages[0]), -1
-        i = int(np.searchsorted(unit.business_cum, rng.random(), side="right"))
+            return int(unit.served_villages[0]), -1, department
+        i = int(np.searchsorted(unit.business_cum, u_village, side="right"))
         village = int(unit.served_villages[min(i, len(unit.served_villages) - 1)])
         n = int(self.village_businesses[village])
-        return village, int(rng.integers(n)) if n > 0 else -1
+        return village, (int(u_business * n) if n > 0 else -1), department
 
     # ------------------------------------------------------------------ records
 

@@ -62,7 +62,7 @@ def base() -> tuple[dict, dict[str, list[dict]]]:
                    "overhead_min": 5.0, "noise_cv": 0.25},
         "patrol": {"min_visits_per_week": 1, "hot_spot_visits_per_week": 2, "max_visits_per_week": 3,
                    "visit_base_min": 30.0, "visit_min_per_1k_residents": 10.0, "response_teams_reserved": 1},
-        "inspection": {"visits_per_business_per_year": 0.2, "visit_min": 45.0},
+        "inspection": {"obligations": {"fire": 0.2}, "joint": False, "joint_share": 0.0, "visit_min": 45.0},
     }
     towns = [
         {"town": "甲镇", "town_en": "Jia", "population": 20000, "area_km2": 20.0, "villages": 1,
@@ -161,7 +161,7 @@ def mmc(folder: Path, arrivals_per_hour: float, service_mean_min: float, teams: 
     s["command_centre"]["triage_mean_min"] = 0.0
     s["travel"].update(overhead_min=0.0, noise_cv=0.0)
     s["patrol"].update(min_visits_per_week=0, hot_spot_visits_per_week=0, max_visits_per_week=0)
-    s["inspection"]["visits_per_business_per_year"] = 0.0
+    s["inspection"]["obligations"] = {}
     s["reform"]["county_brigade_shift_pattern"] = "all"
     s["staffing"]["sources"] = {"urban_management": 2 * teams}
     town = dict(tables["towns"][0], villages=0, communities=1, shift_pattern="all", urban_weight=1.0)

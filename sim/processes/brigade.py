@@ -47,14 +47,16 @@ class Response:
 
 
 class InspectionVisit:
-    """A scheduled inspection of one business in a village."""
+    """A scheduled inspection of one business in a village, for one department's items
+    (``department``) or, as a joint visit, for every department's (``department`` None)."""
 
-    __slots__ = ("village", "business", "priority", "teams_needed")
+    __slots__ = ("village", "business", "department", "priority", "teams_needed")
     kind = "inspection"
 
-    def __init__(self, village: int, business: int):
+    def __init__(self, village: int, business: int, department: str | None):
         self.village = village
         self.business = business
+        self.department = department
         self.priority = 0
         self.teams_needed = 1
 
@@ -81,6 +83,7 @@ class UnitCounters:
     inspections_planned: int = 0
     inspections_done: int = 0
     team_shift_min: float = 0.0  # on-duty team time (team-minutes)
+    businesses: int = 0  # businesses in the towns served (for inspections per business)
     busy: dict[str, float] = field(default_factory=lambda: {a: 0.0 for a in ACTIVITIES})
 
 
@@ -229,7 +232,7 @@ class Team:
         yield self.env.timeout(ctx.inspection_visit_min)
         self._account("inspection", t0, self.env.now)
         self.unit.count("inspections_done", t0)
-        for v in ctx.inspect(job.village, job.business):
+        for v in ctx.inspect(job.village, job.business, job.department):
             if ctx.found_on_visit(v, self, "inspection"):
                 yield from self._act(v, "first", "inspection")
 
@@ -329,8 +332,7 @@ class Unit:
                     carry -= due
                     for _ in range(due):
                         self.count("inspections_planned", env.now)
-                        village, business = ctx.pick_business(self)
-                        self.dispatcher.submit(InspectionVisit(village, business))
+                        self.dispatcher.submit(InspectionVisit(*ctx.pick_business(self)))
                 for team in self._by_shift[s]:
                     if team.agenda and team.wake is not None and team.on_duty(env.now):
                         self.dispatcher.assign(team, team.agenda.pop(0))
