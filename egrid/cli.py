@@ -5,6 +5,8 @@
     egrid optimize allocation SCENARIO [--objective coverage|equity|min-posts] [--out DIR]
     egrid optimize patrol SCENARIO [--allocation FILE] [--out DIR]
     egrid optimize tradeoff SCENARIO [--out DIR]
+    egrid compare RUN_DIR RUN_DIR … [--lang zh|en] [--out FILE]
+    egrid report RUN_DIR [--lang zh|en] [--baseline RUN_DIR] [--out DIR]
 
 Every user mistake (a bad scenario, a bad option value, an existing run folder)
 prints one clear message per problem and exits with status 2, without a traceback.
@@ -172,6 +174,31 @@ def cmd_budget(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from report import compare_runs, format_comparison
+    from sim.output import write_frame_atomic
+
+    table = compare_runs(*args.run_dirs)
+    scopes = None if args.all_scopes else ("county",)
+    print(format_comparison(table, args.lang, scopes=scopes))
+    out = Path(args.out) if args.out else Path(args.run_dirs[-1]) / "comparison.csv"
+    if out.exists() and not args.force:
+        raise ScenarioError(f"{out}: already exists; choose another --out or add --force to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_frame_atomic(table, out)
+    print(f"\nWrote {out} (every measure per town and county)")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from report import write_report
+
+    out = Path(args.out) if args.out else Path(args.run_dir) / f"report-{args.lang}"
+    written = write_report(args.run_dir, out, args.lang, baseline=args.baseline, force=args.force)
+    print(f"Wrote {written['html']}, {written['excel']} and {len(written['charts'])} chart files in {out}/charts/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="egrid",
@@ -195,6 +222,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_budget)
 
     optimize_cmd.add_parser(sub, _scenario_args, _positive_int, _load)
+
+    p = sub.add_parser("compare", help="compare run folders: each plan against the first, paired by replication")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="two or more run folders written by egrid run")
+    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.add_argument("--all-scopes", action="store_true", help="print every town, not only the county")
+    p.add_argument("--out", help="CSV to write (default: comparison.csv in the last run folder)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("report", help="HTML report, charts (PNG, SVG) and Excel workbook of a run folder")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--baseline", metavar="RUN_DIR", help="a second run to compare against (e.g. before the reform)")
+    p.add_argument("--out", help="report folder (default RUN_DIR/report-<lang>)")
+    p.add_argument("--force", action="store_true", help="replace an existing report folder")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

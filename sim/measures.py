@@ -82,7 +82,7 @@ def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_
         "reported": reported,
         "transferred": reported & ~np.isnan(r["transferred_min"].to_numpy()),
         **{f"found_{c}": discovered & (channel == c) for c in CHANNELS},
-        "backlog_end": np.isin(outcome, ["open_waiting", "open_in_progress"]),
+        "backlog_end": np.isin(outcome, ["open_waiting", "open_in_progress"]) & ~np.isnan(reported_at),
         "latent_end": outcome == "open_undiscovered",
     }
     frame = pd.DataFrame({k: np.asarray(v, float) for k, v in cols.items()})

@@ -176,7 +176,7 @@ def test_delays_agree_with_the_measures(runs):
         for col, metric in (("response_min", "response_time_min"), ("discovery_min", "discovery_delay_min")):
             v = d[col].to_numpy(float)
             assert np.nanmean(v[np.isfinite(v)]) == pytest.approx(rep[("county", metric, k)], rel=1e-9)
-        b = R.backlog_by_day(r.records[r.records["rep"] == k], r.item_targets_min(), r.warmup_min, r.horizon_min, since="discovered")
+        b = R.backlog_by_day(r.records[r.records["rep"] == k], r.item_targets_min(), r.warmup_min, r.horizon_min)
         assert b["backlog"].iloc[-1] == rep[("county", "backlog_end", k)]
 
 
