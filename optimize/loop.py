@@ -19,6 +19,7 @@ import copy
 import dataclasses
 import logging
 import math
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -99,6 +100,8 @@ def paired_difference(a, b, metric: str, scope: str = "county") -> tuple[float, 
     va = ma[(ma.scope == scope) & (ma.metric == metric)].set_index("rep")["value"]
     vb = mb[(mb.scope == scope) & (mb.metric == metric)].set_index("rep")["value"]
     diff = (vb - va).dropna().to_frame("value").assign(scope=scope, metric=metric).reset_index()
+    if diff.empty:  # the measure is undefined in every replication (e.g. no case of a class)
+        return math.nan, math.nan, math.nan
     s = summarise(diff)
     r = s.iloc[0]
     return float(r["mean"]), float(r["ci_low"]), float(r["ci_high"])

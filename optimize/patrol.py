@@ -168,7 +168,7 @@ def plan_patrols(sc: Scenario, required: dict[str, int] | None = None, travel_va
                 if len(day_routes) > teams or any(m > shift.length_min + 1e-6 for _, m in day_routes):
                     spill = sum(m for _, m in day_routes[teams:]) + sum(
                         max(0.0, m - shift.length_min) for _, m in day_routes[:teams])
-                    capacity[d] -= max(spill, 1.0)
+                    capacity[d] -= max(1.5 * spill, 10.0)  # cut a little more than the excess: fewer rounds
                     over = True
             if not over:
                 break

@@ -63,6 +63,11 @@ def base() -> tuple[dict, dict[str, list[dict]]]:
         "patrol": {"min_visits_per_week": 1, "hot_spot_visits_per_week": 2, "max_visits_per_week": 3,
                    "visit_base_min": 30.0, "visit_min_per_1k_residents": 10.0, "response_teams_reserved": 1},
         "inspection": {"obligations": {"fire": 0.2}, "joint": False, "joint_share": 0.0, "visit_min": 45.0},
+        "optimize": {"max_posts_per_brigade": 30, "min_law_posts_per_brigade": 1,
+                     "max_uncertified_per_certified": 1.0, "coverage_target": 0.3, "approx_samples": 300,
+                     "loop_replications": 2, "loop_days": 20.0, "loop_max_iterations": 3, "time_limit_s": 10.0,
+                     "gap": 0.0001, "patrol_gap": 0.01, "patrol_travel_value": 0.1,
+                     "tradeoff_posts": [20, 30, 40]},
     }
     towns = [
         {"town": "甲镇", "town_en": "Jia", "population": 20000, "area_km2": 20.0, "villages": 1,
