@@ -106,9 +106,27 @@ def cmd_allocation(args, load) -> int:
         print(f"\nEvery town reaches {target:.0%} class-weighted coverage with {total} posts "
               f"({int(result.table['certified'].sum())} certified); {have} exist: "
               + (f"{have - total} to spare." if total <= have else f"short by {total - have}."))
-    write_plan_folder(out, sc, tables, force=args.force)
-    print(f"\nWrote {out}/ (allocation.csv, staffing.csv, visits.csv, curves.csv, scenario.toml …)")
+    charts = _allocation_charts(sc, tables, result, args.lang)
+    write_plan_folder(out, sc, tables, force=args.force, charts=charts)
+    print(f"\nWrote {out}/ (allocation.csv, staffing.csv, visits.csv, curves.csv, scenario.toml, charts/)")
     return 0 if not problems else 1
+
+
+def _footnote(sc) -> dict:
+    return {"scenario": sc.name, "seed": sc.settings.scenario.seed,
+            "town_en": {t.town: t.town_en for t in sc.towns}}
+
+
+def _allocation_charts(sc, tables, result, lang):
+    from report import charts
+
+    curves = tables["curves.csv"].rename(columns={"certified": "posts"})
+    chosen = pd.DataFrame({"town": list(result.levels), "posts": list(result.levels.values())})
+    kw = _footnote(sc)
+    return {
+        "coverage_vs_staff": charts.coverage_vs_staff(curves, chosen, lang, **kw),
+        "allocation_by_source": charts.allocation_by_source(tables["allocation.csv"], lang, **kw),
+    }
 
 
 def cmd_patrol(args, load) -> int:
@@ -179,7 +197,12 @@ def cmd_tradeoff(args, load) -> int:
     df = pd.DataFrame(rows, columns=["total_posts", "certified", "coverage", "status", "why_not"])
     print("Total posts → best class-weighted county coverage (approximate curves):")
     print(df.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    write_plan_folder(out, sc, {"tradeoff.csv": df}, force=args.force)
+    from report import charts
+
+    kw = _footnote(sc)
+    kw.pop("town_en")
+    fig = charts.tradeoff(df.dropna(subset=["coverage"]), args.lang, marked_posts=sum(base.posts.values()), **kw)
+    write_plan_folder(out, sc, {"tradeoff.csv": df}, force=args.force, charts={"tradeoff": fig})
     print(f"\nWrote {out}/tradeoff.csv")
     return 0
 
@@ -197,6 +220,7 @@ def add_parser(sub, scenario_args, positive_int, load) -> None:
     a.add_argument("--no-loop", action="store_true", help="solve on the approximate curves only, no simulation")
     a.add_argument("--workers", type=positive_int, default=None, help="parallel processes for the simulated checks")
     a.add_argument("--out", help="output folder")
+    a.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the charts")
     a.add_argument("--force", action="store_true", help="replace an existing output folder")
     a.set_defaults(func=partial(cmd_allocation, load=load))
 
@@ -210,6 +234,7 @@ def add_parser(sub, scenario_args, positive_int, load) -> None:
     t = osub.add_parser("tradeoff", help="total posts against best county coverage")
     scenario_args(t)
     t.add_argument("--out", help="output folder")
+    t.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the chart")
     t.add_argument("--force", action="store_true", help="replace an existing output folder")
     t.set_defaults(func=partial(cmd_tradeoff, load=load))
 

@@ -81,8 +81,9 @@ def proportional_allocation(sc: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["town", "source", "posts", "certified"])
 
 
-def write_plan_folder(out: Path, sc: Scenario, tables: dict[str, pd.DataFrame], force: bool = False) -> Path:
-    """Write result tables and a scenario that uses the plan, whole or not at all.
+def write_plan_folder(out: Path, sc: Scenario, tables: dict[str, pd.DataFrame], force: bool = False,
+                      charts: dict | None = None) -> Path:
+    """Write result tables (and charts, as PNG and SVG) and a scenario that uses the plan, whole or not at all.
 
     ``tables`` maps file names (``allocation.csv`` …) to DataFrames; if it holds
     ``staffing.csv`` and/or ``patrol.csv``, a ``scenario.toml`` extending the
@@ -95,6 +96,11 @@ def write_plan_folder(out: Path, sc: Scenario, tables: dict[str, pd.DataFrame], 
     try:
         for name, df in tables.items():
             df.to_csv(tmp / name, index=False)
+        if charts:
+            (tmp / "charts").mkdir()
+            for stem, fig in charts.items():
+                for ext in ("png", "svg"):
+                    fig.savefig(tmp / "charts" / f"{stem}.{ext}", dpi=150)
         lines = []
         if "staffing.csv" in tables or "patrol.csv" in tables:
             base = os.path.relpath(Path(sc.files["settings"]).resolve(), out.resolve())

@@ -174,8 +174,10 @@ def coverage_vs_staff(
     seed=None,
     note: str | None = None,
 ) -> Figure:
-    """Small multiples, one per town: coverage against posts, the chosen allocation marked.
+    """Small multiples, one per town: coverage against the staff level, the chosen allocation marked.
 
+    The staff level (column ``posts``) is the brigade's certified officers, the
+    optimiser's level (only certified officers make up teams).
     ``curves``: ``town, posts, coverage, ci_low, ci_high, kind`` with ``kind`` "approx"
     (dashed line) or "simulated" (solid line with markers and a CI band where
     ``ci_low``/``ci_high`` are not NaN).  ``chosen``: ``town, posts`` (a vertical

@@ -49,8 +49,8 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "error bars: 95 % CI over replications; target time counted from when the violation arose",
     },
     # ---------------------------------------------------------------- coverage vs staff
-    "coverage_vs_staff.title": {"zh": "各镇按时处置率与编制数", "en": "Coverage against posts, by town"},
-    "coverage_vs_staff.x": {"zh": "编制（人）", "en": "posts (officers)"},
+    "coverage_vs_staff.title": {"zh": "各镇按时处置率与持证执法人员数", "en": "Coverage against certified officers, by town"},
+    "coverage_vs_staff.x": {"zh": "持证执法人员（人）", "en": "certified officers"},
     "coverage_vs_staff.y": {"zh": "按时处置率（%）", "en": "coverage (%)"},
     "kind_approx": {"zh": "近似模型", "en": "approximation"},
     "kind_simulated": {"zh": "仿真（含 95% 置信区间）", "en": "simulated (with 95 % CI)"},
