@@ -261,3 +261,21 @@ def test_tradeoff_is_monotone_in_posts(tmp_path):
     df = pd.read_csv(out / "tradeoff.csv").dropna(subset=["coverage"])
     assert len(df) >= 2 and (np.diff(df["coverage"].to_numpy()) >= -1e-9).all()
     assert math.isfinite(df["coverage"].iloc[-1])
+
+
+def test_stability_limit_keeps_the_current_placement():
+    """With a current placement and at most k posts moved, the plan moves at most k posts (and with
+    k = 0 it is the current placement whenever that is feasible)."""
+    sc = load_scenario("scenarios/huian.toml")
+    current = proportional_allocation(sc)
+    curves = allocation_data(sc).curves
+    free = allocate(allocation_data(sc, curves=curves), "coverage")
+    for k in (0, 6):
+        data = allocation_data(sc, curves=curves, current=current)
+        data.max_moves = k
+        result = allocate(data, "coverage")
+        assert check_allocation(result.table, data) == []
+        merged = result.table.merge(current, on=["town", "source"], suffixes=("", "_now"))
+        moved = (merged["posts"] - merged["posts_now"]).abs().sum() / 2
+        assert moved <= k
+        assert county_coverage(data, result.levels) <= county_coverage(data, free.levels) + 1e-9
