@@ -40,3 +40,40 @@ def days_in(horizon_min: float) -> int:
 
 
 __all__ = ["MIN_PER_DAY", "MIN_PER_WEEK", "day_index", "weekday", "shift_windows", "overlap", "days_in"]
+
+
+class WorkCalendar:
+    """Working time: working weekdays, a daily window and holidays (for case time limits, F15).
+
+    ``add(t, minutes)`` is the model time after ``minutes`` of working time from
+    ``t``; outside working time the clock of a case stands still.
+    """
+
+    def __init__(self, weekdays: tuple[int, ...], start_min: int, end_min: int, holidays: tuple[int, ...] = ()):
+        self.weekdays = frozenset(weekdays)
+        self.start = start_min
+        self.end = end_min
+        self.holidays = frozenset(holidays)
+        self.day_min = end_min - start_min
+
+    def is_working_day(self, day: int) -> bool:
+        return day % 7 in self.weekdays and day not in self.holidays
+
+    def add(self, t: float, minutes: float) -> float:
+        day = int(t // MIN_PER_DAY)
+        clock = t - day * MIN_PER_DAY
+        left = minutes
+        for _ in range(100_000):  # at most ~270 years of working days
+            if self.is_working_day(day):
+                begin = max(clock, self.start)
+                if begin < self.end:
+                    room = self.end - begin
+                    if left <= room:
+                        return day * MIN_PER_DAY + begin + left
+                    left -= room
+            day += 1
+            clock = 0.0
+        raise ValueError("working calendar has no working time")
+
+    def working_days_to_minutes(self, days: float) -> float:
+        return days * self.day_min

@@ -25,7 +25,7 @@ MIN_PER_WEEK = 7 * MIN_PER_DAY
 DAYS_PER_YEAR = 365.0
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 SOURCES = ("urban_management", "county_department", "reallocated", "law")
-CHANNELS = ("grid", "patrol", "complaint", "inspection")
+CHANNELS = ("grid", "patrol", "complaint", "inspection", "campaign")
 
 
 class _Settings(BaseModel):
@@ -87,7 +87,8 @@ class Reform(_Settings):
     """Before or after the reform.
 
     ``after``: one brigade per town at the town seat, delegated items handled by
-    the town, grid reports go to the town command centre.  ``before``: one county
+    the town (or only those of ``delegated_categories``, for a phased delegation),
+    grid reports go to the town command centre.  ``before``: one county
     brigade at the county seat serves all towns and handles only the
     ``before_brigade_categories``; every other item belongs to a county department.
     """
@@ -97,6 +98,9 @@ class Reform(_Settings):
     county_brigade: str = Field(min_length=1)
     county_brigade_shift_pattern: str
     before_brigade_categories: list[str]
+    # after the reform, only delegated items of these categories are the towns' (phased delegation);
+    # absent: every delegated item
+    delegated_categories: list[str] | None = None
 
 
 class Staffing(_Settings):
@@ -288,10 +292,38 @@ class Grid(_Settings):
     grid coverage is grid workers ÷ grids, at most one, and scales how fast the
     grid notices violations.  Reports reach the command centre after an
     exponential delay with mean ``report_delay_mean_min``.
+
+    Three networks in one (F10): ``merged`` — every grid worker watches every
+    item category; ``separate`` — the village's grid workers are split among
+    networks (urban-management assistants, public-security patrollers,
+    governance grid workers), each watching only its ``categories``, so a
+    violation is watched by the share of workers whose network covers it.
     """
 
     residents_per_grid: float = Field(gt=0)
     report_delay_mean_min: float = Field(ge=0)
+    networks: Literal["merged", "separate"] = "merged"
+    separate: dict[str, "GridNetwork"] = {}
+
+    @model_validator(mode="after")
+    def _separate_networks(self):
+        if self.networks == "separate":
+            if not self.separate:
+                raise ValueError('networks = "separate" needs [grid.separate.<network>] tables')
+            total = sum(n.share for n in self.separate.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"the separate networks' shares of grid workers must sum to 1, got {total:g}")
+        return self
+
+
+class GridNetwork(_Settings):
+    """One of the separate grid networks: its share of the grid workers and the item categories it watches."""
+
+    share: float = Field(ge=0, le=1)
+    categories: list[str]
+
+
+Grid.model_rebuild()
 
 
 class Complaint(_Settings):
@@ -310,6 +342,7 @@ class Transfer(_Settings):
     """Transfer (移送) of non-delegated items to the owning county department (F2, F15)."""
 
     delay_mean_hours: float = Field(ge=0)
+    returned_share: float = Field(default=0.0, ge=0, le=1)  # sent back to the town for joint action
 
     @property
     def delay_mean_min(self) -> float:
@@ -413,6 +446,124 @@ class Optimize(_Settings):
         return v
 
 
+class Certification(_Settings):
+    """The enforcement qualification (F4): exam sittings, pass probability, three-year deadline.
+
+    Officers not certified at the start sit every exam until they pass; only
+    certified officers make up teams, so teams on duty grow as officers pass.
+    """
+
+    enabled: bool
+    first_sitting_day: float = Field(ge=0)
+    sitting_interval_days: float = Field(gt=0)
+    pass_prob: float = Field(ge=0, le=1)
+    deadline_years: float = Field(gt=0)
+
+
+class Transition(_Settings):
+    """Transition posts (F5): placed in a town but still belonging to a county department.
+
+    ``share_of_posts`` of the posts of the listed ``sources`` are in transition
+    and give the town only ``available_share`` of their time.
+    """
+
+    sources: list[Literal["urban_management", "county_department", "reallocated", "law"]]
+    share_of_posts: float = Field(ge=0, le=1)
+    available_share: float = Field(ge=0, le=1)
+
+
+class BuildingGrowth(_Settings):
+    """Illegal building grows while unseen, and acting on it costs more the later it is found.
+
+    Floor area = min(``max_area_m2``, ``area_per_day_m2`` × days unseen).  Officer-hours
+    to deal with it = ``stop_officer_hours`` + ``officer_hours_per_m2`` × area; the
+    acting team spends up to ``max_team_hours_per_case`` of that itself (the rest —
+    demolition crews, other staff — is counted, not simulated).
+    """
+
+    enabled: bool
+    classes: list[str]
+    area_per_day_m2: float = Field(ge=0)
+    max_area_m2: float = Field(ge=0)
+    stop_officer_hours: float = Field(ge=0)
+    officer_hours_per_m2: float = Field(ge=0)
+    max_team_hours_per_case: float = Field(ge=0)
+
+
+class Stock(_Settings):
+    """Old violations present at the start (e.g. unfound illegal buildings), with ages up to ``max_age_days``."""
+
+    violations: int = Field(ge=0)
+    klass: str
+    max_age_days: float = Field(gt=0)
+
+
+class Lifecycle(_Settings):
+    """The case lifecycle after the first visit (F15, CJ/T 315 pattern): filing, investigation,
+    legal review (law posts, for cases of severity ≥ ``review_min_severity``), decision, closure.
+
+    Stage times are exponential with the given means in **working hours** of the
+    working calendar; ``decision_working_days`` (by item category, else the
+    default) is the time limit from filing to decision.
+    """
+
+    enabled: bool
+    working_days: list[str] = Field(min_length=1)
+    day_start: str
+    day_end: str
+    holidays: list[int] = []  # day numbers since the start (day 0 is a Monday)
+    filing_hours: float = Field(ge=0)
+    investigation_hours: float = Field(ge=0)
+    review_hours: float = Field(ge=0)
+    decision_hours: float = Field(ge=0)
+    review_min_severity: int = Field(ge=1, le=4)
+    reviewers_per_law_post: float = Field(ge=0)
+    decision_working_days: dict[str, float] = {}
+    default_decision_working_days: float = Field(gt=0)
+
+    @field_validator("working_days")
+    @classmethod
+    def _weekdays(cls, v: list[str]):
+        for d in v:
+            if d not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {d!r}; expected one of {', '.join(WEEKDAYS)}")
+        return v
+
+    @field_validator("day_start", "day_end")
+    @classmethod
+    def _clock(cls, v: str):
+        _clock_min(v)
+        return v
+
+    @model_validator(mode="after")
+    def _day(self):
+        if _clock_min(self.day_end) <= _clock_min(self.day_start):
+            raise ValueError("day_end must be after day_start")
+        for k, v in self.decision_working_days.items():
+            if v <= 0:
+                raise ValueError(f"decision_working_days.{k} must be > 0, got {v}")
+        return self
+
+
+class Campaign(_Settings):
+    """A concentrated campaign (F11): teams pulled from towns for a span of days onto one item category.
+
+    ``villages`` is ``"hot_spots"``, ``"all"`` or a list of village names of the
+    towns.  Pulled teams leave routine work (first shift) for the campaign days
+    and sweep the campaign villages, finding latent violations of the category
+    with ``detect_prob`` per visit and acting on them at once.
+    """
+
+    name: str = Field(min_length=1)
+    towns: list[str] = Field(min_length=1)
+    category: str
+    start_day: float = Field(ge=0)
+    days: float = Field(gt=0)
+    teams_per_town: int = Field(ge=1)
+    villages: str | list[str]
+    detect_prob: float = Field(ge=0, le=1)
+
+
 class Records(_Settings):
     """Keep one record per violation (``true``) or only running sums (memory flat in run length)."""
 
@@ -439,6 +590,12 @@ class Settings(_Settings):
     inspection: Inspection
     records: Records = Records()
     optimize: Optimize | None = None
+    certification: Certification | None = None
+    transition: Transition | None = None
+    building_growth: BuildingGrowth | None = None
+    stock: Stock | None = None
+    lifecycle: Lifecycle | None = None
+    campaigns: list[Campaign] = []
 
 
 # --------------------------------------------------------------------------- table rows
@@ -639,6 +796,8 @@ class Scenario:
         reform = self.settings.reform
         if reform.mode == "before":
             return item.category in reform.before_brigade_categories
+        if reform.delegated_categories is not None:
+            return item.delegated and item.category in reform.delegated_categories
         return item.delegated
 
     def department_teams(self, dept: Department) -> int:

@@ -346,6 +346,41 @@ def check_references(sc: Scenario) -> None:
             p.append(
                 f"{f['settings']}: reform.before_brigade_categories: {cat!r} is not a category of {f['items']}"
             )
+    def _categories(values, field):
+        for cat in values:
+            if cat not in categories:
+                p.append(f"{f['settings']}: {field}: {cat!r} is not a category of {f['items']}")
+
+    if s.reform.delegated_categories is not None:
+        _categories(s.reform.delegated_categories, "reform.delegated_categories")
+    for name, net in s.grid.separate.items():
+        _categories(net.categories, f"grid.separate.{name}.categories")
+    if s.lifecycle is not None:
+        _categories(s.lifecycle.decision_working_days, "lifecycle.decision_working_days")
+    if s.stock is not None and s.stock.klass not in s.classes:
+        p.append(f"{f['settings']}: stock.klass: {s.stock.klass!r} is not a class in [classes]")
+    if s.building_growth is not None:
+        for k in s.building_growth.classes:
+            if k not in s.classes:
+                p.append(f"{f['settings']}: building_growth.classes: {k!r} is not a class in [classes]")
+    village_town = {v.village: v.town for v in sc.villages}
+    for i, c in enumerate(s.campaigns):
+        where = f"campaigns[{i}] ({c.name})"
+        for town in c.towns:
+            if town not in towns:
+                p.append(f"{f['settings']}: {where}.towns: {town!r} is not a town of {f['towns']}")
+        _categories([c.category], f"{where}.category")
+        if isinstance(c.villages, str):
+            if c.villages not in ("hot_spots", "all"):
+                p.append(f"{f['settings']}: {where}.villages: expected \"hot_spots\", \"all\" or a list of "
+                         f"village names; got {c.villages!r}")
+        else:
+            for v in c.villages:
+                if village_town.get(v) not in c.towns:
+                    p.append(f"{f['settings']}: {where}.villages: {v!r} is not a village of the campaign's towns")
+        if c.start_day >= s.scenario.horizon_days:
+            p.append(f"{f['settings']}: {where}.start_day: {c.start_day:g} is not before the end of the run "
+                     f"(scenario.horizon_days = {s.scenario.horizon_days:g})")
     for key in s.inspection.obligations:
         if key not in depts:
             p.append(

@@ -23,7 +23,19 @@ Definitions (window = violations arising after the warm-up):
 * ``utilisation``: busy team time ÷ on-duty team time of the brigade(s) serving the
   scope (time-weighted); ``<activity>_share``: the split of on-duty team time
   between response, case work, patrol and inspection.
-* ``teams_on_duty``: mean teams on duty over the window.
+* ``teams_on_duty``: mean teams on duty over the window; ``certified_teams``: mean
+  two-certified-officer teams on a shift while it runs (grows as officers pass
+  the exam, F4); ``uncertified_past_deadline``: officers still uncertified after
+  the three-year deadline at the end.
+* Case lifecycle (F15): ``closure_rate`` (filed town cases closed),
+  ``on_time_closure_rate`` (closed within the time limit), ``past_limit_cases``
+  (closed late, or open past the limit at the end), ``legal_review_wait_min``.
+* ``officer_hours_per_building_case``: officer-hours of dealing with an illegal
+  building, which grow the later it is found; ``stock_latent_end``: old
+  violations present at the start still unfound at the end.
+* ``transfer_time_min``: transfer → the county department on site;
+  ``returned_share``: transferred cases sent back for joint action.
+* ``campaign_share``: share of team time spent on campaigns (F11).
 * ``inspections_per_business``: inspection visits a year per business of the
   brigades serving the scope (joint visits make fewer, F12); with
   ``inspections_done_share`` the share of scheduled visits (obligations) done.
@@ -43,6 +55,8 @@ SUM_COLUMNS = [
     "violations", "eligible", "covered", "discovered", "discovery_sum_min", "responded",
     "response_sum_min", "closed", "closure_sum_min", "reported", "transferred",
     *[f"found_{c}" for c in CHANNELS], "backlog_end", "latent_end",
+    "filed", "filed_closed", "filed_on_time", "past_limit", "reviewed", "review_wait_sum_min",
+    "costed", "officer_hours_sum", "transfer_acted", "transfer_time_sum_min", "returned", "stock_latent_end",
 ]
 
 
@@ -85,6 +99,32 @@ def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_
         "backlog_end": np.isin(outcome, ["open_waiting", "open_in_progress"]) & ~np.isnan(reported_at),
         "latent_end": outcome == "open_undiscovered",
     }
+    filed_at = r["filed_min"].to_numpy()
+    deadline = r["deadline_min"].to_numpy()
+    closed_at = r["closed_min"].to_numpy()
+    filed = window & ~np.isnan(filed_at)
+    filed_closed = filed & ~np.isnan(closed_at)
+    wait = r["review_start_min"].to_numpy() - r["review_requested_min"].to_numpy()
+    reviewed = window & ~np.isnan(wait)
+    cost = r["officer_hours"].to_numpy()
+    costed = window & ~np.isnan(cost)
+    moved = r["on_site_min"].to_numpy() - r["transferred_min"].to_numpy()
+    transfer_acted = window & ~np.isnan(moved) & (outcome == "transferred")
+    transferred = reported & ~np.isnan(r["transferred_min"].to_numpy())
+    cols.update({
+        "filed": filed,
+        "filed_closed": filed_closed,
+        "filed_on_time": filed_closed & (closed_at <= deadline),
+        "past_limit": filed & ((closed_at > deadline) | (np.isnan(closed_at) & (deadline < horizon_min))),
+        "reviewed": reviewed,
+        "review_wait_sum_min": np.where(reviewed, wait, 0.0),
+        "costed": costed,
+        "officer_hours_sum": np.where(costed, cost, 0.0),
+        "transfer_acted": transfer_acted,
+        "transfer_time_sum_min": np.where(transfer_acted, moved, 0.0),
+        "returned": transferred & r["returned"].to_numpy(bool),
+        "stock_latent_end": (outcome == "open_undiscovered") & r["stock"].to_numpy(bool),
+    })
     frame = pd.DataFrame({k: np.asarray(v, float) for k, v in cols.items()})
     frame["town"] = r["town"].to_numpy()
     frame["klass"] = r["klass"].to_numpy()
@@ -107,15 +147,20 @@ class SumSink:
             self.sums = add_sums(self.sums, violation_sums(records_frame(rows), *self.args))
 
 
-def unit_table(units, unit_kind, unit_towns) -> pd.DataFrame:
+def unit_table(units, unit_kind, unit_towns, rosters=None) -> pd.DataFrame:
     """Team time per unit: on-duty team-minutes and busy minutes by activity, plus visit counts."""
     rows = []
+    rosters = rosters or {}
     for name, c in units.items():
+        roster = rosters.get(name)
         rows.append({
             "unit": name,
             "kind": unit_kind[name],
             "towns": "|".join(unit_towns[name]),
             "on_duty_min": c.team_shift_min,
+            "shift_min": c.shift_min,
+            "campaign_min": c.campaign_min,
+            "past_deadline_officers": float(roster.past_deadline_by_day[-1]) if roster is not None else 0.0,
             **{f"{a}_min": c.busy[a] for a in ACTIVITIES},
             "patrol_visits_planned": c.patrol_visits_planned,
             "patrol_visits_done": c.patrol_visits_done,
@@ -160,6 +205,17 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     for a in ACTIVITIES:
         m[f"{a}_share"] = _ratio(units[f"{a}_min"].sum(), on_duty)
     m["teams_on_duty"] = _ratio(on_duty, window_min)
+    m["certified_teams"] = _ratio(on_duty, units["shift_min"].sum())
+    m["closure_rate"] = _ratio(tot["filed_closed"], tot["filed"])
+    m["on_time_closure_rate"] = _ratio(tot["filed_on_time"], tot["filed_closed"])
+    m["past_limit_cases"] = float(tot["past_limit"])
+    m["legal_review_wait_min"] = _ratio(tot["review_wait_sum_min"], tot["reviewed"])
+    m["officer_hours_per_building_case"] = _ratio(tot["officer_hours_sum"], tot["costed"])
+    m["transfer_time_min"] = _ratio(tot["transfer_time_sum_min"], tot["transfer_acted"])
+    m["returned_share"] = _ratio(tot["returned"], tot["transferred"])
+    m["stock_latent_end"] = float(tot["stock_latent_end"])
+    m["uncertified_past_deadline"] = float(units["past_deadline_officers"].sum())
+    m["campaign_share"] = _ratio(units["campaign_min"].sum(), on_duty + units["campaign_min"].sum())
     m["patrol_visits_done_share"] = _ratio(units["patrol_visits_done"].sum(), units["patrol_visits_planned"].sum())
     m["inspections_done_share"] = _ratio(units["inspections_done"].sum(), units["inspections_planned"].sum())
     years = window_min / (365.0 * 1440.0)
@@ -207,3 +263,22 @@ def summarise(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     order = {s: i for i, s in enumerate(metrics["scope"].drop_duplicates())}
     out = out.sort_values("scope", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     return out[["scope", "metric", "mean", "ci_low", "ci_high", "sd", "n"]]
+
+
+def monthly_timeline(rosters: dict, teams_by_day: dict) -> pd.DataFrame:
+    """Certified officers and teams on duty per brigade and month (30.44 days), for transition charts.
+
+    ``teams`` is the mean number of teams on a shift that runs with at least one team.
+    """
+    frames = []
+    for name, roster in rosters.items():
+        teams = teams_by_day[name]
+        running = (teams > 0).sum(axis=1)
+        per_shift = np.where(running > 0, teams.sum(axis=1) / np.maximum(running, 1), 0.0)
+        month = (np.arange(len(per_shift)) / (365.0 / 12.0)).astype(int)
+        df = pd.DataFrame({"month": month, "certified": roster.headcount_certified_by_day,
+                           "teams": per_shift, "past_deadline": roster.past_deadline_by_day})
+        frames.append(df.groupby("month").mean().reset_index().assign(unit=name))
+    if not frames:
+        return pd.DataFrame(columns=["month", "unit", "certified", "teams", "past_deadline"])
+    return pd.concat(frames, ignore_index=True)[["month", "unit", "certified", "teams", "past_deadline"]]

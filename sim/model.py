@@ -28,10 +28,13 @@ import simpy
 
 from .calendar import days_in
 from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
-from .patrol_plan import agendas, plan_table, presence_factor
+from .patrol_plan import agendas, first_shift, plan_table, presence_factor
 from .processes.brigade import Response, Unit, UnitCounters, teams_from_roster
+from .processes.campaign import campaign_process
+from .processes.casework import Casework
 from .processes.discovery import Violation, Watch, grid_coverage, passive_discovery
 from .processes.violations import ArrivalGenerator, on_site_minutes, rate_table
+from .roster import BrigadeRoster, brigade_roster
 from .streams import Streams
 from .travel import great_circle_matrix_km, travel_minutes
 
@@ -54,6 +57,7 @@ class ModelOutput:
     unit_kind: dict[str, str]  # unit name → "brigade" or "department"
     unit_towns: dict[str, tuple[str, ...]]
     teams_by_day: dict[str, np.ndarray]
+    rosters: dict[str, BrigadeRoster]
     latent_end: int
     violations: int
     extras: dict = field(default_factory=dict)
@@ -81,7 +85,11 @@ class Model:
         self._build_items_and_classes()
         self.watch = Watch(len(sc.villages))
         self._build_units()
+        self.casework = Casework(self, sc)
+        self.begin_action = self.casework.begin_action
+        self.end_action = self.casework.end_action
         self.arrivals = ArrivalGenerator(sc, rate_table(sc), self.streams)
+        self._start_campaigns()
         self.env.process(self._arrive())
 
     # ------------------------------------------------------------------ build
@@ -115,8 +123,17 @@ class Model:
         weights = np.array([rates[d] for d in self.inspection_departments], float)
         self.inspection_cum = np.cumsum(weights) / weights.sum() if weights.size else np.zeros(0)
         self.village_businesses = np.array([v.businesses for v in vs], np.int64)
-        # the grid covers each village in proportion to its workers per grid
-        self.grid_cover = [grid_coverage(v.grid_workers, v.population, s.grid.residents_per_grid) for v in vs]
+        # the grid covers each village in proportion to its workers per grid (and, with separate
+        # networks, only through the networks that watch an item's category: F10)
+        self.categories = sorted({i.category for i in sc.items})
+        self.grid_cover = np.zeros((len(vs), len(self.categories)))
+        for j, cat in enumerate(self.categories):
+            if s.grid.networks == "separate":
+                share = sum(n.share for n in s.grid.separate.values() if cat in n.categories)
+            else:
+                share = 1.0
+            for i, v in enumerate(vs):
+                self.grid_cover[i, j] = grid_coverage(v.grid_workers * share, v.population, s.grid.residents_per_grid)
 
     def _build_items_and_classes(self) -> None:
         sc = self.sc
@@ -125,6 +142,7 @@ class Model:
         self.classes = [s.classes[k] for k in self.class_keys]
         self.items = sc.items
         self.item_handled = [sc.handled_by_brigade(i) for i in sc.items]
+        self.item_category = [sorted({i.category for i in sc.items}).index(i.category) for i in sc.items]
         self.item_business = [i.driver == "businesses" for i in sc.items]
         self.class_grid_per_min = [c.grid_notice_per_day / MIN_PER_DAY for c in self.classes]
         self.class_complaint_per_min = [c.complaint_per_day / MIN_PER_DAY for c in self.classes]
@@ -138,18 +156,25 @@ class Model:
         plan = plan_table(sc)
         self.plan = plan
         by_brigade = agendas(sc, plan, self.village_index)
-        roster_rng = self.streams.roster
         self.units: dict[str, Unit] = {}
+        self.rosters: dict[str, BrigadeRoster] = {}
+        pulled = self._campaign_pulls(days)
         self.unit_kind: dict[str, str] = {}
         self.unit_towns: dict[str, tuple[str, ...]] = {}
         self.brigade_of_town = sc.brigade_of_town
         for b in sc.brigades:
             pattern = s.shift_patterns[b.shift_pattern]
-            certified = sum(r.certified for r in sc.staffing if r.brigade == b.name)
+            roster = brigade_roster(sc, b.name, days, self.streams.for_unit("certification", b.name))
+            self.rosters[b.name] = roster
             teams = teams_from_roster(
-                certified, pattern, days, presence_factor(sc, b.shift_pattern),
-                s.officer_time.field_share, roster_rng,
+                roster.certified_by_day, pattern, days, presence_factor(sc, b.shift_pattern),
+                s.officer_time.field_share, self.streams.for_unit("roster", b.name),
             )
+            first = pattern.shifts.index(first_shift(sc, b.shift_pattern))
+            for d, n in pulled.get(b.name, {}).items():  # teams away on a campaign (F11)
+                took = min(n, int(teams[d, first]))
+                teams[d, first] -= took
+                self.campaign_force.setdefault(b.name, {})[d] = self.campaign_force.get(b.name, {}).get(d, 0) + took
             served = [v for v in sc.villages if v.town in b.towns]
             businesses = sum(v.businesses for v in served)
             per_year = businesses * s.inspection.visits_per_business()
@@ -177,10 +202,49 @@ class Model:
             self.unit_kind[d.department] = "department"
             self.unit_towns[d.department] = ()
 
+    # ------------------------------------------------------------------ campaigns (F11)
+
+    def _campaign_pulls(self, days: int) -> dict[str, dict[int, int]]:
+        """Teams each brigade sends to campaigns, by day (before the roster is final)."""
+        self.campaign_force: dict[str, dict[int, int]] = {}
+        pulls: dict[str, dict[int, int]] = {}
+        for c in self.sc.settings.campaigns:
+            for town in c.towns:
+                b = self.sc.brigade_of_town[town]
+                for d in range(int(c.start_day), min(days, int(c.start_day) + int(round(c.days)))):
+                    pulls.setdefault(b, {})[d] = pulls.get(b, {}).get(d, 0) + c.teams_per_town
+        return pulls
+
+    def _start_campaigns(self) -> None:
+        sc = self.sc
+        for c in sc.settings.campaigns:
+            if isinstance(c.villages, list):
+                names = c.villages
+            else:
+                names = [v.village for v in sc.villages if v.town in c.towns and (c.villages == "all" or v.hot_spot)]
+            villages = [self.village_index[n] for n in names]
+            if not villages:
+                continue
+            pulled, shift_of = {}, {}
+            for town in c.towns:
+                b = sc.brigade_of_town[town]
+                force = self.campaign_force.get(b, {})
+                pulled[town] = [min(c.teams_per_town, force.get(int(c.start_day) + d, 0)) for d in range(int(round(c.days)))]
+                sh = first_shift(sc, sc.town_by_name[town].shift_pattern if sc.settings.reform.mode == "after"
+                                 else sc.settings.reform.county_brigade_shift_pattern)
+                shift_of[town] = (sh.start_min, sh.end_min)
+            self.env.process(campaign_process(self, c, villages, pulled, shift_of))
+
     # ------------------------------------------------------------------ arrivals and discovery
 
     def _arrive(self):
         env = self.env
+        stock = self.sc.settings.stock
+        if stock is not None and stock.violations > 0:
+            batch = self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
+                                        stock.max_age_days * MIN_PER_DAY, self.streams.stock)
+            for j in range(len(batch)):
+                self._new_violation(batch, j, float(batch.time[j]), stock=True)
         t0 = 0.0
         while t0 < self.horizon:
             t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
@@ -194,7 +258,8 @@ class Model:
                 self._new_violation(batch, j, t)
             t0 = t1
 
-    def _new_violation(self, b, j: int, t: float) -> None:
+    def _new_violation(self, b, j: int, t: float, stock: bool = False) -> None:
+        """A violation arises at ``t`` (before the start, ``t`` < 0, for the stock of old ones)."""
         vid = self._next_id
         self._next_id += 1
         village = int(b.village[j])
@@ -202,19 +267,23 @@ class Model:
         c = int(b.klass[j])
         item = self.items[item_i]
         v = Violation(vid, t, village, item_i, c)
+        v.stock = stock
+        v.return_u = float(b.return_u[j])
         v.town = self.village_town[village]
         v.brigade = self.brigade_of_town[v.town]
         v.handled = self.item_handled[item_i]
         v.severity = item.severity
         nb = int(self.village_businesses[village])
         v.business = int(b.business_u[j] * nb) if (self.item_business[item_i] and nb > 0) else -1
+        now = max(t, 0.0)  # an old violation can only be found from the start on
+        age = now - t
         delay, channel = passive_discovery(
-            float(b.grid_e[j]), float(b.complaint_e[j]), float(b.noticeable_e[j]),
-            self.class_grid_per_min[c] * self.grid_cover[village],
+            float(b.grid_e[j]), float(b.complaint_e[j]), float(b.noticeable_e[j]) - age / self.class_noticeable_min[c],
+            self.class_grid_per_min[c] * self.grid_cover[village, self.item_category[item_i]],
             self.class_complaint_per_min[c], self.class_noticeable_min[c],
         )
         s = self.sc.settings
-        v.t_passive = t + delay
+        v.t_passive = now + delay
         v.passive_channel = channel
         mean = s.grid.report_delay_mean_min if channel == "grid" else s.complaint.relay_delay_mean_min
         v.report_delay = float(b.report_e[j]) * mean
@@ -228,7 +297,7 @@ class Model:
         if channel:
             at = v.t_passive + v.report_delay + v.triage_delay
             if at < self.horizon:
-                ev = self.env.timeout(at - t, value=v)
+                ev = self.env.timeout(at - now, value=v)
                 ev.callbacks.append(self._passive_report)
 
     def _passive_report(self, event) -> None:
@@ -275,36 +344,6 @@ class Model:
             v.team = team.id
             v.handler = team.unit.name
 
-    def begin_action(self, v: Violation, team, stage: str) -> tuple[float, float]:
-        """The team is on site: (on-site minutes, follow-up minutes) and the outcome."""
-        if math.isnan(v.t_onsite):
-            v.t_onsite = self.env.now
-            if not v.team:
-                v.team = team.id
-                v.handler = team.unit.name
-                v.t_dispatch = self.env.now
-        if stage == "first":
-            lo, hi = self.class_outcome_cut[v.klass]
-            if v.outcome_u < lo:
-                v.outcome = "corrected"
-                return v.on_site_dur, 0.0
-            if v.outcome_u < hi:
-                v.outcome = "case_filed"
-                return v.on_site_dur, self.classes[v.klass].case_followup_min
-            v.outcome = "escalated"
-            return v.on_site_dur, 0.0
-        if stage == "transfer":
-            v.outcome = "transferred"
-        return v.on_site_dur, 0.0
-
-    def end_action(self, v: Violation, stage: str) -> None:
-        if stage == "first" and v.outcome == "escalated":
-            item = self.items[v.item]
-            self.units[item.department].submit(Response(v, "escalation", item.severity, item.teams_needed))
-            return
-        v.t_closed = self.env.now
-        self._finish(v)
-
     def patrol_look(self, village: int) -> list[Violation]:
         return self.watch.visible_in_village(village, self.env.now)
 
@@ -315,14 +354,16 @@ class Model:
             return found
         return [v for v in found if self.items[v.item].department == department]
 
-    def found_on_visit(self, v: Violation, team, channel: str) -> bool:
-        """Does the visiting team see it?  If so it is discovered; True if the team acts now."""
+    def found_on_visit(self, v: Violation, team, channel: str, p: float | None = None) -> bool:
+        """Does the visiting team see it (probability ``p``, else the class's for the channel)?
+        If so it is discovered; True if the team acts on it now."""
         now = self.env.now
         if v.found or v.t_passive <= now:
             return False  # seen since the visit began (by the grid, a complaint, or this team)
-        c = self.classes[v.klass]
-        p = c.patrol_detect_prob if channel == "patrol" else c.inspection_detect_prob
-        rng = self.streams.for_unit(channel, team.unit.name)
+        if p is None:
+            c = self.classes[v.klass]
+            p = c.patrol_detect_prob if channel == "patrol" else c.inspection_detect_prob
+        rng = self.streams.for_unit("inspection" if channel == "inspection" else "patrol", team.unit.name)
         if p <= 0.0 or rng.random() >= p:
             return False
         v.found = True
@@ -355,7 +396,8 @@ class Model:
 
     # ------------------------------------------------------------------ records
 
-    def _finish(self, v: Violation) -> None:
+    def finish(self, v: Violation) -> None:
+        """The violation's story has ended: write its record."""
         self.open.pop(v.id, None)
         self._pending.append(self._row(v, v.outcome))
         if len(self._pending) >= self.FLUSH_EVERY:
@@ -365,9 +407,11 @@ class Model:
     def _row(self, v: Violation, outcome: str) -> tuple:
         item = self.items[v.item]
         return (
-            v.id, v.town, self.village_names[v.village], item.code, self.class_keys[v.klass],
+            v.id, v.town, self.village_names[v.village], item.code, item.category, self.class_keys[v.klass],
             v.severity, v.handled, v.channel, v.handler, v.team,
-            v.t, v.t_disc, v.t_report, v.t_transfer, v.t_dispatch, v.t_onsite, v.t_closed, outcome,
+            v.t, v.t_disc, v.t_report, v.t_transfer, v.t_dispatch, v.t_onsite,
+            v.t_filed, v.t_review_req, v.t_review, v.deadline, v.t_closed, outcome,
+            v.area, v.cost_h, v.returned, v.stock,
         )
 
     def _close_books(self) -> None:
@@ -400,6 +444,7 @@ class Model:
             unit_kind=dict(self.unit_kind),
             unit_towns=dict(self.unit_towns),
             teams_by_day={name: u.teams_by_day for name, u in self.units.items()},
+            rosters=dict(self.rosters),
             latent_end=latent,
             violations=n,
         )

@@ -7,6 +7,7 @@ A run folder holds:
 * ``replications.csv`` — every measure of every replication (``scope, metric, rep, value``);
 * ``records.csv.gz`` — one row per violation and replication (if records were kept);
 * ``units.csv`` — team time and visit counts per unit and replication;
+* ``timeline.csv`` — certified officers and teams on duty per brigade, month and replication;
 * ``patrol_plan.csv`` — the weekly patrol plan the run used;
 * ``scenario.json`` — the resolved settings, and ``tables/`` — copies of the tables read.
 
@@ -61,6 +62,7 @@ def write_run(out: Path, sc: Scenario, runset, force: bool = False) -> Path:
         summary[SUMMARY_COLUMNS].to_csv(tmp / "summary.csv", index=False)
         runset.metrics.to_csv(tmp / "replications.csv", index=False)
         runset.units.to_csv(tmp / "units.csv", index=False)
+        runset.timeline.to_csv(tmp / "timeline.csv", index=False)
         runset.results[0].plan.to_csv(tmp / "patrol_plan.csv", index=False)
         records = runset.records
         if records is not None:

@@ -23,10 +23,11 @@ OUTCOMES = (
 OPEN_OUTCOMES = ("open_undiscovered", "open_waiting", "open_in_progress")
 
 FIELDS = (
-    "violation",     # id, in order of arising
+    "violation",     # id, in order of arising (the stock of old violations first)
     "town",
     "village",
     "item",
+    "category",      # item category (urban management, rural land & housing, …)
     "klass",         # violation class key (street, building, hidden, …)
     "severity",
     "handled_by_brigade",
@@ -39,17 +40,28 @@ FIELDS = (
     "transferred_min",
     "dispatched_min",
     "on_site_min",   # first enforcement team on site: the violation is acted on
+    "filed_min",     # a town case opened (lifecycle on)
+    "review_requested_min",  # legal review asked for (major cases)
+    "review_start_min",      # a law post took it up
+    "deadline_min",  # the case's time limit (working calendar)
     "closed_min",
     "outcome",
+    "area_m2",       # floor area of an illegal building when acted on (growth on)
+    "officer_hours", # officer-hours of dealing with it (growth on)
+    "returned",      # a transferred case sent back to the town for joint action
+    "stock",         # an old violation present at the start (arose before minute 0)
 )
 TIME_FIELDS = tuple(f for f in FIELDS if f.endswith("_min"))
+FLOAT_FIELDS = (*TIME_FIELDS, "area_m2", "officer_hours")
 
 
 def records_frame(rows: list[tuple]) -> pd.DataFrame:
     """Records (tuples in :data:`FIELDS` order) → a DataFrame with typed columns."""
     df = pd.DataFrame.from_records(rows, columns=list(FIELDS))
-    for f in TIME_FIELDS:
+    for f in FLOAT_FIELDS:
         df[f] = df[f].astype(float)
+    df["returned"] = df["returned"].astype(bool)
+    df["stock"] = df["stock"].astype(bool)
     df["violation"] = df["violation"].astype(np.int64)
     df["severity"] = df["severity"].astype(np.int64)
     df["handled_by_brigade"] = df["handled_by_brigade"].astype(bool)

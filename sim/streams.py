@@ -22,13 +22,16 @@ STREAM_NAMES = (
     "travel",      # noise on the response trip of each violation
     "on_site",     # on-site handling time
     "outcome",     # corrected on the spot, case filed, or escalated
-    "roster",      # rounding of fractional teams on duty to whole teams
+    "stock",       # the old violations present at the start: where, of what, how old
     "transfer",    # transfer delay to county departments
 )
 
 
 # Streams drawn while the model runs, one per unit (see Streams.for_unit).
 UNIT_STREAM_NAMES = (
+    "roster",      # rounding of fractional officers on duty to whole people
+    "certification",  # exam results, officer by officer and sitting by sitting
+    "lifecycle",   # working time of case stages
     "route",       # noise on patrol, inspection and return trips
     "patrol",      # whether a patrol visit finds a latent violation
     "inspection",  # which business an inspection visits, whether it finds the violation

@@ -83,6 +83,8 @@ class UnitCounters:
     inspections_planned: int = 0
     inspections_done: int = 0
     team_shift_min: float = 0.0  # on-duty team time (team-minutes)
+    shift_min: float = 0.0  # shift time whether or not a team was on it (minutes)
+    campaign_min: float = 0.0  # team time spent on campaigns (outside routine work)
     businesses: int = 0  # businesses in the towns served (for inspections per business)
     busy: dict[str, float] = field(default_factory=lambda: {a: 0.0 for a in ACTIVITIES})
 
@@ -325,6 +327,7 @@ class Unit:
                     yield env.timeout(t_start - env.now)
                 on_duty = int(self.teams_by_day[day, s])
                 self.counters.team_shift_min += on_duty * overlap(t_start, t_end, w0, w1)
+                self.counters.shift_min += overlap(t_start, t_end, w0, w1)
                 if n == 0:
                     self._start_patrols(day, s, t_end, on_duty)
                     carry += self.inspections_per_day
@@ -348,7 +351,7 @@ class Unit:
 
 
 def teams_from_roster(
-    certified: float,
+    certified,
     pattern: ShiftPattern,
     days: int,
     presence: float,
@@ -357,17 +360,19 @@ def teams_from_roster(
 ) -> np.ndarray:
     """Teams on each shift of each day, shape (days, shifts).
 
-    Certified officers in the field on a shift = certified × presence × staff
-    share × field share, a fractional number rounded to whole people at random
-    (so its mean is kept), then paired: ``teams = people // 2``.  One draw per
-    (day, shift) from the ``roster`` stream, whether or not the shift runs.
+    ``certified`` is a number or one number per day.  Certified officers in the
+    field on a shift = certified × presence × staff share × field share, a
+    fractional number rounded to whole people at random (so its mean is kept),
+    then paired: ``teams = people // 2``.  One draw per (day, shift) from the
+    brigade's ``roster`` stream, whether or not the shift runs.
     """
     shares = np.array([s.staff_share for s in pattern.shifts], float)
     runs = np.zeros((days, len(shares)), bool)
     for s, shift in enumerate(pattern.shifts):
         wd = set(shift.weekday_numbers)
         runs[:, s] = [d % 7 in wd for d in range(days)]
-    expected = certified * presence * field_share * shares[None, :]
+    per_day = np.broadcast_to(np.asarray(certified, float), (days,))
+    expected = per_day[:, None] * presence * field_share * shares[None, :]
     u = rng.random((days, len(shares)))
     people = np.floor(expected + u)
     return np.where(runs, people // 2, 0).astype(np.int64)

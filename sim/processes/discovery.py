@@ -34,7 +34,8 @@ class Violation:
         "business", "t_passive", "passive_channel", "report_delay", "triage_delay",
         "transfer_delay", "on_site_dur", "outcome_u", "travel_z",
         "channel", "t_disc", "t_report", "t_transfer", "t_dispatch", "t_onsite", "t_closed",
-        "outcome", "handler", "team", "found",
+        "outcome", "handler", "team", "found", "stock", "return_u", "returned", "area", "cost_h",
+        "t_filed", "t_review_req", "t_review", "deadline",
     )
 
     def __init__(self, vid, t, village, item, klass):
@@ -54,6 +55,14 @@ class Violation:
         self.handler = ""
         self.team = ""
         self.found = False
+        self.stock = False
+        self.returned = False
+        self.area = NAN
+        self.cost_h = NAN
+        self.t_filed = NAN
+        self.t_review_req = NAN
+        self.t_review = NAN
+        self.deadline = NAN
 
 
 def passive_discovery(

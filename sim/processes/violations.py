@@ -89,6 +89,7 @@ class ArrivalBatch:
     report_e: np.ndarray  # … for report or relay delay
     triage_e: np.ndarray  # … for command-centre triage
     transfer_e: np.ndarray  # … for transfer delay
+    return_u: np.ndarray  # uniforms: is a transferred case returned for joint action
     on_site_u: np.ndarray  # uniforms for on-site time (inverse transform of its distribution)
     outcome_u: np.ndarray  # uniforms for the outcome
     travel_z: np.ndarray  # standard normals for the response trip's travel noise
@@ -122,6 +123,20 @@ class ArrivalGenerator:
             hod = hod / hod.mean()
             dow = dow / dow.mean()
             self.week_shape[c] = (dow[:, None] * hod[None, :]).ravel()
+
+    def stock(self, n: int, klass: int, max_age_min: float, rng: np.random.Generator) -> ArrivalBatch:
+        """``n`` old violations of class ``klass`` present at the start, aged uniformly up to
+        ``max_age_min`` (times are negative: minutes before the start), placed like new ones."""
+        age = rng.random(n) * max_age_min
+        order = np.argsort(-age, kind="stable")
+        age = age[order]
+        u = rng.random(n)
+        idx = np.searchsorted(self.cum[klass], u, side="right")
+        pair = self.pairs[klass][np.minimum(idx, len(self.pairs[klass]) - 1)]
+        return ArrivalBatch(
+            time=-age, village=self.rates.village[pair], item=self.rates.item[pair],
+            klass=np.full(n, klass), **_draws(rng, n),
+        )
 
     def batch(self, t0: float, t1: float) -> ArrivalBatch:
         """Violations arising in [t0, t1); t0 and t1 on whole hours."""
@@ -160,10 +175,20 @@ class ArrivalGenerator:
             report_e=rep[0],
             triage_e=rep[1],
             transfer_e=s.transfer.standard_exponential(n),
+            return_u=s.transfer.random(n),
             on_site_u=s.on_site.random(n),
             outcome_u=s.outcome.random(n),
             travel_z=s.travel.standard_normal(n),
         )
+
+
+def _draws(rng: np.random.Generator, n: int) -> dict:
+    """Every per-violation draw of a batch, all from one generator (for the stock of old violations)."""
+    e = rng.standard_exponential((6, n))
+    u = rng.random((4, n))
+    return dict(business_u=u[0], grid_e=e[0], complaint_e=e[1], noticeable_e=e[2], report_e=e[3], triage_e=e[4],
+                transfer_e=e[5], return_u=u[1], on_site_u=u[2], outcome_u=u[3],
+                travel_z=rng.standard_normal(n))
 
 
 def on_site_minutes(distribution: str, mean: float, cv: float, u: float) -> float:

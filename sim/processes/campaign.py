@@ -1,0 +1,74 @@
+"""Concentrated campaigns (F11: 分格管理、集中攻坚): teams pulled together onto one item category.
+
+For each campaign day, ``teams_per_town`` first-shift teams of each campaign town
+leave routine work (the model takes them off its roster before the run) and
+sweep the campaign villages in turn from their town's seat: travel, a visit as
+long as a patrol visit, and every latent violation of the campaign's category
+there is found with ``detect_prob`` and acted on at once.  Their time is
+counted as campaign time, apart from routine utilisation.
+"""
+
+from __future__ import annotations
+
+from ..calendar import overlap
+from ..config import MIN_PER_DAY, Campaign
+
+
+class CampaignTeam:
+    """A team on campaign duty: it looks like a team to the model's case rules."""
+
+    def __init__(self, unit, k: int, campaign: Campaign):
+        self.unit = unit
+        self.id = f"{unit.name}/campaign:{campaign.name}/{k}"
+
+
+def campaign_process(model, campaign: Campaign, villages: list[int], pulled: dict[str, list[int]], shift_of: dict):
+    """SimPy process of one campaign.  ``pulled[town][d]`` teams of the town on campaign day ``d``;
+    ``shift_of[town]`` = (start, end) minutes of the town's first shift."""
+    env = model.env
+    start_day = int(campaign.start_day)
+    days = int(round(campaign.days))
+    cursor = 0
+    for d in range(days):
+        day = start_day + d
+        if day * MIN_PER_DAY >= model.horizon:
+            return
+        sweeps = []
+        for town in campaign.towns:
+            unit = model.units[model.brigade_of_town[town]]
+            for k in range(pulled[town][d]):
+                route = [villages[(cursor + j) % len(villages)] for j in range(len(villages))]
+                cursor += 1
+                s0, s1 = shift_of[town]
+                sweeps.append(env.process(_sweep(model, campaign, CampaignTeam(unit, k, campaign), route,
+                                                 day * MIN_PER_DAY + s0, day * MIN_PER_DAY + s1)))
+        if sweeps:
+            yield env.all_of(sweeps)
+        next_day = (day + 1) * MIN_PER_DAY
+        if env.now < next_day:
+            yield env.timeout(next_day - env.now)
+
+
+def _sweep(model, campaign: Campaign, team: CampaignTeam, route: list[int], t_start: float, t_end: float):
+    env = model.env
+    if t_start > env.now:
+        yield env.timeout(t_start - env.now)
+    unit = team.unit
+    here = unit.base
+    began = env.now
+    for village in route:
+        travel = model.trip(here, village, unit=unit)
+        if env.now + travel + model.patrol_visit_min[village] >= t_end:
+            break
+        yield env.timeout(travel + model.patrol_visit_min[village])
+        here = village
+        for v in model.patrol_look(village):
+            if model.items[v.item].category != campaign.category:
+                continue
+            if model.found_on_visit(v, team, "campaign", campaign.detect_prob):
+                on_site, followup = model.begin_action(v, team, "first")
+                yield env.timeout(on_site + followup)
+                model.end_action(v, "first")
+    yield env.timeout(model.trip(here, unit.base, unit=unit))
+    w0, w1 = model.window
+    unit.counters.campaign_min += overlap(began, env.now, w0, w1)

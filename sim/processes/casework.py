@@ -1,0 +1,142 @@
+"""From the first team on site to closure: outcomes, growing illegal buildings, the case lifecycle.
+
+* **Outcome** of the first action (drawn from the violation's pre-drawn uniform
+  against its class's shares): corrected on the spot, a case filed (the team does
+  the class's follow-up work), or escalated to the owning county department.
+* **Growth** (``[building_growth]``): for the listed classes, the floor area grows
+  while the violation is unseen; a structure past a quarter of its final size
+  can no longer be put right on the spot, and the officer-hours of dealing with
+  it grow with the area (the acting team spends up to a cap of them itself).
+* **Lifecycle** (``[lifecycle]``, F15): a filed town case goes through filing,
+  investigation, legal review by the brigade's law posts (a limited resource, for
+  cases of at least ``review_min_severity``) and decision, in working time; its
+  time limit runs from the first action.
+* **Transfer** (F2, F15): a county department acts on a transferred case; a
+  share ``returned_share`` comes back to the town for joint action.
+"""
+
+from __future__ import annotations
+
+import math
+
+import simpy
+
+from ..calendar import WorkCalendar
+from ..config import MIN_PER_DAY, MIN_PER_HOUR, Scenario
+from .brigade import Response
+
+
+class Casework:
+    """The rules a violation follows once a team is on site (the model's collaborator)."""
+
+    def __init__(self, model, sc: Scenario):
+        self.model = model
+        self.env = model.env
+        s = sc.settings
+        self.classes = model.classes
+        self.items = sc.items
+        g = s.building_growth
+        self.growth = g if (g is not None and g.enabled) else None
+        self.growth_classes = {model.class_keys.index(k) for k in self.growth.classes} if self.growth else set()
+        lc = s.lifecycle
+        self.lifecycle = lc if (lc is not None and lc.enabled) else None
+        if self.lifecycle is not None:
+            from ..config import WEEKDAYS, _clock_min
+
+            self.calendar = WorkCalendar(
+                tuple(WEEKDAYS.index(d) for d in lc.working_days), _clock_min(lc.day_start),
+                _clock_min(lc.day_end), tuple(lc.holidays),
+            )
+            self.limit_days = {i.code: lc.decision_working_days.get(i.category, lc.default_decision_working_days)
+                               for i in sc.items}
+            self.reviewers: dict[str, simpy.Resource] = {}
+            for b in sc.brigades:
+                law = sum(r.officers for r in sc.staffing if r.brigade == b.name and r.source == "law")
+                self.reviewers[b.name] = simpy.Resource(
+                    self.env, capacity=max(1, round(law * lc.reviewers_per_law_post)))
+        self.returned_share = s.transfer.returned_share
+
+    # ------------------------------------------------------------------ first action
+
+    def begin_action(self, v, team, stage: str) -> tuple[float, float]:
+        """The team is on site: (on-site minutes, follow-up minutes), and the outcome."""
+        now = self.env.now
+        if math.isnan(v.t_onsite):
+            v.t_onsite = now
+            if not v.team:
+                v.team = team.id
+                v.handler = team.unit.name
+                v.t_dispatch = now
+        if stage in ("escalation", "joint"):
+            return v.on_site_dur, 0.0
+        growing = v.klass in self.growth_classes
+        if growing:
+            g = self.growth
+            v.area = min(g.max_area_m2, g.area_per_day_m2 * (now - v.t) / MIN_PER_DAY)
+        if stage == "transfer":
+            v.outcome = "transferred"
+            return v.on_site_dur, self._growth_followup(v) if growing else 0.0
+        c = self.classes[v.klass]
+        if v.outcome_u < c.corrected_share:
+            v.outcome = "corrected"
+        elif v.outcome_u < c.corrected_share + c.case_share:
+            v.outcome = "case_filed"
+        else:
+            v.outcome = "escalated"
+        if growing and v.outcome == "corrected" and v.area > 0.25 * self.growth.max_area_m2:
+            v.outcome = "case_filed"  # a largely built structure cannot be put right on the spot
+        if v.outcome == "corrected":
+            if growing:
+                v.cost_h = self.growth.stop_officer_hours
+            return v.on_site_dur, 0.0
+        if growing:
+            return v.on_site_dur, self._growth_followup(v)
+        return v.on_site_dur, c.case_followup_min if v.outcome == "case_filed" else 0.0
+
+    def _growth_followup(self, v) -> float:
+        """Officer-hours of dealing with the structure; the team's own share of them, in minutes."""
+        g = self.growth
+        v.cost_h = g.stop_officer_hours + g.officer_hours_per_m2 * v.area
+        return min(max(v.cost_h - g.stop_officer_hours, 0.0) / 2.0, g.max_team_hours_per_case) * MIN_PER_HOUR
+
+    def end_action(self, v, stage: str, team=None) -> None:
+        m = self.model
+        now = self.env.now
+        item = self.items[v.item]
+        if stage == "first" and v.outcome == "escalated":
+            m.units[item.department].submit(Response(v, "escalation", item.severity, item.teams_needed))
+            return
+        if stage == "first" and v.outcome == "case_filed" and self.lifecycle is not None and v.handled:
+            self.env.process(self._lifecycle(v, m.units[v.brigade]))
+            return
+        if stage == "transfer" and v.return_u < self.returned_share:
+            v.returned = True
+            m.units[v.brigade].submit(Response(v, "joint", item.severity, item.teams_needed))
+            return
+        v.t_closed = now
+        m.finish(v)
+
+    # ------------------------------------------------------------------ the case lifecycle
+
+    def _lifecycle(self, v, unit):
+        """Filing, investigation, legal review (if major), decision — in working time."""
+        lc = self.lifecycle
+        cal = self.calendar
+        env = self.env
+        rng = self.model.streams.for_unit("lifecycle", unit.name)
+        v.t_filed = env.now
+        v.deadline = cal.add(env.now, cal.working_days_to_minutes(self.limit_days[self.items[v.item].code]))
+        for hours in (lc.filing_hours, lc.investigation_hours):
+            yield env.timeout(cal.add(env.now, rng.exponential(hours * MIN_PER_HOUR) if hours else 0.0) - env.now)
+        if v.severity >= lc.review_min_severity:
+            v.t_review_req = env.now
+            with self.reviewers[unit.name].request() as req:
+                yield req
+                v.t_review = env.now
+                work = rng.exponential(lc.review_hours * MIN_PER_HOUR) if lc.review_hours else 0.0
+                yield env.timeout(cal.add(env.now, work) - env.now)
+        work = rng.exponential(lc.decision_hours * MIN_PER_HOUR) if lc.decision_hours else 0.0
+        yield env.timeout(cal.add(env.now, work) - env.now)
+        v.t_closed = env.now
+        self.model.finish(v)
+
