@@ -1,22 +1,24 @@
-"""Run replications: one function per replication, many in parallel processes.
+"""Run replications: one function per replication, many in parallel processes or on a cluster.
 
 A replication depends only on the scenario and ``(seed, replication)``, never on
-which worker ran it or in what order, so serial and parallel runs give the same
-numbers to the last digit.
+which worker ran it or in what order, so serial, parallel and Dask runs give the
+same numbers to the last digit.  Where replications run is :mod:`sim.executors`;
+grids of scenarios with resumable output are :mod:`sim.sweep`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
 from .config import Scenario
-from .measures import SumSink, run_metrics, summarise, unit_table, violation_sums
+from .errors import ScenarioError
+from .executors import Executor, Failed, Shared, Task, make_executor
+from .measures import SumSink, monthly_timeline, run_metrics, summarise, unit_table, violation_sums
 from .model import Model, RecordList
 from .records import records_frame
 
@@ -35,6 +37,7 @@ class RunResult:
     units: pd.DataFrame
     metrics: pd.DataFrame  # scope, metric, value
     plan: pd.DataFrame  # the patrol plan the run used
+    timeline: pd.DataFrame  # month, unit, certified officers, teams on duty per running shift
 
 
 def item_targets(sc: Scenario) -> dict[str, float]:
@@ -60,17 +63,22 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
     else:
         records = None
         sums = sink.sums if sink.sums is not None else violation_sums(records_frame([]), *args)
-    units = unit_table(out.units, out.unit_kind, out.unit_towns)
+    units = unit_table(out.units, out.unit_kind, out.unit_towns, out.rosters)
+    timeline = monthly_timeline(out.rosters, out.teams_by_day)
     metrics = run_metrics(
         sums, units, [t.town for t in sc.towns], {k: c.weight for k, c in sc.settings.classes.items()},
         s.horizon_min - s.warmup_min,
     )
-    return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, model.plan)
+    return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, model.plan, timeline)
 
 
-def _one(args) -> RunResult:
-    sc, rep, keep = args
-    return run_replication(sc, rep, keep)
+class ReplicationError(RuntimeError):
+    """Some replications raised; the others finished.  ``failures`` says which, with seed and error."""
+
+    def __init__(self, failures: list[Failed]):
+        self.failures = failures
+        lines = [f"{f.scenario} replication {f.replication} (seed {f.seed}): {f.error}" for f in failures]
+        super().__init__(f"{len(failures)} replication(s) failed: " + "; ".join(lines))
 
 
 @dataclass
@@ -97,6 +105,10 @@ class RunSet:
         return pd.concat([r.records.assign(rep=r.replication) for r in self.results], ignore_index=True)
 
     @property
+    def timeline(self) -> pd.DataFrame:
+        return pd.concat([r.timeline.assign(rep=r.replication) for r in self.results], ignore_index=True)
+
+    @property
     def units(self) -> pd.DataFrame:
         return pd.concat([r.units.assign(rep=r.replication) for r in self.results], ignore_index=True)
 
@@ -107,22 +119,45 @@ def run(
     workers: int | None = 1,
     keep_records: bool | None = None,
     on_result: Callable[[RunResult], None] | None = None,
+    scheduler=None,
+    executor: Executor | None = None,
 ) -> RunSet:
-    """Run replications (default: the scenario's count) on ``workers`` processes (None: all cores)."""
+    """Run replications (default: the scenario's count) and return them in replication order.
+
+    Where they run: ``executor`` if given; else a Dask cluster if ``scheduler``
+    (an address such as ``tcp://10.0.0.5:8786``, or a ``distributed.Client``) is
+    given; else ``workers`` local processes (None: all cores; 1: in this process).
+    The numbers are the same wherever they run.  ``on_result`` is called with each
+    replication as it finishes.  If some replications raise, the others still run
+    and :class:`ReplicationError` then lists the failures.
+    """
     if replications is None:
         replications = sc.settings.scenario.replications
     reps = list(range(replications)) if isinstance(replications, int) else list(replications)
-    n_workers = os.cpu_count() or 1 if workers is None else max(1, int(workers))
+    seed = sc.settings.scenario.seed
+    shared = Shared(sc)
+    tasks = [Task(rep, run_replication, (shared, rep, keep_records), sc.name, seed, rep) for rep in reps]
+    if executor is None and scheduler is None and len(reps) == 1:
+        workers = 1
     results: dict[int, RunResult] = {}
-    if n_workers == 1 or len(reps) == 1:
-        for rep in reps:
-            results[rep] = run_replication(sc, rep, keep_records)
+    failures: list[Failed] = []
+    owned = executor is None
+    ex = make_executor(workers, scheduler) if owned else executor
+    try:
+        for outcome in ex.map_unordered(tasks):
+            if isinstance(outcome, Failed):
+                log.error("%s replication %s failed: %s", sc.name, outcome.replication, outcome.error)
+                failures.append(outcome)
+                continue
+            results[outcome.task.key] = outcome.value
             if on_result:
-                on_result(results[rep])
-    else:
-        with ProcessPoolExecutor(max_workers=min(n_workers, len(reps))) as pool:
-            for res in pool.map(_one, [(sc, rep, keep_records) for rep in reps]):
-                results[res.replication] = res
-                if on_result:
-                    on_result(res)
+                on_result(outcome.value)
+    finally:
+        if owned:
+            ex.close()
+    if failures:
+        failures.sort(key=lambda f: f.replication)
+        if all(isinstance(f.exception, ScenarioError) for f in failures):  # the user's input, not a crash
+            raise ScenarioError(sorted({p for f in failures for p in f.exception.problems}))
+        raise ReplicationError(failures) from failures[0].exception
     return RunSet(sc, [results[r] for r in reps])

@@ -1,0 +1,320 @@
+"""Where replications run: in this process, in local processes, or on a Dask cluster.
+
+One interface for all three.  A :class:`Task` is a picklable function with its
+arguments and the labels an error report needs (scenario, seed, replication);
+:meth:`Executor.map_unordered` runs tasks and yields each outcome as it
+finishes — a :class:`Done` with the function's value, or a :class:`Failed`
+with the exception text.  A failing task never stops the others.
+
+* :class:`SerialExecutor` — in this process, in order (``workers = 1``).
+* :class:`ProcessExecutor` — ``concurrent.futures`` processes on this machine.
+  At most one task per worker is in flight, so an interruption loses at most
+  the replications being run.  A worker that dies (killed, out of memory) breaks
+  the pool: the pool is restarted and the tasks that were running are retried
+  one at a time, so the task that kills its worker is found and reported
+  (after it has done so twice) while the innocent ones complete.
+* :class:`DaskExecutor` — ``dask.distributed`` on a cluster whose scheduler runs
+  at an address (``dask scheduler`` and ``dask worker ADDRESS --nthreads 1`` on
+  each machine; the workers need this package installed).  Dask reschedules the
+  tasks of a lost worker itself and reports a task that kills workers
+  repeatedly as ``KilledWorker``.  Large arguments wrapped in :class:`Shared`
+  are sent to the cluster once, not once per task.
+
+Results never depend on the executor: a replication's random numbers come from
+its scenario's seed and its replication number only (:mod:`sim.streams`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Iterable, Iterator
+
+from .errors import ScenarioError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class Shared:
+    """An argument shared by many tasks (a scenario): sent to a cluster once."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Task:
+    """A picklable function call, labelled for error reports."""
+
+    key: Hashable
+    fn: Callable
+    args: tuple
+    scenario: str = ""
+    seed: int | None = None
+    replication: int | None = None
+
+
+@dataclass(frozen=True)
+class Done:
+    task: Task
+    value: Any
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A task that raised: which scenario, seed and replication, and the error."""
+
+    task: Task
+    error: str  # "ExceptionType: message"
+    where: str = ""  # the innermost frame of the traceback, "file:line in function"
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def scenario(self) -> str:
+        return self.task.scenario
+
+    @property
+    def seed(self) -> int | None:
+        return self.task.seed
+
+    @property
+    def replication(self) -> int | None:
+        return self.task.replication
+
+
+class ExecutorLost(RuntimeError):
+    """The executor itself failed (a Dask scheduler went away): no task is to blame."""
+
+
+def _unwrap(args: tuple) -> tuple:
+    return tuple(a.value if isinstance(a, Shared) else a for a in args)
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame of an exception's traceback, local or remote."""
+    cause = exc.__cause__
+    text = str(cause) if cause is not None and type(cause).__name__ == "_RemoteTraceback" else ""
+    frames = _FRAME.findall(text)
+    if not frames and exc.__traceback__ is not None:
+        frames = [(f.filename, f.lineno, f.name) for f in traceback.extract_tb(exc.__traceback__)]
+    frames = [f for f in frames if not _plumbing(f[0])]
+    if not frames:
+        return ""
+    file, line, fn = frames[-1]
+    return f"{os.path.basename(file)}:{line} in {fn}"
+
+
+def _plumbing(file: str) -> bool:
+    """Frames of the executors themselves, not of the task."""
+    return file == __file__ or f"concurrent{os.sep}futures" in file or any(f"{os.sep}{pkg}{os.sep}" in file for pkg in ("dask", "distributed"))
+
+
+def failure(task: Task, exc: BaseException) -> Failed:
+    text = str(exc).strip().replace("\n", " | ")
+    return Failed(task, f"{type(exc).__name__}: {text}" if text else type(exc).__name__, _where(exc), exc)
+
+
+class Executor:
+    """Runs tasks, yields outcomes as they finish; a context manager that cleans up after itself."""
+
+    workers: int = 1
+
+    def map_unordered(self, tasks: Iterable[Task]) -> Iterator[Done | Failed]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop: cancel what has not run, end worker processes this executor started."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class SerialExecutor(Executor):
+    """Every task in this process, in the order given."""
+
+    workers = 1
+
+    def map_unordered(self, tasks: Iterable[Task]) -> Iterator[Done | Failed]:
+        for task in tasks:
+            try:
+                value = task.fn(*_unwrap(task.args))
+            except Exception as exc:  # a failing replication is reported, the others go on
+                yield failure(task, exc)
+            else:
+                yield Done(task, value)
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them (no traceback from every worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessExecutor(Executor):
+    """Local worker processes (``concurrent.futures``); one task per worker in flight."""
+
+    KILLS_ALLOWED = 1  # a task that kills its worker while running alone is retried this often
+
+    def __init__(self, workers: int | None = None):
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self, n: int) -> ProcessPoolExecutor:
+        self._shutdown(kill=True)
+        self._pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
+        return self._pool
+
+    def map_unordered(self, tasks: Iterable[Task]) -> Iterator[Done | Failed]:
+        queue = list(tasks)
+        queue.reverse()  # pop() from the end takes tasks in the order given
+        if not queue:
+            return
+        width = min(self.workers, len(queue))
+        pool = self._new_pool(width)
+        running: dict = {}
+        suspects: list[Task] = []  # tasks that were running when a worker died, run alone until cleared
+        kills: dict[Hashable, int] = {}
+        while queue or running or suspects:
+            limit = 1 if suspects else width
+            while len(running) < limit and (suspects or queue):
+                task = suspects.pop() if suspects else queue.pop()
+                running[pool.submit(task.fn, *_unwrap(task.args))] = task
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken: list[Task] = []
+            for fut in done:
+                task = running.pop(fut)
+                exc = fut.exception()
+                if exc is None:
+                    yield Done(task, fut.result())
+                elif isinstance(exc, BrokenProcessPool):
+                    broken.append(task)
+                else:
+                    yield failure(task, exc)
+            if broken:
+                for fut, task in list(running.items()):  # the pool is gone: keep what finished, retry the rest
+                    if fut.done() and fut.exception() is None:
+                        yield Done(task, fut.result())
+                    else:
+                        broken.append(task)
+                running.clear()
+                if len(broken) == 1:  # it ran alone: it killed its worker
+                    task = broken[0]
+                    kills[task.key] = kills.get(task.key, 0) + 1
+                    if kills[task.key] > self.KILLS_ALLOWED:
+                        yield Failed(task, "WorkerDied: the worker process running this replication died "
+                                           "(killed, out of memory or crashed)")
+                        broken = []
+                if broken:
+                    log.warning("a worker process died; retrying %d replication(s) one at a time", len(broken))
+                suspects.extend(reversed(broken))
+                pool = self._new_pool(width)
+
+    def _shutdown(self, kill: bool) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill:
+            terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+            if terminate is not None:
+                terminate()
+            else:
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    if proc.is_alive():
+                        proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """End the pool; workers still running a task are terminated (their result is lost, not half-written)."""
+        self._shutdown(kill=True)
+
+
+class DaskExecutor(Executor):
+    """Tasks on a Dask distributed cluster, given its scheduler's address (or a ``Client``)."""
+
+    def __init__(self, scheduler, timeout_s: float = 20.0):
+        try:
+            from distributed import Client
+        except ImportError as err:  # pragma: no cover - a dependency of the project
+            raise ScenarioError(f"--scheduler: dask.distributed is not installed ({err})") from None
+        if isinstance(scheduler, Client):
+            self.client, self._own = scheduler, False
+        else:
+            try:
+                self.client = Client(str(scheduler), timeout=f"{timeout_s}s", set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as err:
+                raise ScenarioError(
+                    f"--scheduler {scheduler}: cannot connect to a Dask scheduler there ({err}); "
+                    f"expected the address printed by `dask scheduler`, e.g. tcp://10.0.0.5:8786"
+                ) from None
+            self._own = True
+        self.workers = max(1, sum(self.client.nthreads().values()))
+        self._futures: dict = {}
+
+    def map_unordered(self, tasks: Iterable[Task]) -> Iterator[Done | Failed]:
+        from distributed import as_completed
+
+        scattered: dict[int, Any] = {}
+        keep_alive = []  # Shared values, so their id() is not reused while scattered
+
+        def arg(a):
+            if not isinstance(a, Shared):
+                return a
+            if id(a) not in scattered:
+                keep_alive.append(a)
+                scattered[id(a)] = self.client.scatter(a.value, hash=False)
+            return scattered[id(a)]
+
+        futures = self._futures
+        for task in tasks:
+            fut = self.client.submit(task.fn, *[arg(a) for a in task.args], pure=False)
+            futures[fut] = task
+        try:
+            for fut in as_completed(list(futures), loop=self.client.loop):
+                task = futures.pop(fut)
+                if fut.status == "finished":
+                    yield Done(task, fut.result())
+                elif fut.status == "error":
+                    yield failure(task, fut.exception())
+                else:
+                    raise ExecutorLost(
+                        f"the Dask scheduler cancelled or lost replication {task.replication} of "
+                        f"{task.scenario} ({fut.status}); is the scheduler still running?"
+                    )
+                fut.release()
+        finally:
+            self.client.cancel(list(futures))
+            futures.clear()
+            for f in scattered.values():
+                f.release()
+
+    def close(self) -> None:
+        if self._futures:
+            self.client.cancel(list(self._futures))
+            self._futures.clear()
+        if self._own:
+            self.client.close()
+
+
+def make_executor(workers: int | None = None, scheduler=None) -> Executor:
+    """Dask if a scheduler address (or Client) is given; else local processes; one worker runs in-process."""
+    if scheduler is not None:
+        return DaskExecutor(scheduler)
+    n = os.cpu_count() or 1 if workers is None else max(1, int(workers))
+    return SerialExecutor() if n == 1 else ProcessExecutor(n)
+
+
+__all__ = [
+    "Task", "Shared", "Done", "Failed", "Executor", "ExecutorLost", "SerialExecutor", "ProcessExecutor",
+    "DaskExecutor", "make_executor", "failure",
+]
