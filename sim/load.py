@@ -378,9 +378,6 @@ def check_references(sc: Scenario) -> None:
             for v in c.villages:
                 if village_town.get(v) not in c.towns:
                     p.append(f"{f['settings']}: {where}.villages: {v!r} is not a village of the campaign's towns")
-        if c.start_day >= s.scenario.horizon_days:
-            p.append(f"{f['settings']}: {where}.start_day: {c.start_day:g} is not before the end of the run "
-                     f"(scenario.horizon_days = {s.scenario.horizon_days:g})")
     for key in s.inspection.obligations:
         if key not in depts:
             p.append(
