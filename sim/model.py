@@ -134,6 +134,7 @@ class Model:
                 share = 1.0
             for i, v in enumerate(vs):
                 self.grid_cover[i, j] = grid_coverage(v.grid_workers * share, v.population, s.grid.residents_per_grid)
+        self.grid_cover = self.grid_cover.tolist()  # plain floats: read once per violation
 
     def _build_items_and_classes(self) -> None:
         sc = self.sc
@@ -242,15 +243,15 @@ class Model:
         stock = self.sc.settings.stock
         if stock is not None and stock.violations > 0:
             batch = self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
-                                        stock.max_age_days * MIN_PER_DAY, self.streams.stock)
-            for j in range(len(batch)):
-                self._new_violation(batch, j, float(batch.time[j]), stock=True)
+                                        stock.max_age_days * MIN_PER_DAY, self.streams.stock).as_lists()
+            for j in range(len(batch.time)):
+                self._new_violation(batch, j, batch.time[j], stock=True)
         t0 = 0.0
         while t0 < self.horizon:
             t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
-            batch = self.arrivals.batch(t0, t1)
-            for j in range(len(batch)):
-                t = float(batch.time[j])
+            batch = self.arrivals.batch(t0, t1).as_lists()
+            for j in range(len(batch.time)):
+                t = batch.time[j]
                 if t >= self.horizon:
                     break
                 if t > env.now:
@@ -262,13 +263,13 @@ class Model:
         """A violation arises at ``t`` (before the start, ``t`` < 0, for the stock of old ones)."""
         vid = self._next_id
         self._next_id += 1
-        village = int(b.village[j])
-        item_i = int(b.item[j])
-        c = int(b.klass[j])
+        village = b.village[j]
+        item_i = b.item[j]
+        c = b.klass[j]
         item = self.items[item_i]
         v = Violation(vid, t, village, item_i, c)
         v.stock = stock
-        v.return_u = float(b.return_u[j])
+        v.return_u = b.return_u[j]
         v.town = self.village_town[village]
         v.brigade = self.brigade_of_town[v.town]
         v.handled = self.item_handled[item_i]
@@ -278,20 +279,20 @@ class Model:
         now = max(t, 0.0)  # an old violation can only be found from the start on
         age = now - t
         delay, channel = passive_discovery(
-            float(b.grid_e[j]), float(b.complaint_e[j]), float(b.noticeable_e[j]) - age / self.class_noticeable_min[c],
-            self.class_grid_per_min[c] * self.grid_cover[village, self.item_category[item_i]],
+            b.grid_e[j], b.complaint_e[j], b.noticeable_e[j] - age / self.class_noticeable_min[c],
+            self.class_grid_per_min[c] * self.grid_cover[village][self.item_category[item_i]],
             self.class_complaint_per_min[c], self.class_noticeable_min[c],
         )
         s = self.sc.settings
         v.t_passive = now + delay
         v.passive_channel = channel
         mean = s.grid.report_delay_mean_min if channel == "grid" else s.complaint.relay_delay_mean_min
-        v.report_delay = float(b.report_e[j]) * mean
-        v.triage_delay = float(b.triage_e[j]) * s.command_centre.triage_mean_min
-        v.transfer_delay = float(b.transfer_e[j]) * s.transfer.delay_mean_min
-        v.on_site_dur = on_site_minutes(item.on_site_distribution, item.on_site_mean_min, item.on_site_cv, float(b.on_site_u[j]))
-        v.outcome_u = float(b.outcome_u[j])
-        v.travel_z = float(b.travel_z[j])
+        v.report_delay = b.report_e[j] * mean
+        v.triage_delay = b.triage_e[j] * s.command_centre.triage_mean_min
+        v.transfer_delay = b.transfer_e[j] * s.transfer.delay_mean_min
+        v.on_site_dur = on_site_minutes(item.on_site_distribution, item.on_site_mean_min, item.on_site_cv, b.on_site_u[j])
+        v.outcome_u = b.outcome_u[j]
+        v.travel_z = b.travel_z[j]
         self.open[vid] = v
         self.watch.add(v)
         if channel:

@@ -181,10 +181,12 @@ class Team:
             if job is None:
                 if self.location != unit.base:
                     t0 = env.now
-                    yield env.timeout(unit.ctx.trip(self.location, unit.base, unit=unit))
+                    back = unit.ctx.trip(self.location, unit.base, unit=unit)
                     self.location = unit.base
-                    self._account(last_activity, t0, env.now)
-                    continue
+                    if back > 0:
+                        yield env.timeout(back)
+                        self._account(last_activity, t0, env.now)
+                        continue
                 self.wake = env.event()
                 unit.dispatcher.idle.append(self)
                 job = yield self.wake
@@ -216,9 +218,11 @@ class Team:
             job.lead = self
             ctx.dispatched(v, self, job.stage)
         t0 = self.env.now
-        yield self.env.timeout(ctx.trip(self.location, v.village, v.travel_z if job.stage == "first" else None, unit=self.unit))
+        travel = ctx.trip(self.location, v.village, v.travel_z if job.stage == "first" else None, unit=self.unit)
+        if travel > 0:
+            yield self.env.timeout(travel)
+            self._account("response", t0, self.env.now)
         self.location = v.village
-        self._account("response", t0, self.env.now)
         if lead:
             yield from self._act(v, job.stage, "response")
         else:  # an escort team of a multi-team job stays for the same on-site time

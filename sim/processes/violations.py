@@ -97,6 +97,12 @@ class ArrivalBatch:
     def __len__(self) -> int:
         return int(self.time.size)
 
+    def as_lists(self) -> "ArrivalBatch":
+        """The same batch with plain Python lists (indexing them one violation at a time is much faster)."""
+        from types import SimpleNamespace
+
+        return SimpleNamespace(**{k: getattr(self, k).tolist() for k in self.__dataclass_fields__})
+
 
 class ArrivalGenerator:
     """Generates :class:`ArrivalBatch` es window by window from the rate table and profiles."""
