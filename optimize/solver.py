@@ -10,7 +10,10 @@ so both are read, and the gap actually reached is taken from HiGHS itself.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -36,6 +39,26 @@ class SolveReport:
         return self.status in ("optimal", "feasible")
 
 
+@contextlib.contextmanager
+def _quiet_stdout():
+    """HiGHS prints its banner from C++ when it starts, before ``output_flag`` can be set:
+    send file descriptor 1 to /dev/null for the solve, so command-line output stays ours."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured): nothing to silence
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
 def make_solver(time_limit_s: float = DEFAULT_TIME_LIMIT_S, gap: float = DEFAULT_GAP, threads: int | None = None):
     """HiGHS with a relative gap and a time limit, quiet."""
     return pulp.HiGHS(msg=False, gapRel=gap, timeLimit=time_limit_s, threads=threads)
@@ -46,7 +69,8 @@ def solve(problem: pulp.LpProblem, time_limit_s: float = DEFAULT_TIME_LIMIT_S, g
     """Solve and report; never read variable values without checking ``has_solution`` first."""
     solver = make_solver(time_limit_s, gap)
     t0 = time.perf_counter()
-    problem.solve(solver)
+    with _quiet_stdout():
+        problem.solve(solver)
     solve_s = time.perf_counter() - t0
     status = pulp.LpStatus[problem.status]
     sol = problem.sol_status

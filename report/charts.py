@@ -64,7 +64,7 @@ def _figure(width: float, height: float) -> Figure:
 def _finish(fig: Figure, lang: str, title: str, scenario, seed, notes: Sequence[str | None] = ()) -> Figure:
     """Title on top, footnote (scenario · seed, then notes) at the bottom left."""
     fig.suptitle(title, fontsize=14)  # the CJK font ships one weight: no bold
-    lines = [L.footnote(lang, scenario, seed)] + [n for n in notes if n]
+    lines = [L.footnote(lang, scenario, seed)] + [part for n in notes if n for part in str(n).split("\n")]
     text = "\n".join(lines)
     height_in = fig.get_figheight()
     room = min(0.3, (0.16 * len(lines) + 0.06) / height_in)
@@ -465,22 +465,34 @@ def certified_teams_over_time(
 ) -> Figure:
     """Certified two-officer teams by month over the transition, with a 95 % CI band.
 
-    ``df``: ``month, mean, ci_low, ci_high`` (months since the reform, 0 … 36).
+    ``df``: ``month, mean, ci_low, ci_high`` (months since the reform, 0 … 36), as
+    :func:`report.rundir.certified_by_month` gives.  An optional ``series`` column
+    (e.g. a plan or an exam pass rate) draws one line per series, each with its own
+    line style, marker and band, in the order of first appearance.
     """
     _require(df, ["month", "mean"], "certified_teams_over_time")
-    d = df.sort_values("month")
-    x, y = _as_float(d["month"]), _as_float(d["mean"])
+    series = list(dict.fromkeys(df["series"])) if "series" in df.columns else [None]
     fig = _figure(7.5, 4.6)
     ax = fig.subplots()
-    if {"ci_low", "ci_high"} <= set(d.columns):
-        lo, hi = _as_float(d["ci_low"]), _as_float(d["ci_high"])
-        ok = ~np.isnan(lo) & ~np.isnan(hi)
-        if ok.any():
-            ax.fill_between(x[ok], lo[ok], hi[ok], color="0.6", alpha=0.35, linewidth=0, label=L.t("certified.band", lang))
-    ax.plot(x, y, linestyle="-", marker="o", markevery=max(1, len(x) // 12), markersize=4, color=_shades(1, 0.2)[0],
-            label=L.t("mean", lang), gid="mean")
-    ax.set_xlim(min(0.0, np.nanmin(x)), np.nanmax(x))
-    ax.xaxis.set_major_locator(MultipleLocator(6))
+    colours = _shades(1, 0.2) if series == [None] else _shades(max(2, len(series)), 0.1, 0.75)
+    x_all = []
+    for i, name in enumerate(series):
+        d = (df if name is None else df[df["series"] == name]).sort_values("month")
+        x, y = _as_float(d["month"]), _as_float(d["mean"])
+        x_all.append(x)
+        if {"ci_low", "ci_high"} <= set(d.columns):
+            lo, hi = _as_float(d["ci_low"]), _as_float(d["ci_high"])
+            ok = ~np.isnan(lo) & ~np.isnan(hi)
+            if ok.any():
+                band_label = L.t("certified.band", lang) if i == 0 else None
+                ax.fill_between(x[ok], lo[ok], hi[ok], color="0.6", alpha=0.35 if name is None else 0.2, linewidth=0,
+                                label=band_label)
+        ax.plot(x, y, linestyle=LINESTYLES[i % len(LINESTYLES)], marker=MARKERS[i % len(MARKERS)],
+                markevery=max(1, len(x) // 12), markersize=4, color=colours[i],
+                label=L.t("mean", lang) if name is None else str(name), gid="mean" if name is None else f"series-{i}")
+    x = np.concatenate(x_all) if x_all else np.array([0.0])
+    ax.set_xlim(min(0.0, np.nanmin(x)), max(1.0, np.nanmax(x)))
+    ax.xaxis.set_major_locator(MultipleLocator(6 if np.nanmax(x) > 12 else 1))
     ax.set_xlabel(L.t("certified.x", lang))
     ax.set_ylabel(L.t("certified.y", lang))
     ax.grid(color="0.9", linewidth=0.6)
@@ -553,29 +565,47 @@ def campaign_effect(
     """One line per group over days, the campaign span (``start_day`` … ``end_day``) shaded.
 
     ``df``: ``day, group, value``; groups such as "campaign villages" and "rest of
-    town" are translated, other names shown as given.  ``percent``: values are
-    shares (0–1) shown in per cent; otherwise give ``ylabel``.
+    town" (or "with campaign" and "without campaign") are translated, other names
+    shown as given.  ``percent``: values are shares (0–1) shown in per cent;
+    otherwise give ``ylabel``.
+
+    With a ``measure`` column (as :func:`report.rundir.campaign_series` gives:
+    ``latent``, ``response_h``), each measure gets its own panel, one above the
+    other on a shared day axis, labelled from :mod:`report.labels`
+    (``campaign.y.<measure>``); values are then shown as they are.
     """
     _require(df, ["day", "group", "value"], "campaign_effect")
-    fig = _figure(8.0, 4.6)
-    ax = fig.subplots()
-    ax.axvspan(start_day, end_day, facecolor="0.92", edgecolor="0.6", hatch="//", linewidth=0.0,
-               label=L.t("campaign.span", lang), zorder=0)
+    measures = list(dict.fromkeys(df["measure"])) if "measure" in df.columns else [None]
+    fig = _figure(8.0, 4.6 if measures == [None] else 2.0 + 2.6 * len(measures))
+    axes = fig.subplots(len(measures), 1, sharex=True, squeeze=False)[:, 0]
     groups = list(dict.fromkeys(df["group"]))
     colours = _shades(max(2, len(groups)), 0.1, 0.7)
-    for i, g in enumerate(groups):
-        d = df[df["group"] == g].sort_values("day")
-        x = _as_float(d["day"])
-        y = _as_float(d["value"]) * (100 if percent else 1)
-        ax.plot(x, y, linestyle=LINESTYLES[i % len(LINESTYLES)], marker=MARKERS[i % len(MARKERS)],
-                markevery=max(1, len(x) // 10), markersize=4, color=colours[i], linewidth=1.5,
-                label=L.group_label(g, lang), gid=f"group-{i}")
-    ax.set_xlabel(L.t("campaign.x", lang))
-    ax.set_ylabel(ylabel or L.t("campaign.y", lang))
-    if percent:
-        ax.set_ylim(0, 102)
-    ax.grid(color="0.9", linewidth=0.6)
-    ax.legend(loc="lower right", fontsize=9)
+    for k, (ax, measure) in enumerate(zip(axes, measures)):
+        part = df if measure is None else df[df["measure"] == measure]
+        ax.axvspan(start_day, end_day, facecolor="0.92", edgecolor="0.6", hatch="//", linewidth=0.0,
+                   label=L.t("campaign.span", lang), zorder=0)
+        scale = 100 if (percent and measure is None) else 1
+        for i, g in enumerate(groups):
+            d = part[part["group"] == g].sort_values("day")
+            if d.empty:
+                continue
+            x = _as_float(d["day"])
+            y = _as_float(d["value"]) * scale
+            ax.plot(x, y, linestyle=LINESTYLES[i % len(LINESTYLES)], marker=MARKERS[i % len(MARKERS)],
+                    markevery=max(1, len(x) // 10), markersize=4, color=colours[i], linewidth=1.5,
+                    label=L.group_label(g, lang), gid=f"group-{i}" if measure is None else f"group-{i}-{measure}")
+        if measure is None:
+            ax.set_ylabel(ylabel or L.t("campaign.y", lang))
+            if percent:
+                ax.set_ylim(0, 102)
+        else:
+            key = f"campaign.y.{measure}"
+            ax.set_ylabel(L.t(key, lang) if L.has(key) else str(measure))
+            ax.set_ylim(bottom=0)
+        ax.grid(color="0.9", linewidth=0.6)
+        if k == 0:
+            ax.legend(loc="best", fontsize=9)
+    axes[-1].set_xlabel(L.t("campaign.x", lang))
     return _finish(fig, lang, L.t("campaign.title", lang), scenario, seed, [note])
 
 

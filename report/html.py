@@ -10,9 +10,13 @@
 With ``baseline=other_run_dir`` it is a before/after report: the comparison of
 every measure on paired replications (:func:`report.compare.compare_runs`,
 difference = run − baseline) and the delay distributions and backlog of both
-plans.  Everything is written into a temporary folder next to ``out_dir`` and
-renamed into place, so an interrupted write leaves no half-written report; an
-existing ``out_dir`` is replaced only with ``force=True``.
+plans.  A run longer than a few months (its ``timeline.csv`` spans more than
+:data:`TIMELINE_MIN_MONTHS` months) gets the chart of certified teams over
+time; a run whose scenario has ``[[campaigns]]``, reported against a baseline
+without them, gets the campaign-effect chart of each campaign.  Everything is
+written into a temporary folder next to ``out_dir`` and renamed into place, so
+an interrupted write leaves no half-written report; an existing ``out_dir`` is
+replaced only with ``force=True``.
 """
 
 from __future__ import annotations
@@ -36,11 +40,23 @@ from . import charts as C
 from . import labels as L
 from .compare import compare_runs, format_value
 from .excel import write_workbook
-from .rundir import RunDir, allocation, assumptions, backlog_by_day, delays, load_run
+from .rundir import (
+    RunDir,
+    allocation,
+    assumptions,
+    backlog_by_day,
+    campaign_series,
+    campaign_villages,
+    certified_by_month,
+    delays,
+    load_run,
+)
 
 TOWN_COLUMNS = ["coverage", "coverage_street", "coverage_building", "coverage_hidden",
                 "discovery_delay_min", "response_time_min", "utilisation"]
 TOWN_COMPARISON = ["coverage", "coverage_street", "coverage_building", "coverage_hidden"]
+TIMELINE_MIN_MONTHS = 3  # a timeline of more months than this gets the certified-teams chart
+CAMPAIGN_SMOOTH_DAYS = 7  # moving average of the campaign chart's response time
 
 
 @dataclass
@@ -105,6 +121,21 @@ def build_charts(
         ]
         add("backlog", C.backlog_over_time(pd.concat(frames, ignore_index=True), lang, **both))
 
+    certified = _certified_frame(run, name, baseline, base_name)
+    if certified is not None:
+        reps = len(run.reps)
+        add("certified_teams", C.certified_teams_over_time(certified, lang, note=L.t("certified.note", lang, reps=reps),
+                                                           **(both if "series" in certified.columns else kw)))
+    for i, (campaign, frame) in enumerate(_campaign_frames(run, baseline)):
+        towns = "、".join(campaign["towns"]) if lang == "zh" else ", ".join(te.get(t, t) for t in campaign["towns"])
+        note = L.t("campaign.note", lang, name=campaign["name"], towns=towns,
+                   category=L.category_label(campaign["category"], lang),
+                   villages=len(campaign_villages(campaign, run.table("villages"))), smooth=CAMPAIGN_SMOOTH_DAYS)
+        start = float(campaign["start_day"])
+        end = min(start + float(campaign["days"]), run.horizon_min / 1440.0)
+        add("campaign" if i == 0 else f"campaign_{i + 1}",
+            C.campaign_effect(frame, lang, start_day=start, end_day=end, note=note, **both))
+
     if run.plan is not None and not run.plan.empty:
         in_plan = list(dict.fromkeys(run.plan["town"]))
         if patrol_towns == "all":
@@ -119,6 +150,49 @@ def build_charts(
             rows = list(villages.loc[villages["town"] == town, "village"]) if villages is not None else None
             stem = "patrol_grid_" + "".join(ch for ch in te.get(town, str(i)) if ch.isascii() and ch.isalnum())
             add(stem, C.patrol_grid(run.plan, town, lang, villages=rows or None, town_en=te, **kw))
+    return out
+
+
+def _months(run: RunDir) -> pd.DataFrame | None:
+    """The run's certified teams by month, if its timeline spans more than a few months."""
+    tl = run.timeline
+    if tl is None or tl.empty:
+        return None
+    days = run.horizon_min / 1440.0
+    df = certified_by_month(tl, "teams", horizon_days=days)
+    return df if len(df) > TIMELINE_MIN_MONTHS else None
+
+
+def _certified_frame(run: RunDir, name: str, baseline: RunDir | None, base_name: str | None) -> pd.DataFrame | None:
+    """Certified teams by month of the run (and of the baseline, as a second series, if it is as long)."""
+    mine = _months(run)
+    if mine is None:
+        return None
+    theirs = _months(baseline) if baseline is not None else None
+    if theirs is None:
+        return mine
+    return pd.concat([theirs.assign(series=base_name), mine.assign(series=name)], ignore_index=True)
+
+
+def _campaign_frames(run: RunDir, baseline: RunDir | None) -> list[tuple[dict, pd.DataFrame]]:
+    """For each campaign of the run absent from the baseline: its campaign-effect table, with and without it."""
+    if baseline is None or not run.campaigns or run.records is None or baseline.records is None:
+        return []
+    villages = run.table("villages")
+    if villages is None:
+        return []
+    theirs = {c.get("name") for c in baseline.campaigns}
+    out = []
+    for c in run.campaigns:
+        if c.get("name") in theirs or float(c["start_day"]) * 1440.0 >= run.horizon_min:
+            continue  # both plans ran it (no contrast to draw), or it starts after the run
+        names = campaign_villages(c, villages)
+        args = (names, c["category"], c["towns"], run.horizon_min, CAMPAIGN_SMOOTH_DAYS)
+        frame = pd.concat([
+            campaign_series(baseline.records, *args).assign(group="without campaign"),
+            campaign_series(run.records, *args).assign(group="with campaign"),
+        ], ignore_index=True)
+        out.append((c, frame))
     return out
 
 

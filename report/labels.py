@@ -91,6 +91,11 @@ LABELS: dict[str, dict[str, str]] = {
     "certified.x": {"zh": "改革后月份", "en": "months after the reform"},
     "certified.y": {"zh": "持证双人小组（个）", "en": "certified two-officer teams"},
     "certified.band": {"zh": "95% 置信区间", "en": "95 % CI"},
+    "certified.note": {
+        "zh": "全县各执法队每班在岗持证双人小组之和，按月平均；{reps} 次重复运行",
+        "en": "certified two-officer teams on a running shift, summed over the brigades, monthly mean; {reps} replications",
+    },
+    "certified.pass_rate": {"zh": "每次考试通过率 {rate:.0%}", "en": "exam pass rate {rate:.0%}"},
     # ---------------------------------------------------------------- backlog
     "backlog.title": {"zh": "积压与按时办结率（逐日）", "en": "Backlog and on-time closure, day by day"},
     "backlog.y_backlog": {"zh": "积压（件，已上报未办结）", "en": "backlog (reported, not closed)"},
@@ -107,6 +112,19 @@ LABELS: dict[str, dict[str, str]] = {
     "campaign.span": {"zh": "专项整治期", "en": "campaign"},
     "group_campaign_villages": {"zh": "整治村", "en": "campaign villages"},
     "group_rest_of_town": {"zh": "镇内其他村", "en": "rest of town"},
+    "group_with_campaign": {"zh": "开展专项整治", "en": "with the campaign"},
+    "group_without_campaign": {"zh": "未开展专项整治", "en": "without the campaign"},
+    "campaign.y.latent": {"zh": "整治村未发现的违法（件）", "en": "unseen violations in campaign villages"},
+    "campaign.y.response_h": {"zh": "镇内其他村响应时长（小时）", "en": "response time, rest of towns (h)"},
+    "campaign.note": {
+        "zh": "专项整治“{name}”：{towns}，{category}，{villages} 个整治村\n"
+              "上图：整治村中该类违法已发生但未发现的件数，重复运行均值\n"
+              "下图：这些镇其他村的上报至到场时长，按上报日 {smooth} 天滑动平均，期末未到场的计至期末",
+        "en": "campaign '{name}': {towns}; {category}; {villages} campaign villages\n"
+              "top: violations of the category arisen but unseen in those villages, mean over replications\n"
+              "bottom: report → team on site in the towns' other villages, {smooth}-day moving average; "
+              "reports not reached count to the end",
+    },
     # ---------------------------------------------------------------- map
     "map.title": {"zh": "各镇按时处置率分布", "en": "Coverage across the county"},
     "map.x": {"zh": "经度（°E）", "en": "longitude (°E)"},
@@ -160,6 +178,20 @@ LABELS: dict[str, dict[str, str]] = {
     "sheet.towns": {"zh": "各镇", "en": "towns"},
 }
 
+# Item categories (items.csv ``category``), for notes and legends.
+CATEGORIES: dict[str, dict[str, str]] = {
+    "urban management": {"zh": "城市管理", "en": "urban management"},
+    "rural land & housing": {"zh": "农村土地和住房（两违）", "en": "rural land & housing"},
+    "environment & sanitation": {"zh": "环境卫生", "en": "environment & sanitation"},
+    "emergency & fire safety": {"zh": "应急和消防安全", "en": "emergency & fire safety"},
+    "market & food": {"zh": "市场和食品", "en": "market & food"},
+    "health & birth": {"zh": "卫生健康", "en": "health & birth"},
+    "water": {"zh": "水利", "en": "water"},
+    "agriculture & forestry": {"zh": "农业和林业", "en": "agriculture & forestry"},
+    "culture & tourism": {"zh": "文化和旅游", "en": "culture & tourism"},
+    "other": {"zh": "其他", "en": "other"},
+}
+
 # Measures: label (with the display unit) per language.
 METRICS: dict[str, dict[str, str]] = {
     "violations": {"zh": "违法事件（件）", "en": "violations"},
@@ -186,6 +218,20 @@ METRICS: dict[str, dict[str, str]] = {
     "patrol_visits_done_share": {"zh": "计划巡查完成率（%）", "en": "planned patrol visits done (%)"},
     "inspections_done_share": {"zh": "计划检查完成率（%）", "en": "planned inspections done (%)"},
     "department_utilisation": {"zh": "县直部门利用率（%）", "en": "county department utilisation (%)"},
+    "coverage_weighted": {"zh": "按时处置率·按类别加权（%）", "en": "coverage, class-weighted (%)"},
+    "found_by_campaign_share": {"zh": "专项整治发现占比（%）", "en": "found by campaigns (%)"},
+    "campaign_share": {"zh": "专项整治时间占比（%）", "en": "team time on campaigns (%)"},
+    "certified_teams": {"zh": "每班持证双人小组（个）", "en": "certified teams on a shift"},
+    "uncertified_past_deadline": {"zh": "逾期未取得执法资格（人）", "en": "uncertified past the deadline"},
+    "closure_rate": {"zh": "立案办结率（%）", "en": "filed cases closed (%)"},
+    "on_time_closure_rate": {"zh": "立案按期办结率（%）", "en": "filed cases closed in time (%)"},
+    "past_limit_cases": {"zh": "超期案件（件）", "en": "cases past the time limit"},
+    "legal_review_wait_min": {"zh": "法制审核等待（小时）", "en": "legal review wait (h)"},
+    "officer_hours_per_building_case": {"zh": "每宗违建处置工时（人·小时）", "en": "officer-hours per illegal building"},
+    "transfer_time_min": {"zh": "移送至部门到场时长（小时）", "en": "transfer → department on site (h)"},
+    "returned_share": {"zh": "移送退回联合处置占比（%）", "en": "transfers returned for joint action (%)"},
+    "stock_latent_end": {"zh": "存量违建期末未发现（件）", "en": "old illegal buildings unseen at end"},
+    "inspections_per_business": {"zh": "每户年检查次数", "en": "inspections a year per business"},
 }
 
 
@@ -243,6 +289,12 @@ def source_label(source: str, lang: str) -> str:
     return t(key, lang) if key in LABELS else source
 
 
+def category_label(category: str, lang: str) -> str:
+    """An item category (``category`` of items.csv); an unknown one is shown as given."""
+    _check_lang(lang)
+    return CATEGORIES.get(category, {}).get(lang, category)
+
+
 def group_label(group: str, lang: str) -> str:
     """A group of a campaign chart: a known key ("campaign villages", "rest_of_town") or the text given."""
     key = "group_" + str(group).strip().replace(" ", "_")
@@ -259,7 +311,8 @@ def metric_label(metric: str, lang: str) -> str:
 
 def metric_scale(metric: str) -> tuple[float, str]:
     """(factor, kind) to turn a stored value into its display unit: ``pct``, ``hours`` or ``count``."""
-    if metric.startswith("coverage") or metric.endswith("_share") or metric.endswith("utilisation"):
+    if (metric.startswith("coverage") or metric.endswith("_share") or metric.endswith("utilisation")
+            or metric.endswith("closure_rate")):
         return 100.0, "pct"
     if metric.endswith("_min"):
         return 1.0 / 60.0, "hours"

@@ -11,12 +11,18 @@ Derived tables, all plain functions of DataFrames:
   ``discovery_min`` (arising → discovery);
 * :func:`backlog_by_day` — backlog (reported, not yet closed) at the end of each
   day and the share of violations due that day that were closed on time;
-* :func:`allocation` — posts by town and source, from the staffing table.
+* :func:`allocation` — posts by town and source, from the staffing table;
+* :func:`certified_by_month` — certified teams (or officers) per month over the
+  transition, county total, mean and 95 % CI over replications (from ``timeline.csv``);
+* :func:`campaign_villages` and :func:`campaign_series` — which villages a campaign
+  sweeps, and by day: latent violations of its category there and response time in
+  the rest of its towns (the campaign-effect chart).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +34,7 @@ from scipy import stats
 from sim.errors import ScenarioError
 
 MIN_PER_DAY = 1440.0
+DAYS_PER_MONTH = 365.0 / 12.0  # the months of sim.measures.monthly_timeline
 REQUIRED = ("summary.csv", "replications.csv", "scenario.json")
 
 
@@ -112,6 +119,19 @@ class RunDir:
             if c.endswith("_min"):
                 df[c] = df[c].astype(float)
         return df
+
+    @cached_property
+    def timeline(self) -> pd.DataFrame | None:
+        """``timeline.csv`` (``month, unit, certified, teams, past_deadline, rep``) or None if absent."""
+        p = self.path / "timeline.csv"
+        if not p.is_file():
+            return None
+        return pd.read_csv(p, keep_default_na=False, na_values=[""])
+
+    @property
+    def campaigns(self) -> list[dict]:
+        """The scenario's ``[[campaigns]]`` (resolved settings), as dicts; empty if none."""
+        return list(self.settings.get("campaigns") or [])
 
     def item_targets_min(self) -> dict[str, float]:
         """Target time (minutes) per item: the item's ``target_hours`` if given, else its class's."""
@@ -262,6 +282,135 @@ def allocation(run: RunDir) -> pd.DataFrame | None:
         .rename(columns={"brigade": "town", "officers": "posts"})
     )
     return out[["town", "source", "posts"]]
+
+
+def _t_half(values: np.ndarray, confidence: float, axis: int = 0) -> np.ndarray:
+    """Half-width of the t interval of the mean along ``axis`` (NaN with fewer than two values)."""
+    n = values.shape[axis]
+    if n < 2:
+        return np.full(np.delete(values.shape, axis), np.nan)
+    return stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(axis=axis, ddof=1) / np.sqrt(n)
+
+
+def certified_by_month(
+    timeline: pd.DataFrame,
+    column: str = "teams",
+    horizon_days: float | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """County totals per month of a run's timeline, with the mean and t interval over replications.
+
+    ``timeline``: ``month, unit, certified, teams, past_deadline`` and ``rep`` (a run
+    folder's ``timeline.csv`` or :attr:`sim.RunSet.timeline`).  ``column``:
+    ``teams`` (certified two-officer teams on a running shift), ``certified``
+    (certified officers) or ``past_deadline`` (officers not certified by the
+    deadline).  Each replication's brigades are summed per month, then the
+    replications averaged.  ``horizon_days`` drops a month that starts at or after
+    the end of the run (the timeline's last day is the horizon itself).
+
+    Returns ``month, mean, ci_low, ci_high, n`` (n = replications).
+    """
+    need = ["month", "unit", column]
+    missing = [c for c in need if c not in timeline.columns]
+    if missing:
+        raise ValueError(f"certified_by_month: missing column(s) {', '.join(missing)}; expected month, unit, {column}, rep")
+    tl = timeline if "rep" in timeline.columns else timeline.assign(rep=0)
+    if horizon_days is not None and not math.isnan(horizon_days):
+        tl = tl[tl["month"].to_numpy(float) * DAYS_PER_MONTH < horizon_days - 1e-9]
+    wide = tl.groupby(["month", "rep"])[column].sum().unstack("rep").sort_index()
+    values = wide.to_numpy(float)  # month × rep
+    mean = values.mean(axis=1) if values.size else np.array([])
+    half = _t_half(values.T, confidence) if values.size else np.array([])
+    return pd.DataFrame({
+        "month": wide.index.to_numpy(int), "mean": mean, "ci_low": mean - half, "ci_high": mean + half,
+        "n": values.shape[1] if values.size else 0,
+    })
+
+
+def _truthy(x) -> bool:
+    return str(x).strip().lower() in ("yes", "true", "1", "y")
+
+
+def campaign_villages(campaign, villages: pd.DataFrame) -> list[str]:
+    """The villages a campaign sweeps, as the model chooses them.
+
+    ``campaign``: a ``[[campaigns]]`` entry (a dict of the run's settings or a
+    :class:`sim.config.Campaign`); ``villages``: the villages table (``village,
+    town, hot_spot``).  ``villages = "hot_spots"`` → the hot spots of the campaign's
+    towns, ``"all"`` → all their villages, a list → those villages.
+    """
+    get = campaign.get if isinstance(campaign, dict) else lambda k: getattr(campaign, k)
+    chosen = get("villages")
+    if isinstance(chosen, (list, tuple)):
+        return list(chosen)
+    towns = set(get("towns"))
+    rows = villages[villages["town"].isin(towns)]
+    if chosen == "hot_spots":
+        rows = rows[rows["hot_spot"].map(_truthy)]
+    return list(rows["village"])
+
+
+def campaign_series(
+    records: pd.DataFrame,
+    villages,
+    category: str,
+    towns,
+    horizon_min: float,
+    smooth_days: int = 7,
+) -> pd.DataFrame:
+    """Day by day, what a campaign changes: ``day, measure, value``, two measures.
+
+    * ``latent`` — violations of ``category`` in the campaign ``villages`` that have
+      arisen (old stock included) but are not yet discovered at the end of the day,
+      mean over replications: what a campaign sweep is meant to bring down;
+    * ``response_h`` — response time (report at the command centre → team on site,
+      hours) of reports in the other villages of the campaign's ``towns``, by the
+      day of the report, pooled over replications and averaged over a trailing
+      window of ``smooth_days``: what pulling teams away costs.  Reports no team
+      reached by the end count with the time up to the end (censored, not dropped);
+      finds acted on the spot by the finding team are not responses.
+
+    ``records``: the run's records with a ``rep`` column.  Day ``d`` is the interval
+    ``((d−1)·1440, d·1440]`` minutes, as in :func:`backlog_by_day`.  Run it on the
+    records of the run with the campaign and of the same scenario without it (same
+    seed), and label the two with a ``group`` column for
+    :func:`report.charts.campaign_effect`.
+    """
+    villages = set(villages)
+    towns = set(towns)
+    n_days = int(np.floor(horizon_min / MIN_PER_DAY + 1e-9))
+    days = np.arange(1, n_days + 1)
+    ends = days * MIN_PER_DAY
+    reps = sorted(records["rep"].unique()) if "rep" in records.columns else [0]
+    rec = records if "rep" in records.columns else records.assign(rep=0)
+
+    in_villages = rec["village"].isin(villages).to_numpy()
+    target = rec[in_villages & (rec["category"] == category).to_numpy()]
+    latent = np.zeros((len(reps), n_days))
+    for i, rep in enumerate(reps):
+        r = target[target["rep"] == rep]
+        occurred = np.sort(r["occurred_min"].to_numpy(float))
+        found = np.sort(r["discovered_min"].dropna().to_numpy(float))
+        latent[i] = np.searchsorted(occurred, ends, side="right") - np.searchsorted(found, ends, side="right")
+
+    rest = rec[rec["town"].isin(towns).to_numpy() & ~in_villages]
+    d = delays(rest, warmup_min=-np.inf)
+    d = d[d["response_min"].notna()]
+    reported = d["reported_min"].to_numpy(float)
+    response = d["response_min"].to_numpy(float)
+    response = np.where(np.isinf(response), horizon_min - reported, response)
+    day_of = np.clip(np.ceil(reported / MIN_PER_DAY).astype(int), 1, max(n_days, 1))
+    total = np.bincount(day_of, weights=response, minlength=n_days + 1)[1:n_days + 1]
+    count = np.bincount(day_of, minlength=n_days + 1)[1:n_days + 1].astype(float)
+    window = max(1, int(smooth_days))
+    total_w = pd.Series(total).rolling(window, min_periods=1).sum().to_numpy()
+    count_w = pd.Series(count).rolling(window, min_periods=1).sum().to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_h = np.where(count_w > 0, total_w / np.maximum(count_w, 1) / 60.0, np.nan)
+    return pd.concat([
+        pd.DataFrame({"day": days, "measure": "latent", "value": latent.mean(axis=0) if len(reps) else np.nan}),
+        pd.DataFrame({"day": days, "measure": "response_h", "value": mean_h}),
+    ], ignore_index=True)
 
 
 def scope_values(summary: pd.DataFrame, metric: str) -> pd.Series:

@@ -335,12 +335,20 @@ def check_references(sc: Scenario) -> None:
             p.append(
                 f"{f['items']}: item {i.code}, column department: {i.department!r} is not in {f['departments']}"
             )
-        elif not sc.handled_by_brigade(i) and sc.department_teams(depts[i.department]) == 0:
+        elif sc.department_teams(depts[i.department]) == 0:
             column = "teams_before" if s.reform.mode == "before" else "teams_after"
-            p.append(
-                f"{f['departments']}: department {i.department}, column {column}: is 0, but item {i.code} "
-                f"is transferred to it; expected at least one team"
-            )
+            cls = s.classes.get(i.klass)
+            if not sc.handled_by_brigade(i):
+                why = "is transferred to it"
+            elif cls is not None and cls.escalated_share > 0:
+                why = f"can be escalated to it (classes.{i.klass}.escalated_share = {cls.escalated_share:g})"
+            else:
+                why = ""
+            if why:
+                p.append(
+                    f"{f['departments']}: department {i.department}, column {column}: is 0, but item {i.code} "
+                    f"{why}; expected at least one team"
+                )
     for cat in s.reform.before_brigade_categories:
         if cat not in categories:
             p.append(

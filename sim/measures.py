@@ -268,16 +268,17 @@ def summarise(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
 def monthly_timeline(rosters: dict, teams_by_day: dict) -> pd.DataFrame:
     """Certified officers and teams on duty per brigade and month (30.44 days), for transition charts.
 
-    ``teams`` is the mean number of teams on a shift that runs with at least one team.
+    ``teams`` is the mean number of teams on a shift, over the days a shift runs with a team.
     """
     frames = []
     for name, roster in rosters.items():
         teams = teams_by_day[name]
         running = (teams > 0).sum(axis=1)
-        per_shift = np.where(running > 0, teams.sum(axis=1) / np.maximum(running, 1), 0.0)
+        per_shift = np.where(running > 0, teams.sum(axis=1) / np.maximum(running, 1), np.nan)
         month = (np.arange(len(per_shift)) / (365.0 / 12.0)).astype(int)
         df = pd.DataFrame({"month": month, "certified": roster.headcount_certified_by_day,
                            "teams": per_shift, "past_deadline": roster.past_deadline_by_day})
+        # mean over the days a shift runs (weekends of day-shift towns do not dilute a month)
         frames.append(df.groupby("month").mean().reset_index().assign(unit=name))
     if not frames:
         return pd.DataFrame(columns=["month", "unit", "certified", "teams", "past_deadline"])

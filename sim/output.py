@@ -24,6 +24,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from .config import Scenario
 from .errors import ScenarioError
 
@@ -77,8 +79,10 @@ def write_run(out: Path, sc: Scenario, runset, force: bool = False) -> Path:
         (tmp / "scenario.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         (tmp / "tables").mkdir()
         for key, file in sc.files.items():
-            if key != "settings":
+            if key not in ("settings", "staffing", "patrol_plan"):
                 shutil.copyfile(file, tmp / "tables" / f"{key}.csv")
+        # staffing and the patrol plan as the run used them (a plan may replace them in memory)
+        pd.DataFrame([r.model_dump() for r in sc.staffing]).to_csv(tmp / "tables" / "staffing.csv", index=False)
         shutil.copyfile(sc.files["settings"], tmp / "tables" / "scenario.toml")
         swap_into_place(tmp, out)
     except BaseException:

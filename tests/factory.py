@@ -103,7 +103,7 @@ def base() -> tuple[dict, dict[str, list[dict]]]:
     departments = [
         {"department": d, "name_zh": d, "name_en": d, "teams_after": n, "teams_before": n + 1,
          "base_town": "甲镇", "shift_pattern": "day", "source": "test"}
-        for d, n in (("urban", 0), ("land", 1), ("fire", 1))
+        for d, n in (("urban", 1), ("land", 1), ("fire", 1))
     ]
     staffing = []
     for town, share in (("甲镇", 2), ("乙镇", 1)):

@@ -1,0 +1,281 @@
+"""What the story scripts of this folder share: their options, runs, reports and summary lines.
+
+Not a story itself (``python scenarios/story.py`` lists the stories).  Every story
+script reads like this::
+
+    def main(args) -> int:
+        sc = story.load("huian.toml", args)                # sim.load_scenario with --days
+        runset, folder = story.simulate(sc, args, "after") # sim.run, then sim.output.write_run
+        html = story.reports(folder, args, baseline=...)   # report.write_report, once per language
+        table = report.compare_runs(before, folder)        # paired differences, 95 % CI
+        story.print_differences(table, [...])              # the summary a planner reads
+        return 0
+
+    if __name__ == "__main__":
+        sys.exit(story.main(main, story.parser("before_after", __doc__)))
+
+and uses the public API only (:mod:`sim`, :mod:`report`, :mod:`optimize`'s
+modules), so a planner can copy one as the start of their own study.  A mistake
+in the input (a bad ``--days``, a scenario that does not validate) is a message
+on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from report import write_report
+from report.compare import format_value
+from report.labels import metric_label
+from sim import ScenarioError, load_scenario, run
+from sim.output import write_run
+
+HERE = Path(__file__).resolve().parent
+
+STORIES = {
+    "before_after": "before versus after the reform (F1–F3, F8, F12)",
+    "phased_delegation": "delegating the first platform categories, then all 35 items (F2, F8)",
+    "merged_vs_separate_grids": "three grid networks merged into one, or kept separate (F10)",
+    "campaign": "a two-violations campaign in two towns (F11)",
+    "certification_transition": "certified teams over the three-year exam window (F4, F5)",
+    "optimised_vs_proportional": "an optimised post allocation against a population-proportional one (F1, F3, F12)",
+}
+
+# Which way is better, for the verdict of a difference: +1 higher, -1 lower, 0 neither.
+BETTER = {
+    "coverage": 1, "coverage_street": 1, "coverage_building": 1, "coverage_hidden": 1, "coverage_weighted": 1,
+    "discovery_delay_min": -1, "response_time_min": -1, "closure_time_min": -1,
+    "backlog_end": -1, "latent_end": -1,
+}
+
+
+# ---------------------------------------------------------------------------- options
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {text!r}")
+    return value
+
+
+def share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}")
+    return value
+
+
+def parser(story: str, doc: str | None) -> argparse.ArgumentParser:
+    """The options every story takes: --days, --replications, --workers, --out, --lang."""
+    text = (doc or "").strip()
+    first, _, rest = text.partition("\n\n")
+    p = argparse.ArgumentParser(
+        prog=f"scenarios/{story}.py", description=first, epilog=rest or None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--days", type=positive_float,
+                   help="run length in days (default: the scenario's horizon_days; must exceed its warm-up)")
+    p.add_argument("--replications", "-n", type=positive_int,
+                   help="replications of every run (default: the scenario's)")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="parallel processes (default: all cores); the numbers do not depend on it")
+    p.add_argument("--out", type=Path, default=Path("runs") / story,
+                   help=f"folder for the run folders and reports (default runs/{story}); its runs and reports are replaced")
+    p.add_argument("--lang", choices=["zh", "en", "both"], default="both", help="language of the reports (default both)")
+    return p
+
+
+def langs(args) -> list[str]:
+    return ["zh", "en"] if args.lang == "both" else [args.lang]
+
+
+def main(body: Callable[[argparse.Namespace], int], p: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Parse the options and run ``body``; a mistake in the input is a message and exit status 2."""
+    args = p.parse_args(argv)
+    try:
+        return body(args)
+    except ScenarioError as err:
+        for line in err.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+
+
+# ---------------------------------------------------------------------------- runs
+
+
+def load(file: str | Path, args, overrides: Sequence[str] = ()):
+    """A scenario file (a path, or a name in this folder) with the story's --days (and any other overrides)."""
+    path = Path(file)
+    if not path.is_absolute() and not path.is_file():
+        path = HERE / file
+    more = list(overrides)
+    if args.days is not None:
+        more.append(f"scenario.horizon_days={args.days}")
+    return load_scenario(path, more)  # a --days shorter than the warm-up is refused here, with its reason
+
+
+def replications(sc, args) -> int:
+    return args.replications or sc.settings.scenario.replications
+
+
+def simulate(sc, args, folder: str, keep_records: bool | None = None):
+    """Run the scenario's replications and write its run folder ``<out>/<folder>``; returns (runset, path)."""
+    n = replications(sc, args)
+    print(f"  running {sc.name}: {n} replication(s) of {sc.settings.scenario.horizon_days:g} days …", flush=True)
+    runset = run(sc, replications=n, workers=args.workers, keep_records=keep_records)
+    path = write_run(Path(args.out) / folder, sc, runset, force=True)
+    return runset, path
+
+
+def reports(run_dir: Path, args, baseline: Path | None = None, name: str = "report") -> list[Path]:
+    """``report.write_report`` once per language into ``<out>/<name>-<lang>``; returns the HTML files."""
+    out = []
+    for lang in langs(args):
+        files = write_report(run_dir, Path(args.out) / f"{name}-{lang}", lang, baseline=baseline, force=True)
+        out.append(files["html"])
+    return out
+
+
+# ---------------------------------------------------------------------------- summary
+
+
+def row(table: pd.DataFrame, metric: str, scope: str = "county", plan_b: str | None = None) -> pd.Series | None:
+    """One row of a :func:`report.compare_runs` table (None if the measure is absent)."""
+    t = table[(table["scope"] == scope) & (table["metric"] == metric)]
+    if plan_b is not None:
+        t = t[t["plan_b"] == plan_b]
+    return None if t.empty else t.iloc[0]
+
+
+def verdict(r: pd.Series) -> str:
+    """"better", "worse", "higher", "lower" or "no clear difference" (the 95 % CI includes zero)."""
+    if not r["significant"]:
+        return "no clear difference"
+    up = r["diff"] > 0
+    way = BETTER.get(r["metric"], 0)
+    if way == 0:
+        return "higher" if up else "lower"
+    return "better" if (up == (way > 0)) else "worse"
+
+
+def width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def pad(text: str, columns: int, right: bool = False) -> str:
+    fill = " " * max(0, columns - width(text))
+    return fill + text if right else text + fill
+
+
+def difference_line(r: pd.Series) -> str:
+    """``measure  a → b  difference [95 % CI]  verdict`` in display units."""
+    m = r["metric"]
+    a = format_value(m, r["mean_a"], math.nan, math.nan)
+    b = format_value(m, r["mean_b"], math.nan, math.nan)
+    d = format_value(m, r["diff"], r["diff_ci_low"], r["diff_ci_high"], signed=True)
+    return f"    {pad(metric_label(m, 'en'), 40)} {pad(a, 10, True)} → {pad(b, 10)} {pad(d, 34)} {verdict(r)}"
+
+
+def print_differences(table: pd.DataFrame, metrics: Sequence[str], scope: str = "county",
+                      plan_b: str | None = None, title: str | None = None) -> None:
+    """The key differences of a comparison, one line each, with their paired 95 % CI."""
+    t = table if plan_b is None else table[table["plan_b"] == plan_b]
+    if title is None and not t.empty:
+        title = f"{t['plan_b'].iloc[0]} against {t['plan_a'].iloc[0]}" + ("" if scope == "county" else f", {scope}")
+    if title:
+        print(f"  {title} (mean, then difference [95 % CI], paired on the same violations):")
+    for m in metrics:
+        r = row(t, m, scope)
+        if r is not None and not (isinstance(r["mean_a"], float) and math.isnan(r["mean_a"])):
+            print(difference_line(r))
+
+
+def pp(x: float) -> str:
+    """A difference of shares in percentage points."""
+    return f"{x * 100:+.1f} pp"
+
+
+def ci_pp(r: pd.Series) -> str:
+    return f"{pp(r['diff'])} (95 % CI {r['diff_ci_low'] * 100:+.1f} to {r['diff_ci_high'] * 100:+.1f})"
+
+
+def ci_hours(r: pd.Series) -> str:
+    return f"{r['diff'] / 60:+.1f} h (95 % CI {r['diff_ci_low'] / 60:+.1f} to {r['diff_ci_high'] / 60:+.1f})"
+
+
+def ci_count(r: pd.Series) -> str:
+    return f"{r['diff']:+.1f} (95 % CI {r['diff_ci_low']:+.1f} to {r['diff_ci_high']:+.1f})"
+
+
+def change(r: pd.Series) -> str:
+    """A difference with its 95 % CI in the measure's unit (pp, hours or a count)."""
+    m = r["metric"]
+    if m.startswith("coverage") or m.endswith("_share") or m.endswith("utilisation"):
+        return ci_pp(r)
+    if m.endswith("_min"):
+        return ci_hours(r)
+    return ci_count(r)
+
+
+def say(r: pd.Series | None, what: str) -> None:
+    """One plain-language line: ``what`` changes by the difference (95 % CI) — the verdict."""
+    if r is None or (isinstance(r["diff"], float) and math.isnan(r["diff"])):
+        print(f"  - {what}: not measured in this run (too short for that class of violation?).")
+        return
+    v = verdict(r)
+    tail = " at this run length and number of replications" if v == "no clear difference" else ""
+    print(f"  - {what} changes by {change(r)} — {v}{tail}.")
+
+
+def header(title: str, sc, args, extra: str = "") -> None:
+    s = sc.settings.scenario
+    print(f"\nSummary: {title}")
+    print(f"  {s.horizon_days:g} days (warm-up {s.warmup_days:g}), {replications(sc, args)} replication(s), "
+          f"seed {s.seed}{extra}")
+
+
+def footer(html: Sequence[Path], extra: Sequence[Path] = ()) -> None:
+    files = [*html, *extra]
+    if files:
+        print("\nReports: " + ", ".join(str(f) for f in files))
+
+
+if __name__ == "__main__":
+    print("The story scripts of this folder (run one with --help for its options):")
+    for name, what in STORIES.items():
+        print(f"  python scenarios/{name}.py   {what}")
