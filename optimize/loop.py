@@ -19,7 +19,6 @@ import copy
 import dataclasses
 import logging
 import math
-import math
 from dataclasses import dataclass, field
 
 import pandas as pd

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-import numpy as np
 import pandas as pd
 
 from .config import Scenario
