@@ -7,6 +7,7 @@
     egrid optimize tradeoff SCENARIO [--out DIR]
     egrid compare RUN_DIR RUN_DIR … [--lang zh|en] [--out FILE]
     egrid report RUN_DIR [--lang zh|en] [--baseline RUN_DIR] [--out DIR]
+    egrid sweep SWEEP_FILE [--out DIR] [--workers N] [--scheduler ADDRESS] [--force]
 
 Every user mistake (a bad scenario, a bad option value, an existing run folder)
 prints one clear message per problem and exits with status 2, without a traceback.
@@ -24,7 +25,7 @@ import pandas as pd
 
 from sim import load_scenario
 
-from . import optimize_cmd
+from . import optimize_cmd, sweep_cmd
 from sim.budget import budget_table, measured_shares, verdict
 from sim.errors import ScenarioError
 from sim.output import check_target, write_run
@@ -145,7 +146,8 @@ def cmd_run(args) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_target(out, args.force)
     started = time.perf_counter()
-    runset = run(sc, s.replications, workers=args.workers, keep_records=False if args.no_records else None)
+    runset = run(sc, s.replications, workers=args.workers, keep_records=False if args.no_records else None,
+                 scheduler=args.scheduler)
     log.info("ran %d replication(s) in %.1f s", s.replications, time.perf_counter() - started)
     print_summary(sc, runset.summary)
     write_run(out, sc, runset, force=args.force)
@@ -214,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
     p.add_argument("--workers", type=_positive_int, default=None, help="parallel processes (default: all cores)")
     p.add_argument("--no-records", action="store_true", help="keep running sums only, not one record per violation")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run the replications on a Dask cluster (tcp://host:8786)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("budget", help="officer-hours needed by the listed work against hours staff provide")
@@ -222,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_budget)
 
     optimize_cmd.add_parser(sub, _scenario_args, _positive_int, _load)
+    sweep_cmd.add_parser(sub, _positive_int)
 
     p = sub.add_parser("compare", help="compare run folders: each plan against the first, paired by replication")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="two or more run folders written by egrid run")

@@ -115,7 +115,8 @@ def _where(exc: BaseException) -> str:
 
 def _plumbing(file: str) -> bool:
     """Frames of the executors themselves, not of the task."""
-    return file == __file__ or f"concurrent{os.sep}futures" in file or any(f"{os.sep}{pkg}{os.sep}" in file for pkg in ("dask", "distributed"))
+    parts = (f"concurrent{os.sep}futures", f"{os.sep}dask{os.sep}", f"{os.sep}distributed{os.sep}")
+    return file == __file__ or any(p in file for p in parts)
 
 
 def failure(task: Task, exc: BaseException) -> Failed:
