@@ -26,6 +26,7 @@ import pandas as pd
 from sim import load_scenario
 
 from . import optimize_cmd, sweep_cmd
+from .argtypes import nonnegative_int, positive_float, positive_int
 from sim.budget import budget_table, measured_shares, verdict
 from sim.errors import ScenarioError
 from sim.output import check_target, write_run
@@ -41,44 +42,14 @@ HEADLINE = [
 ]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
-
-
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
-    return value
-
-
 def _scenario_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario TOML file, e.g. scenarios/huian.toml")
     p.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a setting, e.g. --set officer_time.desk_share=0.4 (repeatable)",
     )
-    p.add_argument("--days", type=_positive_float, help="run length in days (scenario.horizon_days)")
-    p.add_argument("--seed", type=_nonnegative_int, help="random seed (scenario.seed)")
+    p.add_argument("--days", type=positive_float, help="run length in days (scenario.horizon_days)")
+    p.add_argument("--seed", type=nonnegative_int, help="random seed (scenario.seed)")
 
 
 def _load(args) -> "object":
@@ -211,10 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="simulate a scenario and write a run folder")
     _scenario_args(p)
-    p.add_argument("--replications", "-n", type=_positive_int, help="number of replications (scenario.replications)")
+    p.add_argument("--replications", "-n", type=positive_int, help="number of replications (scenario.replications)")
     p.add_argument("--out", help="run folder to write (default runs/<scenario>-<time>)")
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
-    p.add_argument("--workers", type=_positive_int, default=None, help="parallel processes (default: all cores)")
+    p.add_argument("--workers", type=positive_int, default=None, help="parallel processes (default: all cores)")
     p.add_argument("--no-records", action="store_true", help="keep running sums only, not one record per violation")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run the replications on a Dask cluster (tcp://host:8786)")
     p.set_defaults(func=cmd_run)
@@ -224,8 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--measure", action="store_true", help="also simulate one replication and show measured shares")
     p.set_defaults(func=cmd_budget)
 
-    optimize_cmd.add_parser(sub, _scenario_args, _positive_int, _load)
-    sweep_cmd.add_parser(sub, _positive_int)
+    optimize_cmd.add_parser(sub, _scenario_args, positive_int, _load)
+    sweep_cmd.add_parser(sub, positive_int)
 
     p = sub.add_parser("compare", help="compare run folders: each plan against the first, paired by replication")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="two or more run folders written by egrid run")

@@ -456,10 +456,14 @@ def test_bad_cli_option_subprocess(tmp_path):
 
 
 def test_cli_days_infinite(tmp_path, capsys):
-    """--days inf would run forever: it is rejected as a setting that must be finite."""
+    """--days inf would run forever: the option refuses it (and a scenario's horizon must be finite too)."""
     path = factory.scenario(tmp_path / "scenario")
     out = tmp_path / "out"
     code, err = _cli_in_process(capsys, ["run", str(path), "--days", "inf", "--out", str(out)])
+    assert code == 2
+    assert "argument --days: expected a number above 0, got 'inf'" in err and "Traceback" not in err
+    assert not out.exists()
+    code, err = _cli_in_process(capsys, ["run", str(path), "--set", "scenario.horizon_days=inf", "--out", str(out)])
     assert code == 2
     assert err.startswith("error: ") and "scenario.toml: scenario.horizon_days: Input should be a finite number" in err
     assert not out.exists()
