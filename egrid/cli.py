@@ -38,7 +38,9 @@ HEADLINE = [
     "violations", "coverage", "discovery_delay_min", "response_time_min", "closure_time_min",
     "backlog_end", "latent_end", "transfer_share", "found_by_grid_share", "found_by_patrol_share",
     "found_by_complaint_share", "found_by_inspection_share", "utilisation", "response_share",
-    "case_work_share", "patrol_share", "inspection_share",
+    "case_work_share", "patrol_share", "inspection_share", "certified_teams", "closure_rate",
+    "on_time_closure_rate", "past_limit_cases", "legal_review_wait_min", "officer_hours_per_building_case",
+    "transfer_time_min", "returned_share", "inspections_per_business",
 ]
 
 
@@ -73,13 +75,14 @@ def _load(args) -> "object":
 def _fmt(mean: float, lo: float, hi: float, metric: str) -> str:
     if pd.isna(mean):
         return "—"
-    share = metric.startswith("coverage") or metric.endswith("_share") or metric == "utilisation"
+    share = metric.startswith("coverage") or metric.endswith(("_share", "_rate")) or metric == "utilisation"
     if share:
         body = f"{mean:6.1%}"
         ci = f"[{lo:.1%}, {hi:.1%}]" if not pd.isna(lo) else ""
     else:
-        body = f"{mean:10,.1f}"
-        ci = f"[{lo:,.1f}, {hi:,.1f}]" if not pd.isna(lo) else ""
+        digits = 2 if abs(mean) < 10 else 1
+        body = f"{mean:10,.{digits}f}"
+        ci = f"[{lo:,.{digits}f}, {hi:,.{digits}f}]" if not pd.isna(lo) else ""
     return f"{body} {ci}"
 
 
@@ -96,7 +99,7 @@ def print_summary(sc, summary: pd.DataFrame, out=None) -> None:
     for m in HEADLINE[:2] + ["coverage_weighted"] + classes + HEADLINE[2:]:
         if m in county.index:
             r = county.loc[m]
-            print(f"  {m:28s} {_fmt(r['mean'], r['ci_low'], r['ci_high'], m)}", file=out)
+            print(f"  {m:32s} {_fmt(r['mean'], r['ci_low'], r['ci_high'], m)}", file=out)
     cols = ["coverage", *classes, "response_time_min", "utilisation"]
     wide = summary[summary["scope"] != "county"].pivot(index="scope", columns="metric", values="mean")
     order = [t.town for t in sc.towns]
