@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import math
 
-from ..config import MIN_PER_DAY
-
 INF = math.inf
 NAN = math.nan
 
@@ -131,5 +129,3 @@ class Watch:
     def latent_count(self) -> int:
         return sum(len(d) for d in self.by_village)
 
-
-PER_DAY_TO_PER_MIN = 1.0 / MIN_PER_DAY
