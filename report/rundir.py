@@ -34,7 +34,7 @@ from scipy import stats
 from sim.errors import ScenarioError
 
 MIN_PER_DAY = 1440.0
-DAYS_PER_MONTH = 365.0 / 12.0  # the months of sim.measures.monthly_timeline
+DAYS_PER_MONTH = 365.0 / 12.0  # the months of the run's timeline (sim.roster.DailyTeams)
 REQUIRED = ("summary.csv", "replications.csv", "scenario.json")
 
 

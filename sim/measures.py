@@ -147,12 +147,11 @@ class SumSink:
             self.sums = add_sums(self.sums, violation_sums(records_frame(rows), *self.args))
 
 
-def unit_table(units, unit_kind, unit_towns, rosters=None) -> pd.DataFrame:
+def unit_table(units, unit_kind, unit_towns, past_deadline=None) -> pd.DataFrame:
     """Team time per unit: on-duty team-minutes and busy minutes by activity, plus visit counts."""
     rows = []
-    rosters = rosters or {}
+    past_deadline = past_deadline or {}
     for name, c in units.items():
-        roster = rosters.get(name)
         rows.append({
             "unit": name,
             "kind": unit_kind[name],
@@ -160,7 +159,7 @@ def unit_table(units, unit_kind, unit_towns, rosters=None) -> pd.DataFrame:
             "on_duty_min": c.team_shift_min,
             "shift_min": c.shift_min,
             "campaign_min": c.campaign_min,
-            "past_deadline_officers": float(roster.past_deadline_by_day[-1]) if roster is not None else 0.0,
+            "past_deadline_officers": float(past_deadline.get(name, 0.0)),
             **{f"{a}_min": c.busy[a] for a in ACTIVITIES},
             "patrol_visits_planned": c.patrol_visits_planned,
             "patrol_visits_done": c.patrol_visits_done,
@@ -264,22 +263,3 @@ def summarise(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     out = out.sort_values("scope", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     return out[["scope", "metric", "mean", "ci_low", "ci_high", "sd", "n"]]
 
-
-def monthly_timeline(rosters: dict, teams_by_day: dict) -> pd.DataFrame:
-    """Certified officers and teams on duty per brigade and month (30.44 days), for transition charts.
-
-    ``teams`` is the mean number of teams on a shift, over the days a shift runs with a team.
-    """
-    frames = []
-    for name, roster in rosters.items():
-        teams = teams_by_day[name]
-        running = (teams > 0).sum(axis=1)
-        per_shift = np.where(running > 0, teams.sum(axis=1) / np.maximum(running, 1), np.nan)
-        month = (np.arange(len(per_shift)) / (365.0 / 12.0)).astype(int)
-        df = pd.DataFrame({"month": month, "certified": roster.headcount_certified_by_day,
-                           "teams": per_shift, "past_deadline": roster.past_deadline_by_day})
-        # mean over the days a shift runs (weekends of day-shift towns do not dilute a month)
-        frames.append(df.groupby("month").mean().reset_index().assign(unit=name))
-    if not frames:
-        return pd.DataFrame(columns=["month", "unit", "certified", "teams", "past_deadline"])
-    return pd.concat(frames, ignore_index=True)[["month", "unit", "certified", "teams", "past_deadline"]]

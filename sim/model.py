@@ -24,17 +24,18 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import simpy
 
 from .calendar import days_in
 from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
 from .patrol_plan import agendas, first_shift, plan_table, presence_factor
-from .processes.brigade import Response, Unit, UnitCounters, teams_from_roster
+from .processes.brigade import Response, Unit, UnitCounters
 from .processes.campaign import campaign_process
 from .processes.casework import Casework
 from .processes.discovery import Violation, Watch, grid_coverage, passive_discovery
 from .processes.violations import ArrivalGenerator, on_site_minutes, rate_table
-from .roster import BrigadeRoster, brigade_roster
+from .roster import DailyTeams, Roster
 from .streams import Streams
 from .travel import great_circle_matrix_km, travel_minutes
 
@@ -56,8 +57,8 @@ class ModelOutput:
     units: dict[str, UnitCounters]
     unit_kind: dict[str, str]  # unit name → "brigade" or "department"
     unit_towns: dict[str, tuple[str, ...]]
-    teams_by_day: dict[str, np.ndarray]
-    rosters: dict[str, BrigadeRoster]
+    timeline: "pd.DataFrame"  # month, unit, certified, teams, past_deadline (brigades)
+    past_deadline_end: dict[str, float]  # officers uncertified after the deadline, at the end
     latent_end: int
     violations: int
     extras: dict = field(default_factory=dict)
@@ -66,7 +67,7 @@ class ModelOutput:
 class Model:
     """One replication of a scenario.  ``run()`` simulates to the horizon and returns a ModelOutput."""
 
-    FLUSH_EVERY = 20_000
+    FLUSH_EVERY = 5_000  # records handed to the sink at a time (running sums: a small peak)
 
     def __init__(self, sc: Scenario, replication: int, sink=None):
         self.sc = sc
@@ -158,30 +159,26 @@ class Model:
         self.plan = plan
         by_brigade = agendas(sc, plan, self.village_index)
         self.units: dict[str, Unit] = {}
-        self.rosters: dict[str, BrigadeRoster] = {}
+        self.days = days
         pulled = self._campaign_pulls(days)
         self.unit_kind: dict[str, str] = {}
         self.unit_towns: dict[str, tuple[str, ...]] = {}
         self.brigade_of_town = sc.brigade_of_town
         for b in sc.brigades:
             pattern = s.shift_patterns[b.shift_pattern]
-            roster = brigade_roster(sc, b.name, days, self.streams.for_unit("certification", b.name))
-            self.rosters[b.name] = roster
-            teams = teams_from_roster(
-                roster.certified_by_day, pattern, days, presence_factor(sc, b.shift_pattern),
-                s.officer_time.field_share, self.streams.for_unit("roster", b.name),
+            roster = Roster(sc, b.name, self.streams.for_unit("certification", b.name))
+            daily = DailyTeams(
+                pattern, presence_factor(sc, b.shift_pattern), s.officer_time.field_share,
+                self.streams.for_unit("roster", b.name), roster=roster,
+                first=pattern.shifts.index(first_shift(sc, b.shift_pattern)),
+                pulls=pulled.get(b.name, {}),  # teams away on a campaign (F11)
             )
-            first = pattern.shifts.index(first_shift(sc, b.shift_pattern))
-            for d, n in pulled.get(b.name, {}).items():  # teams away on a campaign (F11)
-                took = min(n, int(teams[d, first]))
-                teams[d, first] -= took
-                self.campaign_force.setdefault(b.name, {})[d] = self.campaign_force.get(b.name, {}).get(d, 0) + took
             served = [v for v in sc.villages if v.town in b.towns]
             businesses = sum(v.businesses for v in served)
             per_year = businesses * s.inspection.visits_per_business()
             per_day = per_year / (len(pattern.working_days) * 365.0 / 7.0) if pattern.working_days else 0.0
             unit = Unit(
-                self, b.name, self.seat[b.base_town], pattern, teams,
+                self, b.name, self.seat[b.base_town], pattern, daily, days,
                 agendas=by_brigade.get(b.name, {}), inspections_per_day=per_day,
             )
             unit.counters.businesses = businesses
@@ -192,22 +189,16 @@ class Model:
             self.unit_kind[b.name] = "brigade"
             self.unit_towns[b.name] = b.towns
         for d in sc.departments:
-            n = sc.department_teams(d)
             pattern = s.shift_patterns[d.shift_pattern]
-            runs = np.array(
-                [[day % 7 in sh.weekday_numbers for sh in pattern.shifts] for day in range(days)], bool
-            )
-            shares = np.array([sh.staff_share for sh in pattern.shifts])
-            teams = np.where(runs, np.round(n * shares)[None, :], 0).astype(np.int64)
-            self.units[d.department] = Unit(self, d.department, self.seat[d.base_town], pattern, teams)
+            daily = DailyTeams(pattern, 1.0, 1.0, None, teams=sc.department_teams(d))
+            self.units[d.department] = Unit(self, d.department, self.seat[d.base_town], pattern, daily, days)
             self.unit_kind[d.department] = "department"
             self.unit_towns[d.department] = ()
 
     # ------------------------------------------------------------------ campaigns (F11)
 
     def _campaign_pulls(self, days: int) -> dict[str, dict[int, int]]:
-        """Teams each brigade sends to campaigns, by day (before the roster is final)."""
-        self.campaign_force: dict[str, dict[int, int]] = {}
+        """Teams each brigade is asked to send to campaigns, by day."""
         pulls: dict[str, dict[int, int]] = {}
         for c in self.sc.settings.campaigns:
             for town in c.towns:
@@ -226,15 +217,12 @@ class Model:
             villages = [self.village_index[n] for n in names]
             if not villages:
                 continue
-            pulled, shift_of = {}, {}
+            shift_of = {}
             for town in c.towns:
-                b = sc.brigade_of_town[town]
-                force = self.campaign_force.get(b, {})
-                pulled[town] = [min(c.teams_per_town, force.get(int(c.start_day) + d, 0)) for d in range(int(round(c.days)))]
                 sh = first_shift(sc, sc.town_by_name[town].shift_pattern if sc.settings.reform.mode == "after"
                                  else sc.settings.reform.county_brigade_shift_pattern)
                 shift_of[town] = (sh.start_min, sh.end_min)
-            self.env.process(campaign_process(self, c, villages, pulled, shift_of))
+            self.env.process(campaign_process(self, c, villages, shift_of))
 
     # ------------------------------------------------------------------ arrivals and discovery
 
@@ -435,6 +423,15 @@ class Model:
         self.sink.add(self._pending)
         self._pending = []
 
+    def _timeline(self) -> pd.DataFrame:
+        frames = []
+        for name, unit in self.units.items():
+            if self.unit_kind[name] == "brigade":
+                unit.daily.teams_on(self.days - 1)  # every day of the run drawn
+                frames.append(unit.daily.monthly(name))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["month", "unit", "certified", "teams", "past_deadline"])
+
     def run(self) -> ModelOutput:
         self.env.run(until=self.horizon)
         latent = self.watch.latent_count()
@@ -444,8 +441,9 @@ class Model:
             units={name: u.counters for name, u in self.units.items()},
             unit_kind=dict(self.unit_kind),
             unit_towns=dict(self.unit_towns),
-            teams_by_day={name: u.teams_by_day for name, u in self.units.items()},
-            rosters=dict(self.rosters),
+            timeline=self._timeline(),
+            past_deadline_end={name: float(u.daily.roster.past_deadline(self.days - 1))
+                               for name, u in self.units.items() if u.daily.roster is not None},
             latent_end=latent,
             violations=n,
         )

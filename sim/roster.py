@@ -1,59 +1,145 @@
-"""Who is on duty: certified officers per brigade and day, from staffing, certification and transition posts.
+"""Who is on duty: certified officers and two-officer teams, day by day, in constant memory.
 
 Only certified officers make up two-officer teams (F4).  With certification on,
 officers not certified at the start sit every exam (``first_sitting_day``, then
-every ``sitting_interval_days``) until they pass (probability ``pass_prob`` a
-sitting); an officer who has not passed within ``deadline_years`` stays an
-assistant.  Transition posts (F5) give the town only part of their time.  The
-draws come from one ``certification`` stream per brigade, officer by officer and
-sitting by sitting, so two plans with the same staff see the same exam results.
+every ``sitting_interval_days``, up to the ``deadline_years``) until they pass
+(probability ``pass_prob`` a sitting); an officer who has not passed by the
+deadline stays an assistant.  Transition posts (F5) give the town only part of
+their time.  The exam draws come from one ``certification`` stream per brigade,
+officer by officer and sitting by sitting, so two plans with the same staff see
+the same exam results whatever the run length.
+
+Teams on a shift = certified officers × presence × staff share × field share,
+rounded to whole people at random (one draw per day and shift from the
+brigade's ``roster`` stream, in day order), then paired.  Days are drawn as the
+run reaches them and only monthly sums are kept, so memory does not grow with
+the length of the run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 import numpy as np
+import pandas as pd
 
-from .config import Scenario
+from .config import Scenario, ShiftPattern
 
-
-@dataclass
-class BrigadeRoster:
-    """Effective certified officers per day, and the exam record."""
-
-    certified_by_day: np.ndarray  # effective certified officers (transition time discounted), per day
-    headcount_certified_by_day: np.ndarray  # certified people, per day
-    past_deadline_by_day: np.ndarray  # officers still uncertified after the deadline, per day
-    officers: int
+DAYS_PER_MONTH = 365.0 / 12.0
 
 
-def brigade_roster(sc: Scenario, brigade: str, days: int, rng: np.random.Generator) -> BrigadeRoster:
-    s = sc.settings
-    rows = [r for r in sc.staffing if r.brigade == brigade]
-    officers = sum(r.officers for r in rows)
-    certified0 = sum(r.certified for r in rows)
-    uncertified = officers - certified0
-    headcount = np.full(days, float(certified0))
-    past_deadline = np.zeros(days)
-    cert = s.certification
-    passed_on = np.full(uncertified, np.inf)
-    if cert is not None and cert.enabled and uncertified > 0:
-        sittings = np.arange(cert.first_sitting_day, days, cert.sitting_interval_days)
-        deadline = cert.deadline_years * 365.0
-        sittings = sittings[sittings <= deadline]
-        if sittings.size:
-            passes = rng.random((uncertified, sittings.size)) < cert.pass_prob
-            first = np.where(passes.any(axis=1), passes.argmax(axis=1), -1)
-            passed_on = np.where(first >= 0, sittings[np.maximum(first, 0)], np.inf)
-        day = np.arange(days)
-        headcount = headcount + (passed_on[None, :] <= day[:, None]).sum(axis=1)
-        past_deadline = np.where(day >= deadline, (passed_on > deadline).sum(), 0).astype(float)
-    # transition posts: a share of the posts of some sources gives only part of its time (F5)
-    effective = headcount.copy()
-    t = s.transition
-    if t is not None and t.share_of_posts > 0 and officers > 0:
-        in_sources = sum(r.officers for r in rows if r.source in t.sources)
-        lost = in_sources / officers * t.share_of_posts * (1.0 - t.available_share)
-        effective = headcount * (1.0 - lost)
-    return BrigadeRoster(effective, headcount, past_deadline, officers)
+class Roster:
+    """Certified officers of one brigade on any day, from its exam record (memory: one number per officer)."""
+
+    def __init__(self, sc: Scenario, brigade: str, rng: np.random.Generator):
+        s = sc.settings
+        rows = [r for r in sc.staffing if r.brigade == brigade]
+        self.officers = sum(r.officers for r in rows)
+        self.certified0 = sum(r.certified for r in rows)
+        uncertified = self.officers - self.certified0
+        cert = s.certification
+        self.deadline_day = math.inf
+        self.passed_on = np.full(0, np.inf)
+        if cert is not None and cert.enabled and uncertified > 0:
+            self.deadline_day = cert.deadline_years * 365.0
+            sittings = np.arange(cert.first_sitting_day, self.deadline_day + 1e-9, cert.sitting_interval_days)
+            passed = np.full(uncertified, np.inf)
+            if sittings.size:
+                passes = rng.random((uncertified, sittings.size)) < cert.pass_prob
+                first = np.where(passes.any(axis=1), passes.argmax(axis=1), -1)
+                passed = np.where(first >= 0, sittings[np.maximum(first, 0)], np.inf)
+            self.passed_on = np.sort(passed)
+        self.never = int(np.isinf(self.passed_on).sum())
+        # transition posts: a share of the posts of some sources gives only part of its time (F5)
+        self.kept = 1.0
+        t = s.transition
+        if t is not None and t.share_of_posts > 0 and self.officers > 0:
+            in_sources = sum(r.officers for r in rows if r.source in t.sources)
+            self.kept = 1.0 - in_sources / self.officers * t.share_of_posts * (1.0 - t.available_share)
+
+    def headcount(self, day: float) -> int:
+        """Certified people on ``day``."""
+        return self.certified0 + int(np.searchsorted(self.passed_on, day, side="right"))
+
+    def effective(self, day: float) -> float:
+        """Certified officers the town can use on ``day`` (transition posts count in part)."""
+        return self.headcount(day) * self.kept
+
+    def past_deadline(self, day: float) -> int:
+        """Officers still uncertified after the deadline (0 before it)."""
+        return self.never if day >= self.deadline_day else 0
+
+
+class DailyTeams:
+    """Teams on each shift of each day, made as the run reaches the day.
+
+    ``teams_on(day)`` must be asked in non-decreasing day order (simulation time
+    only moves forward); skipped days are still drawn, so the numbers do not
+    depend on who asks when.  ``pulls[day]`` teams of the first shift go to
+    campaigns (F11); ``force[day]`` is how many actually went.
+    """
+
+    def __init__(self, pattern: ShiftPattern, presence: float, field_share: float, rng: np.random.Generator | None,
+                 roster: Roster | None = None, teams: float = 0.0, first: int = 0,
+                 pulls: dict[int, int] | None = None):
+        """A brigade: certified officers from its ``roster``, rounded at random with ``rng``.
+        A county department: a fixed number of ``teams`` shared over its shifts (``rng`` None)."""
+        self.shares = np.array([s.staff_share for s in pattern.shifts], float)
+        self.days_of = [frozenset(s.weekday_numbers) for s in pattern.shifts]
+        self.roster = roster
+        self.fixed_teams = teams
+        self.per_officer = presence * field_share
+        self.rng = rng
+        self.first = first
+        self.pulls = pulls or {}
+        self.force: dict[int, int] = {}
+        self._day = -1
+        self._row = np.zeros(len(self.shares), np.int64)
+        self._months: dict[int, list[float]] = {}
+
+    def _expected_people(self, day: int) -> np.ndarray:
+        if self.roster is None:
+            return 2.0 * self.fixed_teams * self.shares
+        return self.roster.effective(day) * self.per_officer * self.shares
+
+    def most(self, last_day: int) -> np.ndarray:
+        """An upper bound of the teams on each shift up to ``last_day`` (certified staff only grow)."""
+        people = np.floor(self._expected_people(last_day)) + (1 if self.rng is not None else 0)
+        return (people // 2).astype(np.int64)
+
+    def teams_on(self, day: int) -> np.ndarray:
+        while self._day < day:
+            self._day += 1
+            self._row = self._make(self._day)
+        return self._row
+
+    def _make(self, day: int) -> np.ndarray:
+        expected = self._expected_people(day)
+        if self.rng is not None:
+            people = np.floor(expected + self.rng.random(len(self.shares)))
+        else:
+            people = np.round(expected)
+        runs = np.array([day % 7 in d for d in self.days_of])
+        row = np.where(runs, people // 2, 0).astype(np.int64)
+        want = self.pulls.get(day, 0)
+        if want:
+            took = min(want, int(row[self.first]))
+            row[self.first] -= took
+            self.force[day] = took
+        month = int(day / DAYS_PER_MONTH)
+        acc = self._months.setdefault(month, [0.0, 0.0, 0.0, 0.0, 0.0])
+        acc[0] += 1
+        if self.roster is not None:
+            acc[1] += self.roster.headcount(day)
+            acc[4] += self.roster.past_deadline(day)
+        if row.any():
+            acc[2] += 1
+            acc[3] += row.sum() / int((row > 0).sum())
+        return row
+
+    def monthly(self, unit: str) -> pd.DataFrame:
+        """month, unit, certified (people), teams (mean per shift over days a shift runs), past_deadline."""
+        rows = [(m, unit, a[1] / a[0], a[3] / a[2] if a[2] else np.nan, a[4] / a[0])
+                for m, a in sorted(self._months.items())]
+        return pd.DataFrame(rows, columns=["month", "unit", "certified", "teams", "past_deadline"])
+

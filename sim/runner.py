@@ -17,7 +17,7 @@ import pandas as pd
 from .config import Scenario
 from .errors import ScenarioError
 from .executors import Executor, Failed, Shared, Task, make_executor
-from .measures import SumSink, monthly_timeline, run_metrics, summarise, unit_table, violation_sums
+from .measures import SumSink, run_metrics, summarise, unit_table, violation_sums
 from .model import Model, RecordList
 from .records import records_frame
 
@@ -62,8 +62,8 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
     else:
         records = None
         sums = sink.sums if sink.sums is not None else violation_sums(records_frame([]), *args)
-    units = unit_table(out.units, out.unit_kind, out.unit_towns, out.rosters)
-    timeline = monthly_timeline(out.rosters, out.teams_by_day)
+    units = unit_table(out.units, out.unit_kind, out.unit_towns, out.past_deadline_end)
+    timeline = out.timeline
     metrics = run_metrics(
         sums, units, [t.town for t in sc.towns], {k: c.weight for k, c in sc.settings.classes.items()},
         s.horizon_min - s.warmup_min,

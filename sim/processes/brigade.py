@@ -22,8 +22,6 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..calendar import overlap
 from ..config import MIN_PER_DAY, ShiftPattern
 
@@ -261,8 +259,9 @@ class Team:
 class Unit:
     """A brigade or county department: a base, a shift pattern, a roster of teams, a queue.
 
-    ``teams_by_day[d, s]`` is the number of teams on shift ``s`` on day ``d``.
-    ``agendas[weekday][team k]`` is the list of villages team k of the first
+    ``daily.teams_on(d)[s]`` is the number of teams on shift ``s`` on day ``d``
+    (:class:`sim.roster.DailyTeams`), made as the run reaches the day; the run
+    lasts ``days`` days.  ``agendas[weekday][team k]`` is the list of villages team k of the first
     shift patrols on that weekday; ``inspections_per_day`` are queued at the start
     of each working day.
     """
@@ -273,7 +272,8 @@ class Unit:
         name: str,
         base: int,
         pattern: ShiftPattern,
-        teams_by_day: np.ndarray,
+        daily,
+        days: int,
         agendas: dict[int, dict[int, list[int]]] | None = None,
         inspections_per_day: float = 0.0,
     ):
@@ -286,19 +286,26 @@ class Unit:
         self._shift_start = [s.start_min for s in pattern.shifts]
         self._shift_end = [s.end_min for s in pattern.shifts]
         self._shift_days = [set(s.weekday_numbers) for s in pattern.shifts]
-        self.teams_by_day = teams_by_day
+        self.daily = daily
+        self.days = days
+        self._row_day, self._row = -1, []  # today's teams by shift (team_on_duty is asked often)
         self.agendas = agendas or {}
         self.inspections_per_day = inspections_per_day
         self.counters = UnitCounters()
         self.dispatcher = Dispatcher(self.env)
-        most = teams_by_day.max(axis=0) if teams_by_day.size else np.zeros(len(pattern.shifts), int)
+        most = daily.most(days - 1)
         self.teams = [Team(self, s, k) for s in range(len(pattern.shifts)) for k in range(int(most[s]))]
         self._by_shift = [[t for t in self.teams if t.shift_idx == s] for s in range(len(pattern.shifts))]
         self.env.process(self._shift_clock())
 
     def team_on_duty(self, s: int, k: int, t: float) -> bool:
         day = int(t // MIN_PER_DAY)
-        if day >= self.teams_by_day.shape[0] or k >= self.teams_by_day[day, s]:
+        if day != self._row_day:
+            if day >= self.days:
+                return False
+            self._row = self.daily.teams_on(day).tolist()
+            self._row_day = day
+        if k >= self._row[s]:
             return False
         if day % 7 not in self._shift_days[s]:
             return False
@@ -317,7 +324,7 @@ class Unit:
         """At each shift start: hand out patrol routes, queue the day's inspections, wake teams."""
         env = self.env
         ctx = self.ctx
-        days = self.teams_by_day.shape[0]
+        days = self.days
         carry = 0.0
         order = sorted(range(len(self.shift_names)), key=lambda s: self._shift_start[s])
         w0, w1 = ctx.window
@@ -329,7 +336,7 @@ class Unit:
                 t_end = day * MIN_PER_DAY + self._shift_end[s]
                 if t_start > env.now:
                     yield env.timeout(t_start - env.now)
-                on_duty = int(self.teams_by_day[day, s])
+                on_duty = int(self.daily.teams_on(day)[s])
                 self.counters.team_shift_min += on_duty * overlap(t_start, t_end, w0, w1)
                 self.counters.shift_min += overlap(t_start, t_end, w0, w1)
                 if n == 0:
@@ -352,31 +359,3 @@ class Unit:
                 self.count("patrol_visits_planned", self.env.now)
             if k < on_duty and villages:
                 self._by_shift[s][k].agenda.append(PatrolRoute(list(villages), t_end))
-
-
-def teams_from_roster(
-    certified,
-    pattern: ShiftPattern,
-    days: int,
-    presence: float,
-    field_share: float,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Teams on each shift of each day, shape (days, shifts).
-
-    ``certified`` is a number or one number per day.  Certified officers in the
-    field on a shift = certified × presence × staff share × field share, a
-    fractional number rounded to whole people at random (so its mean is kept),
-    then paired: ``teams = people // 2``.  One draw per (day, shift) from the
-    brigade's ``roster`` stream, whether or not the shift runs.
-    """
-    shares = np.array([s.staff_share for s in pattern.shifts], float)
-    runs = np.zeros((days, len(shares)), bool)
-    for s, shift in enumerate(pattern.shifts):
-        wd = set(shift.weekday_numbers)
-        runs[:, s] = [d % 7 in wd for d in range(days)]
-    per_day = np.broadcast_to(np.asarray(certified, float), (days,))
-    expected = per_day[:, None] * presence * field_share * shares[None, :]
-    u = rng.random((days, len(shares)))
-    people = np.floor(expected + u)
-    return np.where(runs, people // 2, 0).astype(np.int64)

@@ -22,9 +22,9 @@ class CampaignTeam:
         self.id = f"{unit.name}/campaign:{campaign.name}/{k}"
 
 
-def campaign_process(model, campaign: Campaign, villages: list[int], pulled: dict[str, list[int]], shift_of: dict):
-    """SimPy process of one campaign.  ``pulled[town][d]`` teams of the town on campaign day ``d``;
-    ``shift_of[town]`` = (start, end) minutes of the town's first shift."""
+def campaign_process(model, campaign: Campaign, villages: list[int], shift_of: dict):
+    """SimPy process of one campaign; ``shift_of[town]`` = (start, end) minutes of the town's first shift.
+    Each day the brigades' rosters say how many teams they could send (at most ``teams_per_town``)."""
     env = model.env
     start_day = int(campaign.start_day)
     days = int(round(campaign.days))
@@ -36,7 +36,8 @@ def campaign_process(model, campaign: Campaign, villages: list[int], pulled: dic
         sweeps = []
         for town in campaign.towns:
             unit = model.units[model.brigade_of_town[town]]
-            for k in range(pulled[town][d]):
+            unit.daily.teams_on(day)
+            for k in range(min(campaign.teams_per_town, unit.daily.force.get(day, 0))):
                 route = [villages[(cursor + j) % len(villages)] for j in range(len(villages))]
                 cursor += 1
                 s0, s1 = shift_of[town]
