@@ -114,6 +114,7 @@ class Model:
         same_urban = np.array([[a == b and a in urban_set for b in town_of] for a in town_of])
         self.travel_mean = travel_minutes(km, same_urban, s.travel)
         np.fill_diagonal(self.travel_mean, 0.0)
+        self._travel_rows = self.travel_mean.tolist()  # plain floats: read on every trip
         cv = s.travel.noise_cv
         self._travel_sigma = math.sqrt(math.log1p(cv * cv))
         self.patrol_visit_min = [s.patrol.visit_min(v.population) for v in vs]
@@ -319,13 +320,13 @@ class Model:
 
     def trip(self, a: int, b: int, z: float | None = None, unit: Unit | None = None) -> float:
         """Travel minutes from location a to b; ``z`` a standard normal (else drawn from the unit's route stream)."""
-        mean = self.travel_mean[a, b]
+        mean = self._travel_rows[a][b]
         if mean == 0.0 or self._travel_sigma == 0.0:
-            return float(mean)
+            return mean
         if z is None:
-            z = float(self.streams.for_unit("route", unit.name).standard_normal())
+            z = unit.route_rng.standard_normal()
         sig = self._travel_sigma
-        return float(mean * math.exp(sig * z - 0.5 * sig * sig))
+        return mean * math.exp(sig * z - 0.5 * sig * sig)
 
     def dispatched(self, v: Violation, team, stage: str) -> None:
         if stage == "first" or (stage == "transfer" and math.isnan(v.t_dispatch)):

@@ -164,7 +164,10 @@ class Team:
 
     def _account(self, activity: str, start: float, end: float) -> None:
         w0, w1 = self.unit.ctx.window
-        self.unit.counters.busy[activity] += overlap(start, end, w0, w1)
+        if w0 <= start and end <= w1:  # the common case: wholly inside the observation window
+            self.unit.counters.busy[activity] += end - start
+        else:
+            self.unit.counters.busy[activity] += overlap(start, end, w0, w1)
 
     def run(self):
         env = self.env
@@ -289,6 +292,7 @@ class Unit:
         self.daily = daily
         self.days = days
         self._row_day, self._row = -1, []  # today's teams by shift (team_on_duty is asked often)
+        self.route_rng = ctx.streams.for_unit("route", name)
         self.agendas = agendas or {}
         self.inspections_per_day = inspections_per_day
         self.counters = UnitCounters()
