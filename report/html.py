@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.errors import ScenarioError
+from sim.output import swap_into_place
 
 from . import charts as C
 from . import labels as L
@@ -440,13 +440,7 @@ def write_report(
         page = render_html(run, lang, rendered, rows, comparison, base, embed_font=embed_font)
         (tmp / "report.html").write_text(page, encoding="utf-8")
         write_workbook(tmp / "report.xlsx", lang, run.summary, rows, comparison, run.town_en)
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, trash / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

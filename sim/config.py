@@ -159,6 +159,16 @@ def _clock_min(text: str) -> int:
     return h * 60 + m
 
 
+def _weekday_names(days: list[str]) -> list[str]:
+    """Weekday names (Mon … Sun), each at most once."""
+    for d in days:
+        if d not in WEEKDAYS:
+            raise ValueError(f"unknown weekday {d!r}; expected one of {', '.join(WEEKDAYS)}")
+    if len(set(days)) != len(days):
+        raise ValueError("a weekday is listed twice")
+    return days
+
+
 class Shift(_Settings):
     """One shift of a pattern: clock times, weekdays, and the share of staff on it."""
 
@@ -177,12 +187,7 @@ class Shift(_Settings):
     @field_validator("days")
     @classmethod
     def _weekdays(cls, v: list[str]):
-        for d in v:
-            if d not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {d!r}; expected one of {', '.join(WEEKDAYS)}")
-        if len(set(v)) != len(v):
-            raise ValueError("a weekday is listed twice")
-        return v
+        return _weekday_names(v)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -524,10 +529,7 @@ class Lifecycle(_Settings):
     @field_validator("working_days")
     @classmethod
     def _weekdays(cls, v: list[str]):
-        for d in v:
-            if d not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {d!r}; expected one of {', '.join(WEEKDAYS)}")
-        return v
+        return _weekday_names(v)
 
     @field_validator("day_start", "day_end")
     @classmethod
