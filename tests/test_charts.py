@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,23 +22,14 @@ from report import charts as C
 from report import labels as L
 from report import rundir as R
 from report.fonts import FONT_NAME, cjk_font_path, use_cjk_font
-from sim import load_scenario, run
-from sim.output import write_run
 
-ROOT = Path(__file__).resolve().parents[1]
-SHORT = ["scenario.horizon_days=20", "scenario.warmup_days=2"]
 LANGS = ["zh", "en"]
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Two small runs (after and before the reform, same seed), written as run folders."""
-    base = tmp_path_factory.mktemp("runs")
-    out = {}
-    for name, file in (("after", "huian.toml"), ("before", "huian-before.toml")):
-        sc = load_scenario(ROOT / "scenarios" / file, SHORT)
-        out[name] = R.load_run(write_run(base / name, sc, run(sc, replications=2, workers=1)))
-    return out
+def runs(small_runs):
+    """Two small runs (after and before the reform, same seed), loaded from their run folders."""
+    return {name: R.load_run(small_runs[name]) for name in ("after", "before")}
 
 
 def draw(fig: Figure) -> bytes:

@@ -25,26 +25,15 @@ from report import compare_runs, format_comparison, write_report
 from report import html as H
 from report import labels as L
 from report import rundir as R
-from sim import load_scenario, run
 from sim.errors import ScenarioError
-from sim.output import write_run
 
-ROOT = Path(__file__).resolve().parents[1]
-SHORT = ["scenario.horizon_days=20", "scenario.warmup_days=2"]
 CHROMIUM = Path("/usr/bin/chromium")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    base = tmp_path_factory.mktemp("runs")
-    out = {}
-    for name, file in (("after", "huian.toml"), ("before", "huian-before.toml")):
-        sc = load_scenario(ROOT / "scenarios" / file, SHORT)
-        runset = run(sc, replications=2, workers=1)
-        out[name] = write_run(base / name, sc, runset)
-        out[f"{name}_runset"] = runset
-    return out
+def runs(small_runs):
+    return small_runs
 
 
 @pytest.fixture(scope="module")
