@@ -17,12 +17,12 @@ import argparse
 import time
 from pathlib import Path
 
-from optimize.allocation import allocate, county_coverage, greedy
-from optimize.data import allocation_data
-from optimize.loop import sim_opt_loop, simulate
-from optimize.patrol import plan_patrols
-from sim import load_scenario
-from sim.patrol_plan import default_plan
+from enforcement_grid.optimize.allocation import allocate, county_coverage, greedy
+from enforcement_grid.optimize.data import allocation_data
+from enforcement_grid.optimize.loop import sim_opt_loop, simulate
+from enforcement_grid.optimize.patrol import plan_patrols
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.sim.patrol_plan import default_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 

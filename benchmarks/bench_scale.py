@@ -42,11 +42,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "huian.toml"
 
-from sim import load_scenario, run  # noqa: E402
+from enforcement_grid.sim import load_scenario, run  # noqa: E402
 
 CHILD = r"""
 import gc, json, resource, sys, tracemalloc
-from sim import load_scenario, run_replication
+from enforcement_grid.sim import load_scenario, run_replication
 
 
 def status(key):  # kiB, from /proc/self/status (Linux)

@@ -39,11 +39,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
-from sim.patrol_plan import first_shift, presence_factor
-from sim.processes.discovery import grid_coverage
-from sim.processes.violations import rate_table
-from sim.travel import great_circle_km, travel_minutes
+from enforcement_grid.sim.config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
+from enforcement_grid.sim.patrol_plan import first_shift, presence_factor
+from enforcement_grid.sim.processes.discovery import grid_coverage
+from enforcement_grid.sim.processes.violations import rate_table
+from enforcement_grid.sim.travel import great_circle_km, travel_minutes
 
 from .weekdays import DayLoad, most_visits
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.patrol_plan import WEEKDAY_NAMES
+from enforcement_grid.sim.patrol_plan import WEEKDAY_NAMES
 
 from .data import AllocationData
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.config import SOURCES, Scenario
-from sim.errors import ScenarioError
-from sim.patrol_plan import presence_factor
+from enforcement_grid.sim.config import SOURCES, Scenario
+from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.patrol_plan import presence_factor
 
 from .approx import LevelResult, TownApprox
 
@@ -111,7 +111,7 @@ def allocation_data(sc: Scenario, curves: dict[str, Curve] | None = None, curren
         cap = min(o.max_posts_per_brigade, sum(certified.values()))
         curves = {t: town_curve(sc, t, cap, o.approx_samples) for t in towns}
     weights = {k: c.weight for k, c in s.classes.items()}
-    from sim.processes.violations import rate_table
+    from enforcement_grid.sim.processes.violations import rate_table
 
     rates = rate_table(sc)
     demand = {t: 0.0 for t in towns}

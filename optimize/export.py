@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config import SOURCES, PatrolVisit, Scenario, StaffingRow
-from sim.errors import ScenarioError
-from sim.load import check_references
-from sim.output import check_target, swap_into_place
-from sim.patrol_plan import PLAN_COLUMNS, default_plan
+from enforcement_grid.sim.config import SOURCES, PatrolVisit, Scenario, StaffingRow
+from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.load import check_references
+from enforcement_grid.sim.output import check_target, swap_into_place
+from enforcement_grid.sim.patrol_plan import PLAN_COLUMNS, default_plan
 
 from .data import largest_remainder
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sim import run
-from sim.config import Scenario
-from sim.measures import summarise
+from enforcement_grid.sim import run
+from enforcement_grid.sim.config import Scenario
+from enforcement_grid.sim.measures import summarise
 
 from .allocation import AllocationResult, allocate, county_coverage
 from .data import AllocationData, Curve, allocation_data

@@ -42,10 +42,10 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from sim.config import Scenario
-from sim.patrol_plan import PLAN_COLUMNS, WEEKDAY_NAMES, expected_teams, first_shift
-from sim.processes.violations import rate_table
-from sim.travel import great_circle_km, travel_minutes
+from enforcement_grid.sim.config import Scenario
+from enforcement_grid.sim.patrol_plan import PLAN_COLUMNS, WEEKDAY_NAMES, expected_teams, first_shift
+from enforcement_grid.sim.processes.violations import rate_table
+from enforcement_grid.sim.travel import great_circle_km, travel_minutes
 
 from .check import check_patrol
 from .solver import SolveReport, solve

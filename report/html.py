@@ -33,8 +33,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.errors import ScenarioError
-from sim.output import swap_into_place
+from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.output import swap_into_place
 
 from . import charts as C
 from . import labels as L

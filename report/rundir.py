@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.errors import ScenarioError
+from enforcement_grid.sim.errors import ScenarioError
 
 MIN_PER_DAY = 1440.0
 DAYS_PER_MONTH = 365.0 / 12.0  # the months of the run's timeline (sim.roster.DailyTeams)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import sys
 
 import story
-from report import compare_runs
+from enforcement_grid.report import compare_runs
 
 METRICS = ["coverage", "coverage_street", "coverage_building", "coverage_hidden",
            "discovery_delay_min", "response_time_min", "transfer_share", "backlog_end", "latent_end"]

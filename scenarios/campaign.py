@@ -29,8 +29,8 @@ import dataclasses
 import sys
 
 import story
-from report import compare_runs, load_run
-from report.rundir import campaign_series, campaign_villages
+from enforcement_grid.report import compare_runs, load_run
+from enforcement_grid.report.rundir import campaign_series, campaign_villages
 
 METRICS = ["coverage", "coverage_building", "latent_end", "response_time_min", "campaign_share"]
 

@@ -30,9 +30,9 @@ from pathlib import Path
 import pandas as pd
 
 import story
-from report import charts, compare_runs
-from report import labels as L
-from report.rundir import certified_by_month
+from enforcement_grid.report import charts, compare_runs
+from enforcement_grid.report import labels as L
+from enforcement_grid.report.rundir import certified_by_month
 
 SCENARIO = "huian-transition.toml"
 

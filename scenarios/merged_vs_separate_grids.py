@@ -27,7 +27,7 @@ from __future__ import annotations
 import sys
 
 import story
-from report import compare_runs
+from enforcement_grid.report import compare_runs
 
 METRICS = ["coverage", "coverage_street", "coverage_building", "coverage_hidden", "discovery_delay_min",
            "found_by_grid_share", "found_by_patrol_share", "found_by_complaint_share", "latent_end"]

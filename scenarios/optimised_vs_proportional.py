@@ -32,9 +32,9 @@ import sys
 import pandas as pd
 
 import story
-from optimize.export import proportional_allocation, staffing_table, visits_by_village, with_plan, write_plan_folder
-from optimize.loop import sim_opt_loop
-from report import compare_runs
+from enforcement_grid.optimize.export import proportional_allocation, staffing_table, visits_by_village, with_plan, write_plan_folder
+from enforcement_grid.optimize.loop import sim_opt_loop
+from enforcement_grid.report import compare_runs
 
 METRICS = ["coverage_weighted", "coverage", "coverage_street", "coverage_building", "coverage_hidden",
            "discovery_delay_min", "response_time_min", "utilisation"]

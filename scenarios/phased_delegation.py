@@ -26,7 +26,7 @@ from __future__ import annotations
 import sys
 
 import story
-from report import compare_runs
+from enforcement_grid.report import compare_runs
 
 METRICS = ["coverage", "coverage_street", "coverage_building", "coverage_hidden",
            "transfer_share", "response_time_min", "closure_time_min", "department_utilisation"]

@@ -31,12 +31,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from egrid.argtypes import nonnegative_float, positive_float, positive_int, share  # noqa: F401 (used by the story scripts)
-from report import write_report
-from report.compare import format_value
-from report.labels import metric_label
-from sim import ScenarioError, load_scenario, run
-from sim.output import write_run
+from enforcement_grid.cli.argtypes import nonnegative_float, positive_float, positive_int, share  # noqa: F401 (used by the story scripts)
+from enforcement_grid.report import write_report
+from enforcement_grid.report.compare import format_value
+from enforcement_grid.report.labels import metric_label
+from enforcement_grid.sim import ScenarioError, load_scenario, run
+from enforcement_grid.sim.output import write_run
 
 HERE = Path(__file__).resolve().parent
 

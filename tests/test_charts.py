@@ -18,10 +18,10 @@ import pytest
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
-from report import charts as C
-from report import labels as L
-from report import rundir as R
-from report.fonts import FONT_NAME, cjk_font_path, use_cjk_font
+from enforcement_grid.report import charts as C
+from enforcement_grid.report import labels as L
+from enforcement_grid.report import rundir as R
+from enforcement_grid.report.fonts import FONT_NAME, cjk_font_path, use_cjk_font
 
 LANGS = ["zh", "en"]
 

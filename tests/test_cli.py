@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import factory
-from egrid.cli import main
-from sim import load_scenario
-from sim.budget import budget_table, verdict
+from enforcement_grid.cli.cli import main
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.sim.budget import budget_table, verdict
 
 
 def test_run_writes_a_complete_run_folder(tmp_path, capsys):
@@ -93,7 +93,7 @@ def test_budget_measure_runs_a_replication(capsys):
 
 def test_console_script_entry_point(tmp_path):
     path = factory.scenario(tmp_path / "sc")
-    proc = subprocess.run([sys.executable, "-m", "egrid.cli", "run", str(path), "--days", "3",
+    proc = subprocess.run([sys.executable, "-m", "enforcement_grid.cli.cli", "run", str(path), "--days", "3",
                            "--out", str(tmp_path / "r"), "--workers", "1"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr

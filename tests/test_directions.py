@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import factory
-from sim import load_scenario, run, run_replication
-from sim.processes.violations import rate_table
+from enforcement_grid.sim import load_scenario, run, run_replication
+from enforcement_grid.sim.processes.violations import rate_table
 
 
 def _waits(path) -> pd.Series:

@@ -11,8 +11,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import factory
-from sim import load_scenario, run_replication
-from sim.records import OUTCOMES
+from enforcement_grid.sim import load_scenario, run_replication
+from enforcement_grid.sim.records import OUTCOMES
 
 STAGES = ["occurred_min", "discovered_min", "reported_min", "on_site_min", "closed_min"]
 
@@ -127,7 +127,7 @@ def test_fewer_than_two_certified_officers_cannot_dispatch(tmp_path):
 def test_records_off_gives_the_same_measures(tmp_path, monkeypatch):
     """Running sums (records.keep = false) give exactly the measures of the full records,
     however many chunks the sums were built from."""
-    from sim.model import Model
+    from enforcement_grid.sim.model import Model
 
     sc = load_scenario(factory.scenario(tmp_path, lambda s, t: s["scenario"].update(horizon_days=30.0)))
     kept = run_replication(sc, 1, keep_records=True)

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 import factory
-from sim import ScenarioError, load_scenario, run, run_replication
+from enforcement_grid.sim import ScenarioError, load_scenario, run, run_replication
 
 CERT = {"enabled": True, "first_sitting_day": 30.0, "sitting_interval_days": 60.0, "pass_prob": 0.5,
         "deadline_years": 3.0}
@@ -177,7 +177,7 @@ def test_halving_legal_review_capacity_lengthens_closure(tmp_path):
 
 
 def test_working_calendar_stops_the_clock_outside_working_hours():
-    from sim.calendar import WorkCalendar
+    from enforcement_grid.sim.calendar import WorkCalendar
 
     cal = WorkCalendar((0, 1, 2, 3, 4), 8 * 60, 17 * 60, holidays=(2,))
     friday_4pm = 4 * 1440 + 16 * 60

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 
 import factory
-from optimize.allocation import AllocationConflict, allocate, county_coverage, greedy
-from optimize.check import check_allocation, check_patrol
-from optimize.data import AllocationData, Curve, allocation_data
-from optimize.export import proportional_allocation, with_plan
-from optimize.loop import sim_opt_loop
-from optimize.patrol import plan_patrols
-from sim import load_scenario, run_replication
+from enforcement_grid.optimize.allocation import AllocationConflict, allocate, county_coverage, greedy
+from enforcement_grid.optimize.check import check_allocation, check_patrol
+from enforcement_grid.optimize.data import AllocationData, Curve, allocation_data
+from enforcement_grid.optimize.export import proportional_allocation, with_plan
+from enforcement_grid.optimize.loop import sim_opt_loop
+from enforcement_grid.optimize.patrol import plan_patrols
+from enforcement_grid.sim import load_scenario, run_replication
 
 
 def small_data(curves: dict[str, dict[int, float]], posts, certified, max_posts=5, need=1, min_law=1,
@@ -226,26 +226,26 @@ def test_simulation_optimisation_loop_converges_and_reports_against_proportional
 def test_cli_optimize_allocation_and_patrol(tmp_path):
     path = factory.scenario(tmp_path / "sc")
     out = tmp_path / "alloc"
-    proc = subprocess.run([sys.executable, "-m", "egrid.cli", "optimize", "allocation", str(path), "--no-loop",
+    proc = subprocess.run([sys.executable, "-m", "enforcement_grid.cli.cli", "optimize", "allocation", str(path), "--no-loop",
                            "--out", str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     alloc = pd.read_csv(out / "allocation.csv")
     assert list(alloc.columns)[:3] == ["town", "source", "posts"]
     assert "all constraints hold" in proc.stdout
-    proc = subprocess.run([sys.executable, "-m", "egrid.cli", "optimize", "patrol", str(path), "--allocation",
+    proc = subprocess.run([sys.executable, "-m", "enforcement_grid.cli.cli", "optimize", "patrol", str(path), "--allocation",
                            str(out), "--out", str(tmp_path / "patrol")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     patrol = pd.read_csv(tmp_path / "patrol" / "patrol.csv")
     assert list(patrol.columns)[:4] == ["town", "team", "day", "village"]
     # the plan folder is a scenario the simulator runs
-    run = subprocess.run([sys.executable, "-m", "egrid.cli", "run", str(tmp_path / "patrol" / "scenario.toml"),
+    run = subprocess.run([sys.executable, "-m", "enforcement_grid.cli.cli", "run", str(tmp_path / "patrol" / "scenario.toml"),
                           "--days", "5", "--out", str(tmp_path / "r"), "--workers", "1"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
 
 
 def test_cli_conflicting_requirements_exit_2(tmp_path):
     path = factory.scenario(tmp_path / "sc", lambda s, t: s["optimize"].update(min_law_posts_per_brigade=5))
-    proc = subprocess.run([sys.executable, "-m", "egrid.cli", "optimize", "allocation", str(path), "--no-loop",
+    proc = subprocess.run([sys.executable, "-m", "enforcement_grid.cli.cli", "optimize", "allocation", str(path), "--no-loop",
                            "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "law_posts_min" in proc.stderr and "Traceback" not in proc.stderr
@@ -255,7 +255,7 @@ def test_cli_conflicting_requirements_exit_2(tmp_path):
 def test_tradeoff_is_monotone_in_posts(tmp_path):
     path = factory.scenario(tmp_path / "sc")
     out = tmp_path / "t"
-    proc = subprocess.run([sys.executable, "-m", "egrid.cli", "optimize", "tradeoff", str(path), "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "enforcement_grid.cli.cli", "optimize", "tradeoff", str(path), "--out", str(out)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     df = pd.read_csv(out / "tradeoff.csv").dropna(subset=["coverage"])

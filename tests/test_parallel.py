@@ -13,11 +13,11 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import factory
-from egrid.cli import main
-from sim import load_scenario, run
-from sim.errors import ScenarioError
-from sim.executors import DaskExecutor, Done, Failed, ProcessExecutor, SerialExecutor, Task
-from sim.runner import ReplicationError
+from enforcement_grid.cli.cli import main
+from enforcement_grid.sim import load_scenario, run
+from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.executors import DaskExecutor, Done, Failed, ProcessExecutor, SerialExecutor, Task
+from enforcement_grid.sim.runner import ReplicationError
 
 distributed = pytest.importorskip("distributed")
 
@@ -104,16 +104,16 @@ def test_a_task_that_kills_its_worker_is_reported_and_the_others_finish():
 
 
 def test_run_finishes_the_other_replications_then_names_the_failed_one(scenario, monkeypatch):
-    import sim.runner
+    from enforcement_grid.sim import runner as sim_runner
 
-    class Broken(sim.runner.Model):
+    class Broken(sim_runner.Model):
         def run(self):
             if self.replication == 1:
                 raise RuntimeError("injected")
             return super().run()
 
     finished = []
-    monkeypatch.setattr(sim.runner, "Model", Broken)
+    monkeypatch.setattr(sim_runner, "Model", Broken)
     with pytest.raises(ReplicationError) as err:
         run(scenario, 3, workers=1, on_result=lambda r: finished.append(r.replication))
     assert sorted(finished) == [0, 2]

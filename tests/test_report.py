@@ -21,11 +21,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from report import compare_runs, format_comparison, write_report
-from report import html as H
-from report import labels as L
-from report import rundir as R
-from sim.errors import ScenarioError
+from enforcement_grid.report import compare_runs, format_comparison, write_report
+from enforcement_grid.report import html as H
+from enforcement_grid.report import labels as L
+from enforcement_grid.report import rundir as R
+from enforcement_grid.sim.errors import ScenarioError
 
 CHROMIUM = Path("/usr/bin/chromium")
 PNG = b"\x89PNG\r\n\x1a\n"

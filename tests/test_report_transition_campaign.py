@@ -21,13 +21,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from report import charts as C
-from report import html as H
-from report import labels as L
-from report import load_run
-from report import rundir as R
-from sim import load_scenario, run
-from sim.output import write_run
+from enforcement_grid.report import charts as C
+from enforcement_grid.report import html as H
+from enforcement_grid.report import labels as L
+from enforcement_grid.report import load_run
+from enforcement_grid.report import rundir as R
+from enforcement_grid.sim import load_scenario, run
+from enforcement_grid.sim.output import write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 NAN = float("nan")

@@ -45,13 +45,12 @@ REPORTS = {
     "certification_transition.py": ["report-en"],
     "optimised_vs_proportional.py": ["report-en"],
 }
-PUBLIC_PACKAGES = ("sim", "optimize", "report")
+PUBLIC_PACKAGES = ("enforcement_grid",)
 
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
     e["MPLBACKEND"] = "Agg"
-    e["PYTHONPATH"] = os.pathsep.join([str(ROOT), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return e
 
 
@@ -148,7 +147,7 @@ def test_optimised_story_writes_plans_that_run(results):
             assert (folder / name).is_file(), name
         alloc = pd.read_csv(folder / "allocation.csv")
         assert alloc["posts"].sum() == 357
-    from sim import load_scenario
+    from enforcement_grid.sim import load_scenario
 
     sc = load_scenario(out / "plans" / "optimised" / "scenario.toml")
     assert sum(r.officers for r in sc.staffing) == 357 and sc.patrol_plan
@@ -221,10 +220,11 @@ def notebook_code(path: Path) -> str:
 
 
 def test_private_name_check_catches_private_use():
-    assert private_uses("from sim.load import _apply_override") == ["from sim.load import _apply_override"]
-    assert private_uses("from report import compare\ncompare._wide(x)") == ["compare._wide"]
-    assert private_uses("import report.rundir as R\nR._truthy(1)") == ["R._truthy"]
-    assert private_uses("from report.compare import format_value\nx = obj._private") == []
+    assert private_uses("from enforcement_grid.sim.load import _apply_override") == [
+        "from enforcement_grid.sim.load import _apply_override"]
+    assert private_uses("from enforcement_grid.report import compare\ncompare._wide(x)") == ["compare._wide"]
+    assert private_uses("import enforcement_grid.report.rundir as R\nR._truthy(1)") == ["R._truthy"]
+    assert private_uses("from enforcement_grid.report.compare import format_value\nx = obj._private") == []
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.py")) + sorted((ROOT / "notebooks").glob("*.ipynb")),

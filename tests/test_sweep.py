@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, given, settings as hyp_settings, strategies 
 from pandas.testing import assert_frame_equal
 
 import factory
-import sim.sweep
-from egrid.cli import main
-from sim import load_scenario, run
-from sim.errors import ScenarioError
-from sim.sweep import SweepFolder, load_sweep, point_id, restaff
+from enforcement_grid.sim import sweep as sim_sweep
+from enforcement_grid.cli.cli import main
+from enforcement_grid.sim import load_scenario, run
+from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.sweep import SweepFolder, load_sweep, point_id, restaff
 
 SWEEP = """\
 scenario = "scenario.toml"
@@ -87,7 +87,7 @@ def test_a_sweep_writes_every_table_and_each_point_equals_its_scenario_run(tmp_p
     sc = restaff(sc, "甲镇", 30)
     expected = run(sc, 2, workers=1, keep_records=False).metrics
     pid = point_id({"desk": 0.4, "jia_staff": 30})
-    got = sim.sweep.SweepFolder(out).tables(load_sweep(path))[0]
+    got = sim_sweep.SweepFolder(out).tables(load_sweep(path))[0]
     got = got[got["point"] == pid][["scope", "metric", "rep", "value"]].reset_index(drop=True)
     assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
     from_file = results[results["point"] == pid]["value"].to_numpy()
@@ -154,13 +154,13 @@ def test_rerun_runs_only_missing_replications_and_gives_identical_tables(tmp_pat
         del kept[f]
 
     calls = []
-    real = sim.sweep.replicate
+    real = sim_sweep.replicate
 
     def counting(sc, rep, keep):
         calls.append((sc.settings.officer_time.desk_share, rep))
         return real(sc, rep, keep)
 
-    monkeypatch.setattr(sim.sweep, "replicate", counting)
+    monkeypatch.setattr(sim_sweep, "replicate", counting)
     assert sweep_cli(path, out, "--workers", "1") == 0
     assert len(calls) == len(gone)
     assert all(f.stat().st_mtime_ns == t for f, t in kept.items())  # finished replications untouched
@@ -201,7 +201,7 @@ def test_ctrl_c_saves_finished_replications_and_a_rerun_resumes(tmp_path, monkey
 
 
 def _start(path: Path, out: Path, workers: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "egrid.cli", "sweep", str(path), "--out", str(out), "--workers", str(workers)]
+    cmd = [sys.executable, "-m", "enforcement_grid.cli.cli", "sweep", str(path), "--out", str(out), "--workers", str(workers)]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
@@ -247,14 +247,14 @@ def test_a_crashed_replication_is_reported_and_the_others_complete(tmp_path, mon
         pytest.skip("the injected failure reaches worker processes only when they are forked")
     path = make_sweep(tmp_path / "sc", reps=3)
     out = tmp_path / "out"
-    real = sim.sweep.run_replication
+    real = sim_sweep.run_replication
 
     def crash_one(sc, rep, keep=None):
         if sc.settings.officer_time.desk_share == 0.4 and rep == 1:
             raise RuntimeError("injected failure")
         return real(sc, rep, keep)
 
-    monkeypatch.setattr(sim.sweep, "run_replication", crash_one)  # forked workers inherit the patch
+    monkeypatch.setattr(sim_sweep, "run_replication", crash_one)  # forked workers inherit the patch
     capsys.readouterr()
     assert sweep_cli(path, out, "--workers", workers) == 1
     err = capsys.readouterr().err
@@ -270,7 +270,7 @@ def test_a_crashed_replication_is_reported_and_the_others_complete(tmp_path, mon
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary[summary["desk"] == 0.4]["n"]) <= {0, 1, 2} and summary[summary["desk"] == 0.2]["n"].max() == 3
 
-    monkeypatch.setattr(sim.sweep, "run_replication", real)  # fixed: the rerun runs the two and clears errors.csv
+    monkeypatch.setattr(sim_sweep, "run_replication", real)  # fixed: the rerun runs the two and clears errors.csv
     assert sweep_cli(path, out, "--workers", "1") == 0
     assert not (out / "errors.csv").exists() and len(rep_files(out)) == 12
 

@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 import factory
-from sim import load_scenario, run
+from enforcement_grid.sim import load_scenario, run
 
 
 def erlang_c(c: int, lam: float, mu: float) -> tuple[float, float]:
@@ -83,7 +83,7 @@ def test_arrivals_follow_the_hour_of_day_profile(tmp_path):
     chi2 = ((counts - expected) ** 2 / expected).sum()
     assert chi2 < stats.chi2.ppf(0.999, 23), f"chi2 = {chi2:.1f}"
     # and the annual rate is kept: the total count is Poisson around its mean
-    from sim.processes.violations import rate_table
+    from enforcement_grid.sim.processes.violations import rate_table
 
     mean = rate_table(sc).per_year.sum() * 28.0 / 365.0
     assert abs(counts.sum() - mean) < 4 * math.sqrt(mean)

@@ -25,8 +25,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
 
 import factory
-from egrid.cli import main as cli_main
-from sim import ScenarioError, load_scenario
+from enforcement_grid.cli.cli import main as cli_main
+from enforcement_grid.sim import ScenarioError, load_scenario
 
 # --------------------------------------------------------------------------- helpers to break a scenario
 
@@ -384,7 +384,7 @@ def cli_runs(tmp_path_factory):
         tmp = tmp_path_factory.mktemp(bad.id)
         path = _write(tmp, bad)
         out = tmp / "out"
-        args = [sys.executable, "-m", "egrid.cli", "run", str(path), "--days", "3", "--out", str(out)]
+        args = [sys.executable, "-m", "enforcement_grid.cli.cli", "run", str(path), "--days", "3", "--out", str(out)]
         for o in bad.overrides:
             args += ["--set", o]
         runs[bad.id] = out, subprocess.Popen(args, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -446,7 +446,7 @@ def test_bad_cli_option_subprocess(tmp_path):
     path = factory.scenario(tmp_path / "scenario")
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "egrid.cli", "run", str(path), "--replications", "0", "--out", str(out)],
+        [sys.executable, "-m", "enforcement_grid.cli.cli", "run", str(path), "--replications", "0", "--out", str(out)],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 2

@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimize.allocation import AllocationConflict, allocate, county_coverage
-from optimize.check import check_allocation
-from optimize.data import allocation_data, largest_remainder
-from optimize.export import (
+from enforcement_grid.optimize.allocation import AllocationConflict, allocate, county_coverage
+from enforcement_grid.optimize.check import check_allocation
+from enforcement_grid.optimize.data import allocation_data, largest_remainder
+from enforcement_grid.optimize.export import (
     read_allocation,
     staffing_table,
     visits_by_village,
     with_plan,
     write_plan_folder,
 )
-from optimize.loop import curves_table, sim_opt_loop
-from optimize.patrol import plan_patrols, repeated_inspections
-from sim.errors import ScenarioError
-from sim.output import check_target
+from enforcement_grid.optimize.loop import curves_table, sim_opt_loop
+from enforcement_grid.optimize.patrol import plan_patrols, repeated_inspections
+from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.output import check_target
 
 
 def _fmt_ci(mean, lo, hi) -> str:
@@ -118,7 +118,7 @@ def _footnote(sc) -> dict:
 
 
 def _allocation_charts(sc, tables, result, lang):
-    from report import charts
+    from enforcement_grid.report import charts
 
     curves = tables["curves.csv"].rename(columns={"certified": "posts"})
     chosen = pd.DataFrame({"town": list(result.levels), "posts": list(result.levels.values())})
@@ -197,7 +197,7 @@ def cmd_tradeoff(args, load) -> int:
     df = pd.DataFrame(rows, columns=["total_posts", "certified", "coverage", "status", "why_not"])
     print("Total posts → best class-weighted county coverage (approximate curves):")
     print(df.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    from report import charts
+    from enforcement_grid.report import charts
 
     kw = _footnote(sc)
     kw.pop("town_en")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.executors import DaskExecutor, Failed, ProcessExecutor, make_executor
-from sim.sweep import SweepFolder, SweepReport, load_sweep, run_sweep
+from enforcement_grid.sim.executors import DaskExecutor, Failed, ProcessExecutor, make_executor
+from enforcement_grid.sim.sweep import SweepFolder, SweepReport, load_sweep, run_sweep
 
 
 def _where(executor) -> str:

@@ -23,14 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import load_scenario
+from enforcement_grid.sim import load_scenario
 
 from . import optimize_cmd, sweep_cmd
 from .argtypes import nonnegative_int, positive_float, positive_int
-from sim.budget import budget_table, measured_shares, verdict
-from sim.errors import ScenarioError
-from sim.output import check_target, write_run
-from sim.runner import run, run_replication
+from enforcement_grid.sim.budget import budget_table, measured_shares, verdict
+from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.output import check_target, write_run
+from enforcement_grid.sim.runner import run, run_replication
 
 log = logging.getLogger("egrid")
 
@@ -151,8 +151,8 @@ def cmd_budget(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from report import compare_runs, format_comparison
-    from sim.output import write_frame_atomic
+    from enforcement_grid.report import compare_runs, format_comparison
+    from enforcement_grid.sim.output import write_frame_atomic
 
     table = compare_runs(*args.run_dirs)
     scopes = None if args.all_scopes else ("county",)
@@ -167,7 +167,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from report import write_report
+    from enforcement_grid.report import write_report
 
     out = Path(args.out) if args.out else Path(args.run_dir) / f"report-{args.lang}"
     written = write_report(args.run_dir, out, args.lang, baseline=args.baseline, force=args.force)
