@@ -598,6 +598,18 @@ class Settings(_Settings):
     stock: Stock | None = None
     lifecycle: Lifecycle | None = None
     campaigns: list[Campaign] = []
+    # violation rates fitted to a county's case data (egrid calibrate): class → town → multiplier
+    # of the item rates; absent: 1
+    rate_factors: dict[str, dict[str, float]] = {}
+
+    @field_validator("rate_factors")
+    @classmethod
+    def _factors(cls, v: dict[str, dict[str, float]]):
+        for klass, towns in v.items():
+            for town, f in towns.items():
+                if f < 0:
+                    raise ValueError(f"rate_factors.{klass}.{town} must be >= 0, got {f}")
+        return v
 
 
 # --------------------------------------------------------------------------- table rows

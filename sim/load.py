@@ -365,6 +365,12 @@ def check_references(sc: Scenario) -> None:
         _categories(net.categories, f"grid.separate.{name}.categories")
     if s.lifecycle is not None:
         _categories(s.lifecycle.decision_working_days, "lifecycle.decision_working_days")
+    for klass, by_town in s.rate_factors.items():
+        if klass not in s.classes:
+            p.append(f"{f['settings']}: rate_factors.{klass}: {klass!r} is not a class in [classes]")
+        for town in by_town:
+            if town not in towns:
+                p.append(f"{f['settings']}: rate_factors.{klass}.{town}: {town!r} is not a town of {f['towns']}")
     if s.stock is not None and s.stock.klass not in s.classes:
         p.append(f"{f['settings']}: stock.klass: {s.stock.klass!r} is not a class in [classes]")
     if s.building_growth is not None:

@@ -3,6 +3,7 @@
 The annual rate of item *i* in village *v* comes from the item's driver:
 
     rate[v, i] = annual_rate[i] × driver[v] / unit × (urban_weight[town(v)] if urban_weighted[i])
+                 × rate_factors[class(i)][town(v)]   (fitted to case data; absent: 1)
 
 with driver = residents / 10,000, businesses / 1,000 or km².  Within a class the
 rate is shaped over the week by the class's profile (hour of day × day of week,
@@ -55,6 +56,9 @@ def rate_table(sc: Scenario) -> RateTable:
         rate = item.annual_rate * driver[item.driver] / DRIVER_UNIT[item.driver]
         if item.urban_weighted:
             rate = rate * urban
+        factors = sc.settings.rate_factors.get(item.klass)
+        if factors:
+            rate = rate * np.array([factors.get(v.town, 1.0) for v in villages], float)
         nz = np.nonzero(rate > 0)[0]
         rows_v.append(nz)
         rows_i.append(np.full(nz.size, i))
