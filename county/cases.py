@@ -281,7 +281,8 @@ class CaseTable:
 
     ``frame`` columns: row, case_id, reported_at, town, village, category, subcategory,
     source, channel, item (``""`` unmapped), klass (``""`` unmapped), on_site_at, closed_at.
-    ``period`` is [start, end) of the export.
+    ``period`` is [start, end) of the export: given (``--period``), or from the day of the first
+    case to the end of the day of the last.
     """
 
     file: str
@@ -367,7 +368,7 @@ def cases_from_frame(
     if period is None and ok_report.any():
         first = frame.loc[ok_report, "reported_at"].min()
         last = frame.loc[ok_report, "reported_at"].max()
-        period = (first.normalize().replace(day=1), last.normalize().replace(day=1) + pd.offsets.MonthBegin(1))
+        period = (first.normalize(), last.normalize() + pd.Timedelta(days=1))  # first to last day with a case
     if period is not None:
         outside = ok_report & ((frame["reported_at"] < period[0]) | (frame["reported_at"] >= period[1]))
         end = period[1] - pd.Timedelta(days=1)
