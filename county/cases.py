@@ -300,11 +300,14 @@ class CaseTable:
     def days(self) -> float:
         return (self.period[1] - self.period[0]) / pd.Timedelta(days=1)
 
+    def span(self) -> str:
+        """``2023-01 to 2023-09``: the months of the period."""
+        start, end = self.period
+        return f"{start:%Y-%m} to {end - pd.Timedelta(seconds=1):%Y-%m}"
+
     def provenance(self) -> str:
         """``14,212 cases, 2023-01 to 2023-09`` — the phrase every fitted value carries."""
-        start, end = self.period
-        last = end - pd.Timedelta(seconds=1)
-        return f"{len(self.frame):,} cases, {start:%Y-%m} to {last:%Y-%m}"
+        return f"{len(self.frame):,} cases, {self.span()}"
 
 
 def parse_period(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -27,6 +27,9 @@ from enforcement_grid.sim.errors import ScenarioError
 from .cases import CHANNEL_SOURCE, EXPORT_HEADER, COLUMNS, CaseTable, Mapping, cases_from_frame
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+SYNTHETIC_NOTE = """SYNTHETIC DATA - not real cases. Made by the model itself, for trying egrid calibrate:
+egrid export-cases {scenario} --synthetic (seed {seed}, one replication, settings: {overrides}).
+Columns and category labels follow a platform case export; see cases-mapping.csv."""
 
 
 def check_start(start: pd.Timestamp) -> pd.Timestamp:
@@ -97,6 +100,9 @@ def write_export(frame: pd.DataFrame, path, header_comment: str = "") -> None:
             for line in header_comment.splitlines():
                 handle.write(f"# {line}\n" if line else "#\n")
             frame.to_csv(handle, index=False, lineterminator="\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # an ordinary file, not mkstemp's owner-only one
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -33,8 +33,11 @@ inspection: they depend on the plan being assessed) fixed, the passive rates bec
     complaint_per_day    ×= (s_complaint / s0_complaint) × (s0_active / s_active)
 
 where ``s`` are the export's shares and ``s0`` those of a reference run of the original
-scenario, counted by the same rule (:func:`.export.cases_of_run`).  When either has no
-patrol or inspection finds, the passive total is kept instead (``× (s0_passive /
+scenario, counted by the same rule (:func:`.export.cases_of_run`).  The step is then
+repeated once (``refine``) against a reference run of the scenario with the values found,
+since the hazards are not exactly competing exponentials (patrols are visits, complaints
+stop when a violation is no longer noticeable); the interval is that of the last step.
+When either has no patrol or inspection finds, the passive total is kept instead (``× (s0_passive /
 s_passive)``).  Intervals: parametric bootstrap of both multinomial counts.  The detection
 probabilities are not fitted.
 
@@ -49,6 +52,7 @@ one parameter, so they are not written into the scenario.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -126,14 +130,14 @@ def fit_profiles(cases: CaseTable) -> dict[str, dict]:
     weights of the report times, each with mean one, and the number of cases ``n``."""
     start, end = cases.period
     days = pd.date_range(start.normalize(), end - pd.Timedelta(seconds=1), freq="D")
-    weekday_days = np.bincount(days.weekday, minlength=7).astype(float)
+    weekday_days = np.bincount(days.day_of_week, minlength=7).astype(float)
     out = {}
     for klass, g in cases.mapped.groupby("klass"):
         if len(g) < MIN_PROFILE_CASES:
             continue
         t = g["reported_at"]
         hod = np.bincount(t.dt.hour, minlength=24) + 0.5
-        dow = (np.bincount(t.dt.weekday, minlength=7) + 0.5) / np.maximum(weekday_days, 1.0)
+        dow = (np.bincount(t.dt.day_of_week, minlength=7) + 0.5) / np.maximum(weekday_days, 1.0)
         out[klass] = {"hour_of_day": [round(x, 3) for x in hod / hod.mean()],
                       "day_of_week": [round(x, 3) for x in dow / dow.mean()], "n": len(g)}
     return out
@@ -300,15 +304,33 @@ def reference_cases(sc: Scenario, mapping: Mapping, replications: int, workers: 
     return cases_of_run(runset.records, sc, mapping, REFERENCE_START)
 
 
+def with_discovery(sc: Scenario, discovery: pd.DataFrame) -> Scenario:
+    """The scenario with the fitted passive discovery rates in its classes."""
+    classes = dict(sc.settings.classes)
+    for klass, g in discovery[discovery["fitted"]].groupby("klass"):
+        classes[klass] = classes[klass].model_copy(update=dict(zip(g["parameter"], g["new"].astype(float))))
+    return dataclasses.replace(sc, settings=sc.settings.model_copy(update={"classes": classes}))
+
+
 def fit_all(cases: CaseTable, sc: Scenario, mapping: Mapping, replications: int = 2,
-            workers: int | None = 1, reference: CaseTable | None = None) -> Fit:
+            workers: int | None = 1, reference: CaseTable | None = None, refine: int = 1) -> Fit:
     """Fit rates, profiles, discovery parameters and times (see the module docstring)."""
     if reference is None:
         reference = reference_cases(sc, mapping, replications, workers)
     data_ch, ref_ch = channel_counts(cases), channel_counts(reference)
+    seed = sc.settings.scenario.seed
+    discovery = fit_discovery(data_ch, ref_ch, sc, seed)
+    current = sc
+    for _ in range(refine):  # the competing-hazards step again, against the scenario with the values found
+        if not discovery["fitted"].any():
+            break
+        current = with_discovery(current, discovery)
+        again = channel_counts(reference_cases(current, mapping, replications, workers))
+        discovery = fit_discovery(data_ch, again, current, seed)
+    discovery["old"] = [getattr(sc.settings.classes[k], p) for k, p in zip(discovery["klass"], discovery["parameter"])]
     fit = Fit(
         cases=cases, reference=reference, rates=fit_rates(cases, sc), profiles=fit_profiles(cases),
-        shares=shares_table(data_ch, ref_ch), discovery=fit_discovery(data_ch, ref_ch, sc, sc.settings.scenario.seed),
+        shares=shares_table(data_ch, ref_ch), discovery=discovery,
         on_site=fit_on_site(cases, reference), closure=closure_table(cases),
     )
     n_unmapped = int(cases.unmapped["cases"].sum()) if len(cases.unmapped) else 0

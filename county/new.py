@@ -222,7 +222,7 @@ def toml_lines(d: dict, notes: dict[str, str], prefix: str = "") -> list[str]:
 
 def write_new(out: Path, county: str, towns_csv: Path, villages_csv: Path | None = None,
               template_path: Path = DEFAULT_TEMPLATE, seat: str | None = None, seed: int = 1,
-              force: bool = False) -> tuple[Path, list[str]]:
+              name: str | None = None, force: bool = False) -> tuple[Path, list[str]]:
     """Write the scenario folder; return it and what the planner must still supply."""
     out = Path(out)
     if out.exists() and not force:
@@ -243,7 +243,7 @@ def write_new(out: Path, county: str, towns_csv: Path, villages_csv: Path | None
     staffing, sums = staffing_rows(towns, template)
 
     s = template.settings.model_dump(mode="json", by_alias=True)
-    name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "-" for ch in county).strip("-") or "county"
+    name = name or "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_.-") else "-" for ch in county).strip("-") or "county"
     scale = towns["population"].sum() / sum(t.population for t in template.towns)
     total_posts = sum(sums.values())
     s["scenario"].update(name=name, title_zh=county, title_en=county,

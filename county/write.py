@@ -71,7 +71,8 @@ def scenario_text(fit: Fit, sc: Scenario, extends: str, name: str, items_file: s
     for klass in sc.settings.classes:
         body = []
         if klass in fit.profiles:
-            body.append(f"profile = {toml_value('fitted_' + klass)}   # fitted from {fit.profiles[klass]['n']:,} cases, {prov}")
+            body.append(f"profile = {toml_value('fitted_' + klass)}   # fitted from the report times of "
+                        f"{fit.profiles[klass]['n']:,} {klass} cases, {fit.cases.span()}")
         for r in disc[disc["klass"] == klass].itertuples():
             body.append(f"{r.parameter} = {toml_value(_num(r.new))}   # fitted from the {r.channel} share of "
                         f"{prov} (CI {r.ci_low:.3g}–{r.ci_high:.3g}; was {r.old:g}; anchored on the {r.anchor} channels)")
@@ -82,7 +83,7 @@ def scenario_text(fit: Fit, sc: Scenario, extends: str, name: str, items_file: s
         lines += ["", f"[rate_factors.{toml_key(klass)}]   # × the item rates of {klass} violations in each town"]
         for r in g.itertuples():
             lines.append(f"{toml_key(r.town)} = {toml_value(_num(r.factor))}   # fitted from {r.cases:,} cases, "
-                         f"{prov[prov.index(', ') + 2:]}: {r.per_year:,.1f} a year (CI {r.ci_low:,.1f}–{r.ci_high:,.1f}); "
+                         f"{fit.cases.span()}: {r.per_year:,.1f} a year (CI {r.ci_low:,.1f}–{r.ci_high:,.1f}); "
                          f"the scenario expected {r.model_per_year:,.1f}")
     return "\n".join(lines) + "\n"
 
@@ -148,6 +149,11 @@ def write_fit(fit: Fit, sc: Scenario, out: Path, force: bool = False, name: str 
 # --------------------------------------------------------------------------- charts and report
 
 
+def _err(mid: pd.Series, lo: pd.Series, hi: pd.Series) -> list:
+    """Error-bar lengths below and above (never negative, none where unknown)."""
+    return [(mid - lo).clip(lower=0).fillna(0).to_numpy(), (hi - mid).clip(lower=0).fillna(0).to_numpy()]
+
+
 def fit_charts(fit: Fit, sc: Scenario, folder: Path) -> dict[str, str]:
     """PNG charts: rates by town and class, profiles, channel shares, on-site and closure times."""
     import matplotlib
@@ -168,7 +174,7 @@ def fit_charts(fit: Fit, sc: Scenario, folder: Path) -> dict[str, str]:
         r = fit.rates[fit.rates["klass"] == klass]
         x = np.arange(len(r))
         ax.bar(x - 0.2, r["per_year"], 0.4, label="export (cases a year)", color="#3b6ea5")
-        ax.errorbar(x - 0.2, r["per_year"], yerr=[r["per_year"] - r["ci_low"], r["ci_high"] - r["per_year"]],
+        ax.errorbar(x - 0.2, r["per_year"], yerr=_err(r["per_year"], r["ci_low"], r["ci_high"]),
                     fmt="none", ecolor="black", lw=0.8)
         ax.bar(x + 0.2, r["model_per_year"], 0.4, label="scenario before the fit", color="#c8c8c8")
         ax.set_xticks(x, r["town"], rotation=45, ha="right", fontsize=8)
@@ -200,7 +206,7 @@ def fit_charts(fit: Fit, sc: Scenario, folder: Path) -> dict[str, str]:
         g = sh[sh["klass"] == klass].set_index("channel").reindex(list(FIT_CHANNELS))
         x = np.arange(len(FIT_CHANNELS))
         ax.bar(x - 0.2, g["share"], 0.4, color="#3b6ea5", label="export")
-        ax.errorbar(x - 0.2, g["share"], yerr=[g["share"] - g["ci_low"], g["ci_high"] - g["share"]],
+        ax.errorbar(x - 0.2, g["share"], yerr=_err(g["share"], g["ci_low"], g["ci_high"]),
                     fmt="none", ecolor="black", lw=0.8)
         ax.bar(x + 0.2, g["reference_share"], 0.4, color="#c8c8c8", label="scenario before the fit")
         ax.set_xticks(x, FIT_CHANNELS, rotation=30, fontsize=8)
