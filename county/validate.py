@@ -187,8 +187,9 @@ def holdout_chart(h: Holdout, path: Path) -> None:
     for ax, town in zip(axes.ravel(), towns):
         g = h.monthly[h.monthly["town"] == town]
         x = range(len(g))
-        ax.fill_between(x, g["pi_low"], g["pi_high"], color="#c8d6e8", label="model 95 % PI")
-        ax.plot(x, g["model_mean"], color="#3b6ea5", lw=1)
+        ax.errorbar(list(x), g["model_mean"], yerr=[(g["model_mean"] - g["pi_low"]).clip(lower=0),
+                    (g["pi_high"] - g["model_mean"]).clip(lower=0)], fmt="s", ms=4, color="#3b6ea5",
+                    ecolor="#8fb0d6", elinewidth=6, label="model, 95 % PI")
         colors = ["#c0392b" if m else "black" for m in g["miss"]]
         ax.scatter(x, g["cases"], c=colors, s=14, zorder=3, label="export")
         ax.set_xticks(list(x), g["month"], fontsize=7)
