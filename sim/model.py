@@ -37,7 +37,7 @@ from .processes.discovery import Violation, Watch, grid_coverage, passive_discov
 from .processes.violations import ArrivalGenerator, on_site_minutes, rate_table
 from .roster import DailyTeams, Roster
 from .streams import Streams
-from .travel import great_circle_matrix_km, travel_minutes
+from .travel import travel_times
 
 
 class RecordList:
@@ -105,15 +105,8 @@ class Model:
         self.town_index = {t.town: i for i, t in enumerate(ts)}
         V = len(vs)
         self.seat = {t.town: V + i for i, t in enumerate(ts)}
-        lat = np.array([v.lat for v in vs] + [t.lat for t in ts])
-        lon = np.array([v.lon for v in vs] + [t.lon for t in ts])
-        town_of = [v.town for v in vs] + [t.town for t in ts]
         self.village_town = [v.town for v in vs]
-        km = great_circle_matrix_km(lat, lon, lat, lon)
-        urban_set = set(s.travel.urban_towns)
-        same_urban = np.array([[a == b and a in urban_set for b in town_of] for a in town_of])
-        self.travel_mean = travel_minutes(km, same_urban, s.travel)
-        np.fill_diagonal(self.travel_mean, 0.0)
+        self.travel_mean = travel_times(sc).mean_min  # the one travel rule (same location numbers)
         self._travel_rows = self.travel_mean.tolist()  # plain floats: read on every trip
         cv = s.travel.noise_cv
         self._travel_sigma = math.sqrt(math.log1p(cv * cv))

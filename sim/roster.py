@@ -9,11 +9,16 @@ their time.  The exam draws come from one ``certification`` stream per brigade,
 officer by officer and sitting by sitting, so two plans with the same staff see
 the same exam results whatever the run length.
 
-Teams on a shift = certified officers × presence × staff share × field share,
-rounded to whole people at random (one draw per day and shift from the
-brigade's ``roster`` stream, in day order), then paired.  Days are drawn as the
-run reaches them and only monthly sums are kept, so memory does not grow with
-the length of the run.
+Teams on a shift = certified officers × kept share (transition posts) ×
+presence × field share × staff share, rounded to whole people at random (one
+draw per day and shift from the brigade's ``roster`` stream, in day order), then
+paired.  Days are drawn as the run reaches them and only monthly sums are kept,
+so memory does not grow with the length of the run.
+
+This is the one rule for the teams a brigade fields: :func:`expected_teams`
+gives their expected number per shift, exactly the mean of the simulator's
+draw, and the officer-hours budget, the patrol planner, the coverage
+approximation and the optimiser all call it (facts F4, F5 in docs/domain.md).
 """
 
 from __future__ import annotations
@@ -26,6 +31,74 @@ import pandas as pd
 from .config import Scenario, ShiftPattern
 
 DAYS_PER_MONTH = 365.0 / 12.0
+
+
+def presence_factor(sc: Scenario, pattern_name: str) -> float:
+    """Share of a brigade's officers present on one of its working days.
+
+    Officers work ``net_duty_days`` a year spread over the pattern's working days
+    (e.g. 5 a week → 260.7 a year), at most all of them.
+    """
+    pattern = sc.settings.shift_patterns[pattern_name]
+    working_days_per_year = len(pattern.working_days) * 365.0 / 7.0
+    return min(1.0, sc.settings.officer_time.net_duty_days / working_days_per_year)
+
+
+def first_shift(sc: Scenario, pattern_name: str):
+    """The shift of a pattern that starts first in the day (patrols and campaigns run on it)."""
+    pattern = sc.settings.shift_patterns[pattern_name]
+    return min(pattern.shifts, key=lambda s: s.start_min)
+
+
+def kept_share(sc: Scenario, brigade: str) -> float:
+    """Share of a brigade's certified time the town can use: transition posts give only part of theirs (F5).
+
+    1 − (officers of the transition ``sources`` / all officers) × ``share_of_posts`` × (1 − ``available_share``).
+    """
+    t = sc.settings.transition
+    rows = [r for r in sc.staffing if r.brigade == brigade]
+    officers = sum(r.officers for r in rows)
+    if t is None or t.share_of_posts <= 0 or officers <= 0:
+        return 1.0
+    in_sources = sum(r.officers for r in rows if r.source in t.sources)
+    return 1.0 - in_sources / officers * t.share_of_posts * (1.0 - t.available_share)
+
+
+def mean_teams(people: float) -> float:
+    """Expected teams from ``people`` expected officers on a shift, under the simulator's rounding.
+
+    The simulator fields ``floor(floor(people + U) / 2)`` teams (U uniform on [0, 1),
+    :meth:`DailyTeams._make`): with n = floor(people) and f = people − n, that is
+    n / 2 teams when n is even and (n − 1) / 2 + f when n is odd.
+    """
+    n = math.floor(people)
+    f = people - n
+    return n // 2 + (f if n % 2 == 1 else 0.0)
+
+
+def expected_people(sc: Scenario, brigade: str, certified: float | None = None) -> dict[str, float]:
+    """Expected certified officers in the field on each shift of a working day of the brigade.
+
+    ``certified``: the brigade's certified officers (default: the staffing table's,
+    before anyone passes an exam) — the optimiser asks at other staff levels, with
+    the brigade's own mix of sources for the transition posts.
+    """
+    b = next(x for x in sc.brigades if x.name == brigade)
+    pattern = sc.settings.shift_patterns[b.shift_pattern]
+    if certified is None:
+        certified = sum(r.certified for r in sc.staffing if r.brigade == brigade)
+    effective = certified * kept_share(sc, brigade)
+    per_officer = presence_factor(sc, b.shift_pattern) * sc.settings.officer_time.field_share
+    # the same product, in the same order, as DailyTeams._expected_people
+    return {s.name: effective * per_officer * s.staff_share for s in pattern.shifts}
+
+
+def expected_teams(sc: Scenario, brigade: str, certified: float | None = None) -> dict[str, float]:
+    """Expected two-officer teams on each shift of a working day of the brigade: the simulator's mean.
+
+    See :func:`expected_people` for ``certified`` and :func:`mean_teams` for the rounding.
+    """
+    return {name: mean_teams(x) for name, x in expected_people(sc, brigade, certified).items()}
 
 
 class Roster:
@@ -50,12 +123,7 @@ class Roster:
                 passed = np.where(first >= 0, sittings[np.maximum(first, 0)], np.inf)
             self.passed_on = np.sort(passed)
         self.never = int(np.isinf(self.passed_on).sum())
-        # transition posts: a share of the posts of some sources gives only part of its time (F5)
-        self.kept = 1.0
-        t = s.transition
-        if t is not None and t.share_of_posts > 0 and self.officers > 0:
-            in_sources = sum(r.officers for r in rows if r.source in t.sources)
-            self.kept = 1.0 - in_sources / self.officers * t.share_of_posts * (1.0 - t.available_share)
+        self.kept = kept_share(sc, brigade)  # transition posts give only part of their time (F5)
 
     def headcount(self, day: float) -> int:
         """Certified people on ``day``."""
