@@ -30,7 +30,7 @@ import sys
 
 import story
 from enforcement_grid.report import compare_runs, load_run
-from enforcement_grid.report.rundir import campaign_series, campaign_villages
+from enforcement_grid.report.rundir import campaign_series
 
 METRICS = ["coverage", "coverage_building", "latent_end", "response_time_min", "campaign_share"]
 
@@ -58,7 +58,7 @@ def main(args) -> int:
     table.to_csv(args.out / "comparison.csv", index=False)
 
     base, camp = load_run(plain_dir), load_run(camp_dir)
-    villages = campaign_villages(c, camp.table("villages"))
+    villages = camp.campaign_villages(c.name)
     span = max(1, int(round(c.days)))
     kw = dict(villages=villages, category=c.category, towns=c.towns, horizon_min=camp.horizon_min)
     without = campaign_series(base.records, **kw, smooth_days=span)

@@ -31,7 +31,7 @@ from .calendar import days_in
 from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
 from .patrol_plan import agendas, first_shift, plan_table, presence_factor
 from .processes.brigade import Response, Unit, UnitCounters
-from .processes.campaign import campaign_process
+from .processes.campaign import campaign_process, campaign_villages
 from .processes.casework import Casework
 from .processes.discovery import Violation, Watch, grid_coverage, passive_discovery
 from .processes.violations import ArrivalGenerator, on_site_minutes, rate_table
@@ -203,11 +203,10 @@ class Model:
 
     def _start_campaigns(self) -> None:
         sc = self.sc
+        self.campaign_villages: dict[str, list[str]] = {}  # campaign → the villages it sweeps (the run folder keeps it)
         for c in sc.settings.campaigns:
-            if isinstance(c.villages, list):
-                names = c.villages
-            else:
-                names = [v.village for v in sc.villages if v.town in c.towns and (c.villages == "all" or v.hot_spot)]
+            names = campaign_villages(sc, c)
+            self.campaign_villages[c.name] = names
             villages = [self.village_index[n] for n in names]
             if not villages:
                 continue
