@@ -24,7 +24,8 @@ MIN_PER_DAY = 1440.0
 MIN_PER_WEEK = 7 * MIN_PER_DAY
 DAYS_PER_YEAR = 365.0
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-SOURCES = ("urban_management", "county_department", "reallocated", "law")
+SOURCES = ("urban_management", "county_department", "reallocated", "law")  # F3: where posts come from
+Source = Literal[SOURCES]  # one of SOURCES (validated)
 CHANNELS = ("grid", "patrol", "complaint", "inspection", "campaign")
 
 
@@ -472,7 +473,7 @@ class Transition(_Settings):
     and give the town only ``available_share`` of their time.
     """
 
-    sources: list[Literal["urban_management", "county_department", "reallocated", "law"]]
+    sources: list[Source]
     share_of_posts: float = Field(ge=0, le=1)
     available_share: float = Field(ge=0, le=1)
 
@@ -695,7 +696,7 @@ class StaffingRow(_Row):
     """Officers of one source in one brigade, and how many of them are certified (F3, F4)."""
 
     brigade: str = Field(min_length=1)
-    source: Literal["urban_management", "county_department", "reallocated", "law"]
+    source: Source
     officers: int = Field(ge=0)
     certified: int = Field(ge=0)
     source_note: str = ""
