@@ -1,6 +1,6 @@
 """The officer-hours budget practitioners draw up: what the listed work needs against what staff provide.
 
-All figures are officer-hours a year (a two-officer team-hour is two officer-hours).
+All figures are officer-hours a year (a team-hour is OFFICERS_PER_TEAM = 2 officer-hours, F4).
 
 Provided, per brigade:
 ``officer_hours`` = officers × net duty days × mean shift length; of that,
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import MIN_PER_HOUR, Scenario
+from .config import MIN_PER_HOUR, OFFICERS_PER_TEAM, Scenario
 from .patrol_plan import plan_table
 from .processes.violations import rate_table
 from .roster import expected_teams
@@ -56,7 +56,7 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
         other = (hours - desk) * ot.other_town_work_share
         field = hours - desk - other
         teams = expected_teams(sc, b.name)
-        team_field = sum(2.0 * teams[sh.name] * sh.length_min / MIN_PER_HOUR * len(sh.weekday_numbers) * WEEKS_PER_YEAR
+        team_field = sum(OFFICERS_PER_TEAM * teams[sh.name] * sh.length_min / MIN_PER_HOUR * len(sh.weekday_numbers) * WEEKS_PER_YEAR
                          for sh in pattern.shifts)
         base = seats[b.base_town]
         served = [i for i, v in enumerate(villages) if v.town in b.towns]
@@ -69,9 +69,9 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
             if not sc.handled_by_brigade(item):
                 continue
             cls = s.classes[item.klass]
-            officers_per = 2 * item.teams_needed
+            officers_per = OFFICERS_PER_TEAM * item.teams_needed
             response += per_year * officers_per * (round_trip[int(v_i)] + item.on_site_mean_min)
-            case_work += per_year * 2 * cls.case_share * cls.case_followup_min
+            case_work += per_year * OFFICERS_PER_TEAM * cls.case_share * cls.case_followup_min
 
         patrol = 0.0
         mine = plan[plan["town"] == b.name].sort_values(["day", "team", "order"])
@@ -82,12 +82,12 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
                 minutes += travel.minutes(prev, stop) + s.patrol.visit_min(stop.population)
                 prev = stop
             minutes += travel.minutes(prev, base)
-            patrol += minutes * WEEKS_PER_YEAR * 2
+            patrol += minutes * WEEKS_PER_YEAR * OFFICERS_PER_TEAM
 
         businesses = np.array([villages[i].businesses for i in served], float)
         visits = businesses.sum() * s.inspection.visits_per_business()
         mean_trip = float(np.average([round_trip[i] for i in served], weights=businesses)) if businesses.sum() else 0.0
-        inspection = visits * (s.inspection.visit_min + mean_trip) * 2
+        inspection = visits * (s.inspection.visit_min + mean_trip) * OFFICERS_PER_TEAM
 
         rows.append({
             "brigade": b.name,

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 MIN_PER_HOUR = 60.0
 MIN_PER_DAY = 1440.0
 MIN_PER_WEEK = 7 * MIN_PER_DAY
+OFFICERS_PER_TEAM = 2  # F4 (docs/domain.md): the law requires at least two certified officers to act
 DAYS_PER_YEAR = 365.0
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 SOURCES = ("urban_management", "county_department", "reallocated", "law")  # F3: where posts come from
@@ -339,9 +340,14 @@ class Complaint(_Settings):
 
 
 class CommandCentre(_Settings):
-    """Triage at the command centre before a case is dispatched or transferred (F6)."""
+    """Triage at the command centre before a case is dispatched or transferred (F6), and dispatch order.
+
+    A unit's queue is served highest priority first: a reported violation has its
+    item's ``severity`` (1–3), a scheduled business inspection ``inspection_priority``.
+    """
 
     triage_mean_min: float = Field(ge=0)
+    inspection_priority: int = Field(ge=0)
 
 
 class Transfer(_Settings):
@@ -481,10 +487,13 @@ class Transition(_Settings):
 class BuildingGrowth(_Settings):
     """Illegal building grows while unseen, and acting on it costs more the later it is found.
 
-    Floor area = min(``max_area_m2``, ``area_per_day_m2`` × days unseen).  Officer-hours
-    to deal with it = ``stop_officer_hours`` + ``officer_hours_per_m2`` × area; the
-    acting team spends up to ``max_team_hours_per_case`` of that itself (the rest —
-    demolition crews, other staff — is counted, not simulated).
+    Floor area = min(``max_area_m2``, ``area_per_day_m2`` × days unseen); past
+    ``correctable_area_share`` × ``max_area_m2`` it can no longer be put right on
+    the spot (a case is filed).  Officer-hours to deal with it =
+    ``stop_officer_hours`` + ``officer_hours_per_m2`` × area; the acting team
+    spends up to ``max_team_hours_per_case`` team-hours of the part beyond the
+    stop itself (officer-hours / OFFICERS_PER_TEAM; the rest — demolition crews,
+    other staff — is counted, not simulated).
     """
 
     enabled: bool
@@ -494,6 +503,7 @@ class BuildingGrowth(_Settings):
     stop_officer_hours: float = Field(ge=0)
     officer_hours_per_m2: float = Field(ge=0)
     max_team_hours_per_case: float = Field(ge=0)
+    correctable_area_share: float = Field(ge=0, le=1)
 
 
 class Stock(_Settings):

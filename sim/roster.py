@@ -28,7 +28,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .config import Scenario, ShiftPattern
+from .config import OFFICERS_PER_TEAM, Scenario, ShiftPattern
 
 DAYS_PER_MONTH = 365.0 / 12.0
 
@@ -67,13 +67,15 @@ def kept_share(sc: Scenario, brigade: str) -> float:
 def mean_teams(people: float) -> float:
     """Expected teams from ``people`` expected officers on a shift, under the simulator's rounding.
 
-    The simulator fields ``floor(floor(people + U) / 2)`` teams (U uniform on [0, 1),
-    :meth:`DailyTeams._make`): with n = floor(people) and f = people − n, that is
-    n / 2 teams when n is even and (n − 1) / 2 + f when n is odd.
+    The simulator fields ``floor(floor(people + U) / k)`` teams of k = OFFICERS_PER_TEAM
+    (U uniform on [0, 1), :meth:`DailyTeams._make`): with n = floor(people) and
+    f = people − n, that is floor(n / k), plus f when one more person makes a team
+    (for pairs: n / 2 when n is even, (n − 1) / 2 + f when n is odd).
     """
     n = math.floor(people)
     f = people - n
-    return n // 2 + (f if n % 2 == 1 else 0.0)
+    k = OFFICERS_PER_TEAM
+    return n // k + (f if (n + 1) % k == 0 else 0.0)
 
 
 def expected_people(sc: Scenario, brigade: str, certified: float | None = None) -> dict[str, float]:
@@ -167,13 +169,13 @@ class DailyTeams:
 
     def _expected_people(self, day: int) -> np.ndarray:
         if self.roster is None:
-            return 2.0 * self.fixed_teams * self.shares
+            return OFFICERS_PER_TEAM * self.fixed_teams * self.shares
         return self.roster.effective(day) * self.per_officer * self.shares
 
     def most(self, last_day: int) -> np.ndarray:
         """An upper bound of the teams on each shift up to ``last_day`` (certified staff only grow)."""
         people = np.floor(self._expected_people(last_day)) + (1 if self.rng is not None else 0)
-        return (people // 2).astype(np.int64)
+        return (people // OFFICERS_PER_TEAM).astype(np.int64)
 
     def teams_on(self, day: int) -> np.ndarray:
         while self._day < day:
@@ -188,7 +190,7 @@ class DailyTeams:
         else:
             people = np.round(expected)
         runs = np.array([day % 7 in d for d in self.days_of])
-        row = np.where(runs, people // 2, 0).astype(np.int64)
+        row = np.where(runs, people // OFFICERS_PER_TEAM, 0).astype(np.int64)
         want = self.pulls.get(day, 0)
         if want:
             took = min(want, int(row[self.first]))
