@@ -1,6 +1,6 @@
 """A campaign: pull teams together for three weeks on illegal building in two towns — what does it find, and what does it cost?
 
-The story (DOMAIN.md F11, F12): towns are "managed by grid in normal times,
+The story (docs/domain.md F11, F12): towns are "managed by grid in normal times,
 concentrated for campaigns" (分格管理、集中攻坚): for a special operation the town
 centre pools teams onto one kind of violation.  Meanwhile every village is
 patrolled at least weekly (F12) and grid workers report in real time (F7, F8).

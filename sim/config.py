@@ -9,6 +9,9 @@ field names (``_min`` minutes, ``_hours``, ``_days``, ``_per_day``,
 
 Every class rejects unknown keys and values of the wrong type: a typo in a
 scenario file is an error, never a silently ignored setting.
+
+Facts cited as ``F1`` … ``F16`` here and throughout the code are those of
+docs/domain.md, which also says where the model carries each one.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The SimPy model of one replication: from a validated scenario to violation records.
 
-Flow of a violation (facts F2, F6–F9, F12, F15 of DOMAIN.md):
+Flow of a violation (facts F2, F6–F9, F12, F15 of docs/domain.md):
 
 1. it **arises** in a village (non-homogeneous Poisson, :mod:`~sim.processes.violations`)
    and is latent;
