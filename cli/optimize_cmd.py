@@ -9,7 +9,7 @@ import pandas as pd
 
 from enforcement_grid.optimize.allocation import AllocationConflict, allocate, county_coverage
 from enforcement_grid.optimize.check import check_allocation
-from enforcement_grid.optimize.data import allocation_data, largest_remainder
+from enforcement_grid.optimize.data import allocation_data
 from enforcement_grid.optimize.export import (
     read_allocation,
     staffing_table,
@@ -21,6 +21,7 @@ from enforcement_grid.optimize.loop import curves_table, sim_opt_loop
 from enforcement_grid.optimize.patrol import plan_patrols, repeated_inspections
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.output import check_target
+from enforcement_grid.sim.staffing import largest_remainder
 
 
 def _fmt_ci(mean, lo, hi) -> str:

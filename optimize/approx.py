@@ -7,14 +7,16 @@ how often each village is patrolled.
 
 How it approximates the simulation (same parameters, same meaning):
 
-* **Teams on duty.**  Certified officers in the field on a shift = certified ×
-  presence × field share × the shift's staff share; a shift has a team if that
-  is at least two people; mean teams = half of it.
+* **Teams on duty.**  The simulator's own rule (:func:`sim.roster.expected_teams`):
+  certified × kept share (transition posts, F5) × presence × field share × the
+  shift's staff share people, rounded and paired as the simulator does; a shift
+  has a team if that is at least two people.
 * **Passive discovery** (grid worker, complaint), report and triage delays: drawn
   exactly as the model does (exponentials with the scenario's means).
 * **Response**: from the report, wait for the next on-duty time, then the M/M/c
   mean wait (Erlang C) of the response load on the teams not patrolling or
-  inspecting, then the mean travel from the base.
+  inspecting, then the mean travel from the base (the simulator's travel times,
+  :class:`sim.travel.TravelTimes`).
 * **Patrols**: ``f`` visits a week spread over the first shift's working days;
   each visit finds the violation with the class's probability; the finder acts
   at once.  **Inspections** find business violations at the inspection rate ×
@@ -40,10 +42,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from enforcement_grid.sim.config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
-from enforcement_grid.sim.patrol_plan import first_shift, presence_factor
+from enforcement_grid.sim.roster import expected_teams, first_shift
+from enforcement_grid.sim.patrol_plan import patrol_teams
 from enforcement_grid.sim.processes.discovery import grid_coverage
 from enforcement_grid.sim.processes.violations import rate_table
-from enforcement_grid.sim.travel import great_circle_km, travel_minutes
+from enforcement_grid.sim.travel import travel_times
 
 from .weekdays import DayLoad, most_visits
 
@@ -90,15 +93,10 @@ class TownApprox:
         t = sc.town_by_name[town]
         self.villages = [v for v in sc.villages if v.town == town]
         V = len(self.villages)
-        urban = town in s.travel.urban_towns
-        self.base_travel = np.array([
-            float(travel_minutes(great_circle_km(t.lat, t.lon, v.lat, v.lon), urban, s.travel)) for v in self.villages
-        ])
+        travel = travel_times(sc)  # the simulator's travel times
+        self.base_travel = np.array([travel.minutes(t, v) for v in self.villages], float)
         seat = sc.town_by_name[s.reform.county_seat]
-        self.county_travel = np.array([
-            float(travel_minutes(great_circle_km(seat.lat, seat.lon, v.lat, v.lon), False, s.travel))
-            for v in self.villages
-        ])
+        self.county_travel = np.array([travel.minutes(seat, v) for v in self.villages], float)
         self.visit_min = np.array([s.patrol.visit_min(v.population) for v in self.villages])
         self.visit_cost = self.visit_min + self.base_travel  # radial approximation of a route's travel per stop
         self.return_allowance = float(self.base_travel.mean()) if V else 0.0  # each route's way back
@@ -141,8 +139,6 @@ class TownApprox:
 
         # shifts of the brigade (minutes within the week) and the county departments' working time
         self.pattern = s.shift_patterns[t.shift_pattern]
-        self.presence = presence_factor(sc, t.shift_pattern)
-        self.field_share = s.officer_time.field_share
         self.first = first_shift(sc, t.shift_pattern)
         self.patrol_days = sorted(self.first.weekday_numbers)
         dept_pattern = s.shift_patterns[sc.departments[0].shift_pattern] if sc.departments else self.pattern
@@ -166,9 +162,8 @@ class TownApprox:
     # ------------------------------------------------------------------ one staff level
 
     def teams(self, certified: float) -> dict[str, float]:
-        """Mean two-officer teams on each shift."""
-        return {sh.name: certified * self.presence * self.field_share * sh.staff_share / 2.0
-                for sh in self.pattern.shifts}
+        """Mean two-officer teams on each shift: the simulator's rule (:func:`sim.roster.expected_teams`)."""
+        return expected_teams(self.sc, self.town, certified)
 
     def evaluate(self, certified: float) -> LevelResult:
         s = self.sc.settings
@@ -193,7 +188,7 @@ class TownApprox:
         inspection_min_week = inspections_week * (s.inspection.visit_min + 2 * mean_trip)
 
         # patrol budget: first-shift teams minus the reserve, day by day, and what the loads leave
-        first_teams = max(0, math.floor(teams[self.first.name]) - s.patrol.response_teams_reserved)
+        first_teams = patrol_teams(self.sc, self.town, certified)
         budget = on_duty_min_week - response_min_week - inspection_min_week
         cap = most_visits(self.patrol_days, s.patrol.max_visits_per_week)
         base_visits = np.where(self.hot, s.patrol.hot_spot_visits_per_week, s.patrol.min_visits_per_week)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from enforcement_grid.sim.patrol_plan import WEEKDAY_NAMES
+from enforcement_grid.sim.config import WEEKDAYS
 
 from .data import AllocationData
 
@@ -89,11 +89,11 @@ def check_patrol(plan: pd.DataFrame, required: dict[str, int], route_minutes: di
         if n > 1:
             p.append(f"one_visit_a_day_{village}_{day}: visited {n} times")
     for village, grp in plan.groupby("village"):
-        idx = sorted({WEEKDAY_NAMES.index(d) for d in grp["day"]})
+        idx = sorted({WEEKDAYS.index(d) for d in grp["day"]})
         for a in idx:
             b = (a + 1) % 7
             if b in idx and b != a:
-                p.append(f"no_consecutive_days_{village}: {WEEKDAY_NAMES[a]} and {WEEKDAY_NAMES[b]}")
+                p.append(f"no_consecutive_days_{village}: {WEEKDAYS[a]} and {WEEKDAYS[b]}")
     for (town, day, team), minutes in route_minutes.items():
         if minutes > shift_minutes[town] + EPS:
             p.append(f"route_fits_shift_{town}_{day}_{team}: {minutes:.0f} min > {shift_minutes[town]:.0f} min")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from enforcement_grid.sim.config import SOURCES, Scenario
 from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.patrol_plan import presence_factor
+from enforcement_grid.sim.roster import expected_people
 
 from .approx import LevelResult, TownApprox
 
@@ -54,13 +54,9 @@ class AllocationData:
 
 
 def need_certified_for_teams(sc: Scenario, town: str) -> int:
-    """Smallest certified count that puts two officers in the field on every shift."""
-    s = sc.settings
-    t = sc.town_by_name[town]
-    pattern = s.shift_patterns[t.shift_pattern]
-    per_officer = presence_factor(sc, t.shift_pattern) * s.officer_time.field_share
-    share = min(sh.staff_share for sh in pattern.shifts)
-    return max(2, math.ceil(2.0 / (per_officer * share) - 1e-9))
+    """Smallest certified count that puts two officers in the field on every shift (transition posts count in part)."""
+    per_certified = min(expected_people(sc, town, 1.0).values())  # the simulator's rule, per certified officer
+    return max(2, math.ceil(2.0 / per_certified - 1e-9))
 
 
 def town_curve(sc: Scenario, town: str, max_level: int, samples: int, seed: int = 0) -> Curve:
@@ -133,17 +129,3 @@ def allocation_data(sc: Scenario, curves: dict[str, Curve] | None = None, curren
         max_moves=o.max_moves,
         villages={t: [v.village for v in sc.villages if v.town == t] for t in towns},
     )
-
-
-def largest_remainder(total: int, weights: dict[str, float]) -> dict[str, int]:
-    """Split an integer total in proportion to weights, rounding by largest remainder."""
-    keys = list(weights)
-    w = np.array([max(0.0, weights[k]) for k in keys], float)
-    if total <= 0 or w.sum() <= 0:
-        return {k: 0 for k in keys}
-    exact = total * w / w.sum()
-    base = np.floor(exact).astype(int)
-    rest = total - base.sum()
-    order = np.argsort(-(exact - base), kind="stable")
-    base[order[:rest]] += 1
-    return {k: int(b) for k, b in zip(keys, base)}

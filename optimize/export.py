@@ -7,7 +7,6 @@ scenario (``egrid run DIR/scenario.toml``).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import tempfile
@@ -18,11 +17,10 @@ import pandas as pd
 
 from enforcement_grid.sim.config import SOURCES, PatrolVisit, Scenario, StaffingRow
 from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.load import check_references
 from enforcement_grid.sim.output import check_target, swap_into_place
 from enforcement_grid.sim.patrol_plan import PLAN_COLUMNS, default_plan
+from enforcement_grid.sim.staffing import largest_remainder, with_staffing
 
-from .data import largest_remainder
 
 
 def visits_by_village(sc: Scenario, visits: dict[str, np.ndarray]) -> dict[str, int]:
@@ -44,19 +42,16 @@ def staffing_rows(table: pd.DataFrame, note: str) -> tuple[StaffingRow, ...]:
 
 def with_plan(sc: Scenario, table: pd.DataFrame, visits: dict[str, int] | None = None,
               plan: pd.DataFrame | None = None, note: str = "optimised allocation") -> Scenario:
-    """The scenario with another staffing table and patrol plan (in memory, validated)."""
-    totals = table.groupby("source")["posts"].sum().astype(int).to_dict()
-    sources = {s: int(totals.get(s, 0)) for s in sc.settings.staffing.sources}
-    settings = sc.settings.model_copy(
-        update={"staffing": sc.settings.staffing.model_copy(update={"sources": sources})}
-    )
-    staffed = dataclasses.replace(sc, settings=settings, staffing=staffing_rows(table, note), patrol_plan=())
+    """The scenario with another staffing table and patrol plan (in memory, validated).
+
+    Without ``plan``, the rule plan of the new staffing (with ``visits``, if given).
+    """
+    rows = staffing_rows(table, note)
     if plan is None:
+        staffed = with_staffing(sc, rows, patrol_plan=())
         plan = default_plan(staffed, visits) if visits is not None else default_plan(staffed)
-    rows = tuple(PatrolVisit(**r) for r in plan[PLAN_COLUMNS].to_dict("records"))
-    out = dataclasses.replace(staffed, patrol_plan=rows)
-    check_references(out)
-    return out
+    visits_rows = tuple(PatrolVisit(**r) for r in plan[PLAN_COLUMNS].to_dict("records"))
+    return with_staffing(sc, rows, patrol_plan=visits_rows)
 
 
 def proportional_allocation(sc: Scenario) -> pd.DataFrame:

@@ -42,10 +42,11 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from enforcement_grid.sim.config import Scenario
-from enforcement_grid.sim.patrol_plan import PLAN_COLUMNS, WEEKDAY_NAMES, expected_teams, first_shift
+from enforcement_grid.sim.config import WEEKDAYS, Scenario
+from enforcement_grid.sim.patrol_plan import PLAN_COLUMNS, patrol_teams
+from enforcement_grid.sim.roster import first_shift
 from enforcement_grid.sim.processes.violations import rate_table
-from enforcement_grid.sim.travel import great_circle_km, travel_minutes
+from enforcement_grid.sim.travel import travel_times
 
 from .check import check_patrol
 from .solver import SolveReport, solve
@@ -65,8 +66,8 @@ class PatrolResult:
 
 
 def _trip(sc, a, b) -> float:
-    urban = a.town == b.town and a.town in sc.settings.travel.urban_towns
-    return float(travel_minutes(great_circle_km(a.lat, a.lon, b.lat, b.lon), urban, sc.settings.travel))
+    """Mean travel minutes between two places: the simulator's (:class:`sim.travel.TravelTimes`)."""
+    return travel_times(sc).minutes(a, b)
 
 
 def village_value(sc: Scenario) -> dict[str, float]:
@@ -128,8 +129,8 @@ def plan_patrols(sc: Scenario, required: dict[str, int] | None = None, travel_va
     for b in sc.brigades:
         shift = first_shift(sc, b.shift_pattern)
         days = sorted(shift.weekday_numbers)
-        teams = math.floor(expected_teams(sc, b.name)[shift.name]) - p.response_teams_reserved
-        teams_by[b.name] = max(teams, 0)
+        teams = patrol_teams(sc, b.name)
+        teams_by[b.name] = teams
         villages = [v for v in sc.villages if v.town in b.towns]
         base = sc.town_by_name[b.base_town]
         cap = most_visits(days, p.max_visits_per_week)
@@ -176,9 +177,9 @@ def plan_patrols(sc: Scenario, required: dict[str, int] | None = None, travel_va
             continue
         for d in days:
             for k, (order, minutes) in enumerate(routes.get(d, [])):
-                minutes_of[(b.name, WEEKDAY_NAMES[d], k)] = minutes
+                minutes_of[(b.name, WEEKDAYS[d], k)] = minutes
                 for i, v in enumerate(order):
-                    rows.append((b.name, k, WEEKDAY_NAMES[d], v.village, i))
+                    rows.append((b.name, k, WEEKDAYS[d], v.village, i))
     plan = pd.DataFrame(rows, columns=PLAN_COLUMNS)
     shift_len = {b.name: float(first_shift(sc, b.shift_pattern).length_min) for b in sc.brigades}
     problems = check_patrol(plan, req_all, minutes_of, shift_len, teams_by, p.max_visits_per_week)

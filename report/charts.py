@@ -32,6 +32,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
+from enforcement_grid.sim.config import SOURCES, WEEKDAYS
+
 from . import labels as L
 from .fonts import use_cjk_font
 from .rundir import delays
@@ -40,8 +42,6 @@ LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 HATCHES = ("", "///", "...", "xxx", "\\\\\\", "ooo", "---", "+++")
 CMAP = "cividis"  # monotone in lightness: greyscale-safe
-SOURCES = ("urban_management", "county_department", "reallocated", "law")
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CLASSES = ("street", "building", "hidden")
 
 

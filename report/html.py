@@ -46,7 +46,6 @@ from .rundir import (
     assumptions,
     backlog_by_day,
     campaign_series,
-    campaign_villages,
     certified_by_month,
     delays,
     load_run,
@@ -130,7 +129,7 @@ def build_charts(
         towns = "、".join(campaign["towns"]) if lang == "zh" else ", ".join(te.get(t, t) for t in campaign["towns"])
         note = L.t("campaign.note", lang, name=campaign["name"], towns=towns,
                    category=L.category_label(campaign["category"], lang),
-                   villages=len(campaign_villages(campaign, run.table("villages"))), smooth=CAMPAIGN_SMOOTH_DAYS)
+                   villages=len(run.campaign_villages(campaign["name"])), smooth=CAMPAIGN_SMOOTH_DAYS)
         start = float(campaign["start_day"])
         end = min(start + float(campaign["days"]), run.horizon_min / 1440.0)
         add("campaign" if i == 0 else f"campaign_{i + 1}",
@@ -178,15 +177,12 @@ def _campaign_frames(run: RunDir, baseline: RunDir | None) -> list[tuple[dict, p
     """For each campaign of the run absent from the baseline: its campaign-effect table, with and without it."""
     if baseline is None or not run.campaigns or run.records is None or baseline.records is None:
         return []
-    villages = run.table("villages")
-    if villages is None:
-        return []
     theirs = {c.get("name") for c in baseline.campaigns}
     out = []
     for c in run.campaigns:
         if c.get("name") in theirs or float(c["start_day"]) * 1440.0 >= run.horizon_min:
             continue  # both plans ran it (no contrast to draw), or it starts after the run
-        names = campaign_villages(c, villages)
+        names = run.campaign_villages(c["name"])
         args = (names, c["category"], c["towns"], run.horizon_min, CAMPAIGN_SMOOTH_DAYS)
         frame = pd.concat([
             campaign_series(baseline.records, *args).assign(group="without campaign"),

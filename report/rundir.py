@@ -14,7 +14,7 @@ Derived tables, all plain functions of DataFrames:
 * :func:`allocation` — posts by town and source, from the staffing table;
 * :func:`certified_by_month` — certified teams (or officers) per month over the
   transition, county total, mean and 95 % CI over replications (from ``timeline.csv``);
-* :func:`campaign_villages` and :func:`campaign_series` — which villages a campaign
+* :meth:`RunDir.campaign_villages` and :func:`campaign_series` — which villages a campaign
   sweeps, and by day: latent violations of its category there and response time in
   the rest of its towns (the campaign-effect chart).
 """
@@ -132,6 +132,14 @@ class RunDir:
     def campaigns(self) -> list[dict]:
         """The scenario's ``[[campaigns]]`` (resolved settings), as dicts; empty if none."""
         return list(self.settings.get("campaigns") or [])
+
+    def campaign_villages(self, name: str) -> list[str]:
+        """The villages campaign ``name`` swept, as the model chose them (``campaign_villages.csv``)."""
+        p = self.path / "campaign_villages.csv"
+        if not p.is_file():
+            raise ScenarioError(f"{p}: missing; this run folder predates campaign village records — run it again")
+        df = pd.read_csv(p, keep_default_na=False, na_values=[""], dtype=str)
+        return list(df.loc[df["campaign"] == name, "village"])
 
     def item_targets_min(self) -> dict[str, float]:
         """Target time (minutes) per item: the item's ``target_hours`` if given, else its class's."""
@@ -325,29 +333,6 @@ def certified_by_month(
         "month": wide.index.to_numpy(int), "mean": mean, "ci_low": mean - half, "ci_high": mean + half,
         "n": values.shape[1] if values.size else 0,
     })
-
-
-def _truthy(x) -> bool:
-    return str(x).strip().lower() in ("yes", "true", "1", "y")
-
-
-def campaign_villages(campaign, villages: pd.DataFrame) -> list[str]:
-    """The villages a campaign sweeps, as the model chooses them.
-
-    ``campaign``: a ``[[campaigns]]`` entry (a dict of the run's settings or a
-    :class:`sim.config.Campaign`); ``villages``: the villages table (``village,
-    town, hot_spot``).  ``villages = "hot_spots"`` → the hot spots of the campaign's
-    towns, ``"all"`` → all their villages, a list → those villages.
-    """
-    get = campaign.get if isinstance(campaign, dict) else lambda k: getattr(campaign, k)
-    chosen = get("villages")
-    if isinstance(chosen, (list, tuple)):
-        return list(chosen)
-    towns = set(get("towns"))
-    rows = villages[villages["town"].isin(towns)]
-    if chosen == "hot_spots":
-        rows = rows[rows["hot_spot"].map(_truthy)]
-    return list(rows["village"])
 
 
 def campaign_series(

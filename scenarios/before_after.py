@@ -1,6 +1,6 @@
 """Before versus after the reform: does moving enforcement down to the towns close the gap between seeing and acting?
 
-The story (DOMAIN.md, "the problem the reform solves"): before the reform, village
+The story (docs/domain.md, "the problem the reform solves"): before the reform, village
 grid workers saw illegal building, dumping and unsafe sites but could not act,
 and the county brigade that could act sat in the county seat (看得见的管不着、管得着
 的看不见).  The reform gave each of the 12 towns a brigade (F1) with the 357 posts

@@ -1,6 +1,6 @@
 """A campaign: pull teams together for three weeks on illegal building in two towns — what does it find, and what does it cost?
 
-The story (DOMAIN.md F11, F12): towns are "managed by grid in normal times,
+The story (docs/domain.md F11, F12): towns are "managed by grid in normal times,
 concentrated for campaigns" (分格管理、集中攻坚): for a special operation the town
 centre pools teams onto one kind of violation.  Meanwhile every village is
 patrolled at least weekly (F12) and grid workers report in real time (F7, F8).
@@ -30,7 +30,7 @@ import sys
 
 import story
 from enforcement_grid.report import compare_runs, load_run
-from enforcement_grid.report.rundir import campaign_series, campaign_villages
+from enforcement_grid.report.rundir import campaign_series
 
 METRICS = ["coverage", "coverage_building", "latent_end", "response_time_min", "campaign_share"]
 
@@ -58,7 +58,7 @@ def main(args) -> int:
     table.to_csv(args.out / "comparison.csv", index=False)
 
     base, camp = load_run(plain_dir), load_run(camp_dir)
-    villages = campaign_villages(c, camp.table("villages"))
+    villages = camp.campaign_villages(c.name)
     span = max(1, int(round(c.days)))
     kw = dict(villages=villages, category=c.category, towns=c.towns, horizon_min=camp.horizon_min)
     without = campaign_series(base.records, **kw, smooth_days=span)

@@ -1,6 +1,6 @@
 """Certification over three years: how fast do the towns get enough certified two-officer teams?
 
-The story (DOMAIN.md F4, F5): officers who moved down must pass the enforcement
+The story (docs/domain.md F4, F5): officers who moved down must pass the enforcement
 qualification exam within three years, and the law lets only two certified
 officers act together — an uncertified officer can assist but does not make up
 a team.  So the teams a town can send grow as its officers pass, sitting by

@@ -1,6 +1,6 @@
 """Three grid networks merged into one, or kept separate: what does the merged grid see that the three did not?
 
-The story (DOMAIN.md F7, F10): before the reform three teams watched the villages
+The story (docs/domain.md F7, F10): before the reform three teams watched the villages
 — urban-management assistants, public-security patrollers and
 comprehensive-governance grid workers — each reporting only its own kinds of
 violation.  The reform merged them into one grid in which every grid worker

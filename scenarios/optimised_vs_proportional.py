@@ -1,6 +1,6 @@
 """An optimised allocation of the 357 posts against one shared out by population: what does the optimiser buy?
 
-The story (DOMAIN.md F1, F3, F12): 357 posts (140 / 120 / 60 / 37 by source) move
+The story (docs/domain.md F1, F3, F12): 357 posts (140 / 120 / 60 / 37 by source) move
 down to 12 town brigades.  The obvious split follows population; but towns differ
 in area, villages, hot spots, businesses and the kinds of violation they see, and
 officers' time goes to seeing (weekly patrols of every village, inspections) as

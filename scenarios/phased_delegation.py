@@ -1,6 +1,6 @@
 """Phased delegation: hand the towns the first platform categories, then every delegated item.
 
-The story (DOMAIN.md F2, F8, F15): the reform delegates a list of 35 "territorial
+The story (docs/domain.md F2, F8, F15): the reform delegates a list of 35 "territorial
 management" items to the towns (F2); the county platform starts with illegal land
 use and building (两违), environmental sanitation and emergency safety (F8).  A
 county can move in steps: first those categories (plus the city-appearance items

@@ -1,12 +1,15 @@
 """The officer-hours budget practitioners draw up: what the listed work needs against what staff provide.
 
-All figures are officer-hours a year (a two-officer team-hour is two officer-hours).
+All figures are officer-hours a year (a team-hour is OFFICERS_PER_TEAM = 2 officer-hours, F4).
 
 Provided, per brigade:
 ``officer_hours`` = officers × net duty days × mean shift length; of that,
 ``desk_hours`` (files, legal review, briefings), ``other_town_work_hours`` (time
-lost to other town work, F3) and the rest, ``field_hours``; only certified
-officers can form teams, so ``team_field_hours`` = field hours × certified share.
+lost to other town work, F3) and the rest, ``field_hours``.  Only certified
+officers form teams (F4) and transition posts give only part of their time (F5),
+so ``team_field_hours`` = the officer-hours of the teams the simulator fields:
+2 × expected teams on each shift (:func:`sim.roster.expected_teams`, the one
+rule) × shift hours × the days a year the shift runs.
 
 Needed, per brigade, from the scenario's rates and times (expected values):
 ``response_hours`` — every violation the brigade handles, a team's round trip
@@ -21,19 +24,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import MIN_PER_HOUR, Scenario
+from .config import MIN_PER_HOUR, OFFICERS_PER_TEAM, Scenario
 from .patrol_plan import plan_table
 from .processes.violations import rate_table
-from .travel import great_circle_km, travel_minutes
+from .roster import expected_teams
+from .travel import travel_times
 
 WEEKS_PER_YEAR = 365.0 / 7.0
 NEED_COLUMNS = ["response_hours", "case_work_hours", "patrol_hours", "inspection_hours"]
-
-
-def _trip_min(sc: Scenario, a, b) -> float:
-    """Mean travel minutes between two rows with lat, lon and a town."""
-    urban = a.town == b.town and a.town in sc.settings.travel.urban_towns
-    return float(travel_minutes(great_circle_km(a.lat, a.lon, b.lat, b.lon), urban, sc.settings.travel))
 
 
 def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -42,6 +40,7 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
     ot = s.officer_time
     plan = plan_table(sc) if plan is None else plan
     rates = rate_table(sc)
+    travel = travel_times(sc)
     villages = sc.villages
     seats = sc.town_by_name
     vidx = {v.village: i for i, v in enumerate(villages)}
@@ -56,9 +55,12 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
         desk = hours * ot.desk_share
         other = (hours - desk) * ot.other_town_work_share
         field = hours - desk - other
+        teams = expected_teams(sc, b.name)
+        team_field = sum(OFFICERS_PER_TEAM * teams[sh.name] * sh.length_min / MIN_PER_HOUR * len(sh.weekday_numbers) * WEEKS_PER_YEAR
+                         for sh in pattern.shifts)
         base = seats[b.base_town]
         served = [i for i, v in enumerate(villages) if v.town in b.towns]
-        round_trip = {i: 2.0 * _trip_min(sc, base, villages[i]) for i in served}
+        round_trip = {i: 2.0 * travel.minutes(base, villages[i]) for i in served}
 
         response = case_work = 0.0
         mask = np.isin(rates.village, served)
@@ -67,9 +69,9 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
             if not sc.handled_by_brigade(item):
                 continue
             cls = s.classes[item.klass]
-            officers_per = 2 * item.teams_needed
+            officers_per = OFFICERS_PER_TEAM * item.teams_needed
             response += per_year * officers_per * (round_trip[int(v_i)] + item.on_site_mean_min)
-            case_work += per_year * 2 * cls.case_share * cls.case_followup_min
+            case_work += per_year * OFFICERS_PER_TEAM * cls.case_share * cls.case_followup_min
 
         patrol = 0.0
         mine = plan[plan["town"] == b.name].sort_values(["day", "team", "order"])
@@ -77,15 +79,15 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
             stops = [villages[vidx[v]] for v in route["village"]]
             minutes, prev = 0.0, base
             for stop in stops:
-                minutes += _trip_min(sc, prev, stop) + s.patrol.visit_min(stop.population)
+                minutes += travel.minutes(prev, stop) + s.patrol.visit_min(stop.population)
                 prev = stop
-            minutes += _trip_min(sc, prev, base)
-            patrol += minutes * WEEKS_PER_YEAR * 2
+            minutes += travel.minutes(prev, base)
+            patrol += minutes * WEEKS_PER_YEAR * OFFICERS_PER_TEAM
 
         businesses = np.array([villages[i].businesses for i in served], float)
         visits = businesses.sum() * s.inspection.visits_per_business()
         mean_trip = float(np.average([round_trip[i] for i in served], weights=businesses)) if businesses.sum() else 0.0
-        inspection = visits * (s.inspection.visit_min + mean_trip) * 2
+        inspection = visits * (s.inspection.visit_min + mean_trip) * OFFICERS_PER_TEAM
 
         rows.append({
             "brigade": b.name,
@@ -95,7 +97,7 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
             "desk_hours": desk,
             "other_town_work_hours": other,
             "field_hours": field,
-            "team_field_hours": field * (certified / officers if officers else 0.0),
+            "team_field_hours": team_field,
             "response_hours": response / MIN_PER_HOUR,
             "case_work_hours": case_work / MIN_PER_HOUR,
             "patrol_hours": patrol / MIN_PER_HOUR,

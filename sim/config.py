@@ -9,6 +9,9 @@ field names (``_min`` minutes, ``_hours``, ``_days``, ``_per_day``,
 
 Every class rejects unknown keys and values of the wrong type: a typo in a
 scenario file is an error, never a silently ignored setting.
+
+Facts cited as ``F1`` … ``F16`` here and throughout the code are those of
+docs/domain.md, which also says where the model carries each one.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 MIN_PER_HOUR = 60.0
 MIN_PER_DAY = 1440.0
 MIN_PER_WEEK = 7 * MIN_PER_DAY
+OFFICERS_PER_TEAM = 2  # F4 (docs/domain.md): the law requires at least two certified officers to act
 DAYS_PER_YEAR = 365.0
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-SOURCES = ("urban_management", "county_department", "reallocated", "law")
+SOURCES = ("urban_management", "county_department", "reallocated", "law")  # F3: where posts come from
+Source = Literal[SOURCES]  # one of SOURCES (validated)
 CHANNELS = ("grid", "patrol", "complaint", "inspection", "campaign")
 
 
@@ -338,9 +343,14 @@ class Complaint(_Settings):
 
 
 class CommandCentre(_Settings):
-    """Triage at the command centre before a case is dispatched or transferred (F6)."""
+    """Triage at the command centre before a case is dispatched or transferred (F6), and dispatch order.
+
+    A unit's queue is served highest priority first: a reported violation has its
+    item's ``severity`` (1–3), a scheduled business inspection ``inspection_priority``.
+    """
 
     triage_mean_min: float = Field(ge=0)
+    inspection_priority: int = Field(ge=0)
 
 
 class Transfer(_Settings):
@@ -472,7 +482,7 @@ class Transition(_Settings):
     and give the town only ``available_share`` of their time.
     """
 
-    sources: list[Literal["urban_management", "county_department", "reallocated", "law"]]
+    sources: list[Source]
     share_of_posts: float = Field(ge=0, le=1)
     available_share: float = Field(ge=0, le=1)
 
@@ -480,10 +490,13 @@ class Transition(_Settings):
 class BuildingGrowth(_Settings):
     """Illegal building grows while unseen, and acting on it costs more the later it is found.
 
-    Floor area = min(``max_area_m2``, ``area_per_day_m2`` × days unseen).  Officer-hours
-    to deal with it = ``stop_officer_hours`` + ``officer_hours_per_m2`` × area; the
-    acting team spends up to ``max_team_hours_per_case`` of that itself (the rest —
-    demolition crews, other staff — is counted, not simulated).
+    Floor area = min(``max_area_m2``, ``area_per_day_m2`` × days unseen); past
+    ``correctable_area_share`` × ``max_area_m2`` it can no longer be put right on
+    the spot (a case is filed).  Officer-hours to deal with it =
+    ``stop_officer_hours`` + ``officer_hours_per_m2`` × area; the acting team
+    spends up to ``max_team_hours_per_case`` team-hours of the part beyond the
+    stop itself (officer-hours / OFFICERS_PER_TEAM; the rest — demolition crews,
+    other staff — is counted, not simulated).
     """
 
     enabled: bool
@@ -493,6 +506,7 @@ class BuildingGrowth(_Settings):
     stop_officer_hours: float = Field(ge=0)
     officer_hours_per_m2: float = Field(ge=0)
     max_team_hours_per_case: float = Field(ge=0)
+    correctable_area_share: float = Field(ge=0, le=1)
 
 
 class Stock(_Settings):
@@ -707,7 +721,7 @@ class StaffingRow(_Row):
     """Officers of one source in one brigade, and how many of them are certified (F3, F4)."""
 
     brigade: str = Field(min_length=1)
-    source: Literal["urban_management", "county_department", "reallocated", "law"]
+    source: Source
     officers: int = Field(ge=0)
     certified: int = Field(ge=0)
     source_note: str = ""

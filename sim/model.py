@@ -1,6 +1,6 @@
 """The SimPy model of one replication: from a validated scenario to violation records.
 
-Flow of a violation (facts F2, F6–F9, F12, F15 of DOMAIN.md):
+Flow of a violation (facts F2, F6–F9, F12, F15 of docs/domain.md):
 
 1. it **arises** in a village (non-homogeneous Poisson, :mod:`~sim.processes.violations`)
    and is latent;
@@ -31,13 +31,13 @@ from .calendar import days_in
 from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
 from .patrol_plan import agendas, first_shift, plan_table, presence_factor
 from .processes.brigade import Response, Unit, UnitCounters
-from .processes.campaign import campaign_process
+from .processes.campaign import campaign_process, campaign_villages
 from .processes.casework import Casework
 from .processes.discovery import Violation, Watch, grid_coverage, passive_discovery
 from .processes.violations import ArrivalGenerator, on_site_minutes, rate_table
 from .roster import DailyTeams, Roster
 from .streams import Streams
-from .travel import great_circle_matrix_km, travel_minutes
+from .travel import travel_times
 
 
 class RecordList:
@@ -105,15 +105,8 @@ class Model:
         self.town_index = {t.town: i for i, t in enumerate(ts)}
         V = len(vs)
         self.seat = {t.town: V + i for i, t in enumerate(ts)}
-        lat = np.array([v.lat for v in vs] + [t.lat for t in ts])
-        lon = np.array([v.lon for v in vs] + [t.lon for t in ts])
-        town_of = [v.town for v in vs] + [t.town for t in ts]
         self.village_town = [v.town for v in vs]
-        km = great_circle_matrix_km(lat, lon, lat, lon)
-        urban_set = set(s.travel.urban_towns)
-        same_urban = np.array([[a == b and a in urban_set for b in town_of] for a in town_of])
-        self.travel_mean = travel_minutes(km, same_urban, s.travel)
-        np.fill_diagonal(self.travel_mean, 0.0)
+        self.travel_mean = travel_times(sc).mean_min  # the one travel rule (same location numbers)
         self._travel_rows = self.travel_mean.tolist()  # plain floats: read on every trip
         cv = s.travel.noise_cv
         self._travel_sigma = math.sqrt(math.log1p(cv * cv))
@@ -210,11 +203,10 @@ class Model:
 
     def _start_campaigns(self) -> None:
         sc = self.sc
+        self.campaign_villages: dict[str, list[str]] = {}  # campaign → the villages it sweeps (the run folder keeps it)
         for c in sc.settings.campaigns:
-            if isinstance(c.villages, list):
-                names = c.villages
-            else:
-                names = [v.village for v in sc.villages if v.town in c.towns and (c.villages == "all" or v.hot_spot)]
+            names = campaign_villages(sc, c)
+            self.campaign_villages[c.name] = names
             villages = [self.village_index[n] for n in names]
             if not villages:
                 continue

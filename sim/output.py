@@ -9,6 +9,7 @@ A run folder holds:
 * ``units.csv`` — team time and visit counts per unit and replication;
 * ``timeline.csv`` — certified officers and teams on duty per brigade, month and replication;
 * ``patrol_plan.csv`` — the weekly patrol plan the run used;
+* ``campaign_villages.csv`` — ``campaign, village``: the villages each campaign swept, as the model chose them;
 * ``scenario.json`` — the resolved settings, and ``tables/`` — copies of the tables read.
 
 Everything is written into a hidden temporary folder next to the target and then
@@ -66,6 +67,9 @@ def write_run(out: Path, sc: Scenario, runset, force: bool = False) -> Path:
         runset.units.to_csv(tmp / "units.csv", index=False)
         runset.timeline.to_csv(tmp / "timeline.csv", index=False)
         runset.results[0].plan.to_csv(tmp / "patrol_plan.csv", index=False)
+        chosen = runset.results[0].campaign_villages
+        pd.DataFrame([(c, v) for c, names in chosen.items() for v in names],
+                     columns=["campaign", "village"]).to_csv(tmp / "campaign_villages.csv", index=False)
         records = runset.records
         if records is not None:
             records.to_csv(tmp / "records.csv.gz", index=False, compression="gzip")

@@ -22,37 +22,24 @@ import math
 
 import pandas as pd
 
-from .config import Scenario
-from .travel import great_circle_km, travel_minutes
+from .config import WEEKDAYS, Scenario
+from .roster import expected_teams, first_shift, presence_factor
+from .travel import travel_times
 
 PLAN_COLUMNS = ["town", "team", "day", "village", "order"]
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def expected_teams(sc: Scenario, brigade: str) -> dict[str, float]:
-    """Expected two-officer teams on each shift of a working day, from the roster."""
-    b = next(x for x in sc.brigades if x.name == brigade)
-    pattern = sc.settings.shift_patterns[b.shift_pattern]
-    certified = sum(r.certified for r in sc.staffing if r.brigade == brigade)
-    presence = presence_factor(sc, b.shift_pattern)
-    field = sc.settings.officer_time.field_share
-    return {s.name: certified * presence * field * s.staff_share / 2.0 for s in pattern.shifts}
+def patrol_teams(sc: Scenario, brigade: str, certified: float | None = None) -> int:
+    """Patrol teams a working day: whole expected first-shift teams less ``response_teams_reserved`` (never < 0).
 
-
-def presence_factor(sc: Scenario, pattern_name: str) -> float:
-    """Share of a brigade's officers present on one of its working days.
-
-    Officers work ``net_duty_days`` a year spread over the pattern's working days
-    (e.g. 5 a week → 260.7 a year), at most all of them.
+    The teams are the simulator's (:func:`sim.roster.expected_teams`; ``certified``
+    as there).  The rule plan, the patrol optimiser and the coverage approximation
+    all plan with this many routes a day.
     """
-    pattern = sc.settings.shift_patterns[pattern_name]
-    working_days_per_year = len(pattern.working_days) * 365.0 / 7.0
-    return min(1.0, sc.settings.officer_time.net_duty_days / working_days_per_year)
-
-
-def first_shift(sc: Scenario, pattern_name: str):
-    pattern = sc.settings.shift_patterns[pattern_name]
-    return min(pattern.shifts, key=lambda s: s.start_min)
+    b = next(x for x in sc.brigades if x.name == brigade)
+    shift = first_shift(sc, b.shift_pattern)
+    teams = math.floor(expected_teams(sc, brigade, certified)[shift.name])
+    return max(0, teams - sc.settings.patrol.response_teams_reserved)
 
 
 def default_plan(sc: Scenario, visits: dict[str, int] | None = None) -> pd.DataFrame:
@@ -62,14 +49,13 @@ def default_plan(sc: Scenario, visits: dict[str, int] | None = None) -> pd.DataF
     the optimiser's choice.
     """
     patrol = sc.settings.patrol
-    travel = sc.settings.travel
-    urban = set(travel.urban_towns)
+    travel = travel_times(sc)
     towns = sc.town_by_name
     rows = []
     for b in sc.brigades:
         shift = first_shift(sc, b.shift_pattern)
         days = sorted(shift.weekday_numbers)
-        teams = math.floor(expected_teams(sc, b.name)[shift.name]) - patrol.response_teams_reserved
+        teams = patrol_teams(sc, b.name)
         if teams <= 0 or not days:
             continue
         base = towns[b.base_town]
@@ -91,40 +77,34 @@ def default_plan(sc: Scenario, visits: dict[str, int] | None = None) -> pd.DataF
                 for v in todays
             }
             todays.sort(key=lambda v: angle[v.village])
-            routes = _pack_routes(todays, base, shift.length_min, teams, patrol, travel, urban, b.base_town)
+            routes = _pack_routes(todays, base, shift.length_min, teams, patrol, travel)
             for k, route in enumerate(routes):
                 for order, v in enumerate(route):
-                    rows.append((b.name, k, WEEKDAY_NAMES[d], v.village, order))
+                    rows.append((b.name, k, WEEKDAYS[d], v.village, order))
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 
-def _trip(a_lat, a_lon, a_town, b_lat, b_lon, b_town, travel, urban) -> float:
-    km = great_circle_km(a_lat, a_lon, b_lat, b_lon)
-    return float(travel_minutes(km, a_town == b_town and a_town in urban, travel))
-
-
-def _pack_routes(villages, base, length_min, teams, patrol, travel, urban, base_town):
+def _pack_routes(villages, base, length_min, teams, patrol, travel):
     """Fill up to ``teams`` routes in sweep order; each route ends back at base within the shift."""
     routes: list[list] = []
     current: list = []
     used = 0.0
-    prev = (base.lat, base.lon, base_town)
+    prev = base
     for v in villages:
-        here = (v.lat, v.lon, v.town)
-        leg = _trip(*prev, *here, travel, urban)
-        back = _trip(*here, base.lat, base.lon, base_town, travel, urban)
+        leg = travel.minutes(prev, v)
+        back = travel.minutes(v, base)
         cost = leg + patrol.visit_min(v.population)
         if current and used + cost + back > length_min:
             routes.append(current)
             if len(routes) == teams:
                 return routes
-            current, used, prev = [], 0.0, (base.lat, base.lon, base_town)
-            leg = _trip(*prev, *here, travel, urban)
+            current, used, prev = [], 0.0, base
+            leg = travel.minutes(prev, v)
             cost = leg + patrol.visit_min(v.population)
         if used + cost + back <= length_min:
             current.append(v)
             used += cost
-            prev = here
+            prev = v
     if current:
         routes.append(current)
     return routes[:teams]
@@ -157,7 +137,7 @@ def agendas(sc: Scenario, plan: pd.DataFrame, village_index: dict[str, int]) -> 
         return out
     ordered = plan.sort_values(["town", "day", "team", "order"], kind="stable")
     for (town, day, team), grp in ordered.groupby(["town", "day", "team"], sort=False):
-        wd = WEEKDAY_NAMES.index(day)
+        wd = WEEKDAYS.index(day)
         out.setdefault(town, {}).setdefault(wd, {})[int(team)] = [village_index[v] for v in grp["village"]]
     return out
 
@@ -174,6 +154,7 @@ __all__ = [
     "plan_shortfall",
     "agendas",
     "expected_teams",
+    "patrol_teams",
     "presence_factor",
     "first_shift",
     "visits_per_week",

@@ -9,11 +9,16 @@ their time.  The exam draws come from one ``certification`` stream per brigade,
 officer by officer and sitting by sitting, so two plans with the same staff see
 the same exam results whatever the run length.
 
-Teams on a shift = certified officers × presence × staff share × field share,
-rounded to whole people at random (one draw per day and shift from the
-brigade's ``roster`` stream, in day order), then paired.  Days are drawn as the
-run reaches them and only monthly sums are kept, so memory does not grow with
-the length of the run.
+Teams on a shift = certified officers × kept share (transition posts) ×
+presence × field share × staff share, rounded to whole people at random (one
+draw per day and shift from the brigade's ``roster`` stream, in day order), then
+paired.  Days are drawn as the run reaches them and only monthly sums are kept,
+so memory does not grow with the length of the run.
+
+This is the one rule for the teams a brigade fields: :func:`expected_teams`
+gives their expected number per shift, exactly the mean of the simulator's
+draw, and the officer-hours budget, the patrol planner, the coverage
+approximation and the optimiser all call it (facts F4, F5 in docs/domain.md).
 """
 
 from __future__ import annotations
@@ -23,9 +28,79 @@ import math
 import numpy as np
 import pandas as pd
 
-from .config import Scenario, ShiftPattern
+from .config import OFFICERS_PER_TEAM, Scenario, ShiftPattern
 
 DAYS_PER_MONTH = 365.0 / 12.0
+
+
+def presence_factor(sc: Scenario, pattern_name: str) -> float:
+    """Share of a brigade's officers present on one of its working days.
+
+    Officers work ``net_duty_days`` a year spread over the pattern's working days
+    (e.g. 5 a week → 260.7 a year), at most all of them.
+    """
+    pattern = sc.settings.shift_patterns[pattern_name]
+    working_days_per_year = len(pattern.working_days) * 365.0 / 7.0
+    return min(1.0, sc.settings.officer_time.net_duty_days / working_days_per_year)
+
+
+def first_shift(sc: Scenario, pattern_name: str):
+    """The shift of a pattern that starts first in the day (patrols and campaigns run on it)."""
+    pattern = sc.settings.shift_patterns[pattern_name]
+    return min(pattern.shifts, key=lambda s: s.start_min)
+
+
+def kept_share(sc: Scenario, brigade: str) -> float:
+    """Share of a brigade's certified time the town can use: transition posts give only part of theirs (F5).
+
+    1 − (officers of the transition ``sources`` / all officers) × ``share_of_posts`` × (1 − ``available_share``).
+    """
+    t = sc.settings.transition
+    rows = [r for r in sc.staffing if r.brigade == brigade]
+    officers = sum(r.officers for r in rows)
+    if t is None or t.share_of_posts <= 0 or officers <= 0:
+        return 1.0
+    in_sources = sum(r.officers for r in rows if r.source in t.sources)
+    return 1.0 - in_sources / officers * t.share_of_posts * (1.0 - t.available_share)
+
+
+def mean_teams(people: float) -> float:
+    """Expected teams from ``people`` expected officers on a shift, under the simulator's rounding.
+
+    The simulator fields ``floor(floor(people + U) / k)`` teams of k = OFFICERS_PER_TEAM
+    (U uniform on [0, 1), :meth:`DailyTeams._make`): with n = floor(people) and
+    f = people − n, that is floor(n / k), plus f when one more person makes a team
+    (for pairs: n / 2 when n is even, (n − 1) / 2 + f when n is odd).
+    """
+    n = math.floor(people)
+    f = people - n
+    k = OFFICERS_PER_TEAM
+    return n // k + (f if (n + 1) % k == 0 else 0.0)
+
+
+def expected_people(sc: Scenario, brigade: str, certified: float | None = None) -> dict[str, float]:
+    """Expected certified officers in the field on each shift of a working day of the brigade.
+
+    ``certified``: the brigade's certified officers (default: the staffing table's,
+    before anyone passes an exam) — the optimiser asks at other staff levels, with
+    the brigade's own mix of sources for the transition posts.
+    """
+    b = next(x for x in sc.brigades if x.name == brigade)
+    pattern = sc.settings.shift_patterns[b.shift_pattern]
+    if certified is None:
+        certified = sum(r.certified for r in sc.staffing if r.brigade == brigade)
+    effective = certified * kept_share(sc, brigade)
+    per_officer = presence_factor(sc, b.shift_pattern) * sc.settings.officer_time.field_share
+    # the same product, in the same order, as DailyTeams._expected_people
+    return {s.name: effective * per_officer * s.staff_share for s in pattern.shifts}
+
+
+def expected_teams(sc: Scenario, brigade: str, certified: float | None = None) -> dict[str, float]:
+    """Expected two-officer teams on each shift of a working day of the brigade: the simulator's mean.
+
+    See :func:`expected_people` for ``certified`` and :func:`mean_teams` for the rounding.
+    """
+    return {name: mean_teams(x) for name, x in expected_people(sc, brigade, certified).items()}
 
 
 class Roster:
@@ -50,12 +125,7 @@ class Roster:
                 passed = np.where(first >= 0, sittings[np.maximum(first, 0)], np.inf)
             self.passed_on = np.sort(passed)
         self.never = int(np.isinf(self.passed_on).sum())
-        # transition posts: a share of the posts of some sources gives only part of its time (F5)
-        self.kept = 1.0
-        t = s.transition
-        if t is not None and t.share_of_posts > 0 and self.officers > 0:
-            in_sources = sum(r.officers for r in rows if r.source in t.sources)
-            self.kept = 1.0 - in_sources / self.officers * t.share_of_posts * (1.0 - t.available_share)
+        self.kept = kept_share(sc, brigade)  # transition posts give only part of their time (F5)
 
     def headcount(self, day: float) -> int:
         """Certified people on ``day``."""
@@ -99,13 +169,13 @@ class DailyTeams:
 
     def _expected_people(self, day: int) -> np.ndarray:
         if self.roster is None:
-            return 2.0 * self.fixed_teams * self.shares
+            return OFFICERS_PER_TEAM * self.fixed_teams * self.shares
         return self.roster.effective(day) * self.per_officer * self.shares
 
     def most(self, last_day: int) -> np.ndarray:
         """An upper bound of the teams on each shift up to ``last_day`` (certified staff only grow)."""
         people = np.floor(self._expected_people(last_day)) + (1 if self.rng is not None else 0)
-        return (people // 2).astype(np.int64)
+        return (people // OFFICERS_PER_TEAM).astype(np.int64)
 
     def teams_on(self, day: int) -> np.ndarray:
         while self._day < day:
@@ -120,7 +190,7 @@ class DailyTeams:
         else:
             people = np.round(expected)
         runs = np.array([day % 7 in d for d in self.days_of])
-        row = np.where(runs, people // 2, 0).astype(np.int64)
+        row = np.where(runs, people // OFFICERS_PER_TEAM, 0).astype(np.int64)
         want = self.pulls.get(day, 0)
         if want:
             took = min(want, int(row[self.first]))

@@ -9,7 +9,7 @@ grids of scenarios with resumable output are :mod:`sim.sweep`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import pandas as pd
@@ -37,6 +37,7 @@ class RunResult:
     metrics: pd.DataFrame  # scope, metric, value
     plan: pd.DataFrame  # the patrol plan the run used
     timeline: pd.DataFrame  # month, unit, certified officers, teams on duty per running shift
+    campaign_villages: dict[str, list[str]] = field(default_factory=dict)  # campaign → villages the model chose
 
 
 def item_targets(sc: Scenario) -> dict[str, float]:
@@ -68,7 +69,8 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
         sums, units, [t.town for t in sc.towns], {k: c.weight for k, c in sc.settings.classes.items()},
         s.horizon_min - s.warmup_min,
     )
-    return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, model.plan, timeline)
+    return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, model.plan, timeline,
+                     dict(model.campaign_villages))
 
 
 class ReplicationError(RuntimeError):

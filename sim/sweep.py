@@ -89,10 +89,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from .config import Scenario
 from .errors import ScenarioError
 from .executors import Done, Executor, Failed, Shared, Task
-from .load import _field_path, _read_toml, check_references, load_scenario
+from .load import _field_path, _read_toml, load_scenario
 from .measures import summarise
 from .output import swap_into_place, write_frame_atomic
 from .runner import run_replication
+from .staffing import largest_remainder, with_staffing
 
 log = logging.getLogger(__name__)
 
@@ -365,19 +366,6 @@ def fingerprint(sc: Scenario) -> str:
 # --------------------------------------------------------------------------- staffing
 
 
-def _largest_remainder(total: int, weights: list[float]) -> list[int]:
-    """Split a whole number in proportion to weights; leftover units go to the largest remainders (ties: first)."""
-    s = float(sum(weights))
-    if total <= 0 or s <= 0:
-        return [0] * len(weights)
-    exact = [total * w / s for w in weights]
-    base = [math.floor(x) for x in exact]
-    order = sorted(range(len(weights)), key=lambda i: -(exact[i] - base[i]))
-    for i in order[: total - sum(base)]:
-        base[i] += 1
-    return base
-
-
 def restaff(sc: Scenario, brigade: str, total: int) -> Scenario:
     """The scenario with ``brigade`` scaled to ``total`` officers, keeping its mix of sources and certified share.
 
@@ -393,9 +381,9 @@ def restaff(sc: Scenario, brigade: str, total: int) -> Scenario:
     if old == 0:
         raise ScenarioError(f"{sc.files.get('staffing', 'staffing')}: brigade {brigade!r}: has no officers to scale; "
                             f"expected some officers to keep the mix of")
-    officers = _largest_remainder(total, [r.officers for r in rows])
+    officers = largest_remainder(total, [r.officers for r in rows])
     want = min(total, math.floor(total * sum(r.certified for r in rows) / old + 0.5))
-    split = _largest_remainder(want, [r.certified for r in rows])
+    split = largest_remainder(want, [r.certified for r in rows])
     certified = [min(c, o) for c, o in zip(split, officers, strict=True)]
     short = want - sum(certified)
     for i in sorted(range(len(rows)), key=lambda i: certified[i] - officers[i]):  # most room first
@@ -404,18 +392,7 @@ def restaff(sc: Scenario, brigade: str, total: int) -> Scenario:
         short -= add
     new = {id(r): r.model_copy(update={"officers": o, "certified": c})
            for r, o, c in zip(rows, officers, certified, strict=True)}
-    staffing = tuple(new.get(id(r), r) for r in sc.staffing)
-    sources = dict(sc.settings.staffing.sources)
-    for r in rows:
-        delta = new[id(r)].officers - r.officers
-        if delta or r.source in sources:
-            sources[r.source] = sources.get(r.source, 0) + delta
-    settings = sc.settings.model_copy(
-        update={"staffing": sc.settings.staffing.model_copy(update={"sources": sources})}
-    )
-    out = dataclasses.replace(sc, settings=settings, staffing=staffing)
-    check_references(out)
-    return out
+    return with_staffing(sc, [new.get(id(r), r) for r in sc.staffing])
 
 
 # --------------------------------------------------------------------------- loading

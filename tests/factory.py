@@ -56,7 +56,7 @@ def base() -> tuple[dict, dict[str, list[dict]]]:
         },
         "grid": {"residents_per_grid": 1000.0, "report_delay_mean_min": 60.0},
         "complaint": {"relay_delay_mean_min": 120.0},
-        "command_centre": {"triage_mean_min": 20.0},
+        "command_centre": {"triage_mean_min": 20.0, "inspection_priority": 0},
         "transfer": {"delay_mean_hours": 24.0},
         "travel": {"circuity": 1.25, "speed_kmh": 35.0, "urban_speed_kmh": 20.0, "urban_towns": ["甲镇"],
                    "overhead_min": 5.0, "noise_cv": 0.25},

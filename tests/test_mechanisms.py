@@ -113,7 +113,8 @@ def test_transition_posts_give_the_town_less_time(tmp_path):
 # ------------------------------------------------------------------ 3. stock and growth of illegal building
 
 GROWTH = {"enabled": True, "classes": ["building"], "area_per_day_m2": 10.0, "max_area_m2": 300.0,
-          "stop_officer_hours": 3.0, "officer_hours_per_m2": 2.7, "max_team_hours_per_case": 16.0}
+          "stop_officer_hours": 3.0, "officer_hours_per_m2": 2.7, "max_team_hours_per_case": 16.0,
+          "correctable_area_share": 0.25}
 
 
 def test_late_found_buildings_cost_more_officer_hours(tmp_path):

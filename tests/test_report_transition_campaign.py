@@ -68,12 +68,15 @@ def test_certified_by_month_sums_brigades_then_averages_replications():
 
 
 def test_campaign_villages_as_the_model_chooses_them():
-    villages = pd.DataFrame({"village": ["a", "b", "c", "d"], "town": ["T", "T", "U", "T"],
-                             "hot_spot": ["yes", "no", "yes", True]})
-    hot = {"towns": ["T"], "villages": "hot_spots"}
-    assert R.campaign_villages(hot, villages) == ["a", "d"]
-    assert R.campaign_villages({"towns": ["T"], "villages": "all"}, villages) == ["a", "b", "d"]
-    assert R.campaign_villages({"towns": ["T"], "villages": ["b"]}, villages) == ["b"]
+    from enforcement_grid.sim.processes.campaign import campaign_villages
+
+    sc = load_scenario(ROOT / "scenarios" / "huian-campaign.toml")
+    c = sc.settings.campaigns[0]
+    hot = [v.village for v in sc.villages if v.town in c.towns and v.hot_spot]
+    every = [v.village for v in sc.villages if v.town in c.towns]
+    assert campaign_villages(sc, c.model_copy(update={"villages": "hot_spots"})) == hot
+    assert campaign_villages(sc, c.model_copy(update={"villages": "all"})) == every
+    assert campaign_villages(sc, c.model_copy(update={"villages": every[1:2]})) == every[1:2]
 
 
 def campaign_records() -> pd.DataFrame:
@@ -189,6 +192,16 @@ def test_report_shows_certified_teams_for_long_runs_only(folders):
     assert len(fig.axes[0].get_lines()) == 1
     assert max(fig.axes[0].get_lines()[0].get_xdata()) == 4  # months 0 … 4 of a 130-day run
     assert "certified_teams" not in names(H.build_charts(load_run(folders["plain"]), "en"))
+
+
+def test_run_folder_keeps_the_campaign_villages_the_model_chose(folders):
+    from enforcement_grid.sim.model import Model
+
+    sc = load_scenario(ROOT / "scenarios" / "huian-campaign.toml", ["scenario.horizon_days=20"])
+    chosen = Model(sc, 0).campaign_villages
+    camp = load_run(folders["campaign"])
+    assert chosen and all(camp.campaign_villages(name) == names for name, names in chosen.items())
+    assert load_run(folders["plain"]).campaign_villages("anything") == []
 
 
 def test_report_shows_the_campaign_against_a_baseline(folders):

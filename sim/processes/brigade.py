@@ -11,7 +11,7 @@ Each team is a SimPy process that loops: take the next job (its patrol agenda
 first, then the unit's queue by priority), travel, work, and either chain to the
 next job from where it is or return to base and wait.  Jobs are responses to
 reported violations (priority = severity), scheduled business inspections
-(lowest priority) and patrol routes (a team's own agenda for the day).
+(``command_centre.inspection_priority``) and patrol routes (a team's own agenda for the day).
 
 Time a team spends is accumulated by activity (area accumulation, not sampling)
 over the observation window, so utilisation and the split of field time are exact.
@@ -51,11 +51,11 @@ class InspectionVisit:
     __slots__ = ("village", "business", "department", "priority", "teams_needed")
     kind = "inspection"
 
-    def __init__(self, village: int, business: int, department: str | None):
+    def __init__(self, village: int, business: int, department: str | None, priority: int):
         self.village = village
         self.business = business
         self.department = department
-        self.priority = 0
+        self.priority = priority  # command_centre.inspection_priority
         self.teams_needed = 1
 
 
@@ -295,6 +295,7 @@ class Unit:
         self.route_rng = ctx.streams.for_unit("route", name)
         self.agendas = agendas or {}
         self.inspections_per_day = inspections_per_day
+        self.inspection_priority = ctx.sc.settings.command_centre.inspection_priority
         self.counters = UnitCounters()
         self.dispatcher = Dispatcher(self.env)
         most = daily.most(days - 1)
@@ -350,7 +351,7 @@ class Unit:
                     carry -= due
                     for _ in range(due):
                         self.count("inspections_planned", env.now)
-                        self.dispatcher.submit(InspectionVisit(*ctx.pick_business(self)))
+                        self.dispatcher.submit(InspectionVisit(*ctx.pick_business(self), self.inspection_priority))
                 for team in self._by_shift[s]:
                     if team.agenda and team.wake is not None and team.on_duty(env.now):
                         self.dispatcher.assign(team, team.agenda.pop(0))

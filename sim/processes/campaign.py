@@ -11,7 +11,15 @@ counted as campaign time, apart from routine utilisation.
 from __future__ import annotations
 
 from ..calendar import overlap
-from ..config import MIN_PER_DAY, Campaign
+from ..config import MIN_PER_DAY, Campaign, Scenario
+
+
+def campaign_villages(sc: Scenario, campaign: Campaign) -> list[str]:
+    """The villages a campaign sweeps, in order: a list as given, else the hot spots (or all villages) of its towns."""
+    if isinstance(campaign.villages, list):
+        return list(campaign.villages)
+    return [v.village for v in sc.villages
+            if v.town in campaign.towns and (campaign.villages == "all" or v.hot_spot)]
 
 
 class CampaignTeam:

@@ -22,7 +22,7 @@ import math
 import simpy
 
 from ..calendar import WorkCalendar
-from ..config import MIN_PER_DAY, MIN_PER_HOUR, Scenario
+from ..config import MIN_PER_DAY, MIN_PER_HOUR, OFFICERS_PER_TEAM, Scenario
 from .brigade import Response
 
 
@@ -83,7 +83,7 @@ class Casework:
             v.outcome = "case_filed"
         else:
             v.outcome = "escalated"
-        if growing and v.outcome == "corrected" and v.area > 0.25 * self.growth.max_area_m2:
+        if growing and v.outcome == "corrected" and v.area > self.growth.correctable_area_share * self.growth.max_area_m2:
             v.outcome = "case_filed"  # a largely built structure cannot be put right on the spot
         if v.outcome == "corrected":
             if growing:
@@ -97,7 +97,8 @@ class Casework:
         """Officer-hours of dealing with the structure; the team's own share of them, in minutes."""
         g = self.growth
         v.cost_h = g.stop_officer_hours + g.officer_hours_per_m2 * v.area
-        return min(max(v.cost_h - g.stop_officer_hours, 0.0) / 2.0, g.max_team_hours_per_case) * MIN_PER_HOUR
+        team_hours = max(v.cost_h - g.stop_officer_hours, 0.0) / OFFICERS_PER_TEAM  # both officers work on it
+        return min(team_hours, g.max_team_hours_per_case) * MIN_PER_HOUR
 
     def end_action(self, v, stage: str, team=None) -> None:
         m = self.model
