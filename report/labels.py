@@ -195,6 +195,8 @@ LABELS: dict[str, dict[str, str]] = {
     "col.source": {"zh": "来源 / 说明", "en": "source / comment"},
     "col.line": {"zh": "行号", "en": "line"},
     "col.published": {"zh": "公开范围", "en": "published range"},
+    "col.published_low": {"zh": "公开范围下限", "en": "published low"},
+    "col.published_high": {"zh": "公开范围上限", "en": "published high"},
     "col.verdict": {"zh": "对照", "en": "verdict"},
     "col.what": {"zh": "公开数据口径", "en": "what was published"},
     "col.brigade": {"zh": "执法队", "en": "brigade"},

@@ -9,6 +9,7 @@ A run folder holds:
 * ``units.csv`` — team time and visit counts per unit and replication;
 * ``timeline.csv`` — certified officers and teams on duty per brigade, month and replication;
 * ``patrol_plan.csv`` — the weekly patrol plan the run used;
+* ``patrol_visits.csv`` — per village, weekly visits the rule requires and the plan gives;
 * ``scenario.json`` — the resolved settings, and ``tables/`` — copies of the tables read.
 
 Everything is written into a hidden temporary folder next to the target and then
@@ -28,6 +29,7 @@ import pandas as pd
 
 from .config import Scenario
 from .errors import ScenarioError
+from .measures import plan_visits
 
 SUMMARY_COLUMNS = ["scope", "metric", "mean", "ci_low", "ci_high"]
 
@@ -66,6 +68,7 @@ def write_run(out: Path, sc: Scenario, runset, force: bool = False) -> Path:
         runset.units.to_csv(tmp / "units.csv", index=False)
         runset.timeline.to_csv(tmp / "timeline.csv", index=False)
         runset.results[0].plan.to_csv(tmp / "patrol_plan.csv", index=False)
+        plan_visits(sc, runset.results[0].plan).to_csv(tmp / "patrol_visits.csv", index=False)
         records = runset.records
         if records is not None:
             records.to_csv(tmp / "records.csv.gz", index=False, compression="gzip")
