@@ -60,7 +60,7 @@ def test_compare_uses_paired_replications(runs):
     assert set(table["plan_a"]) == {"huian-before"} and set(table["plan_b"]) == {"huian"}
     assert (table["method"] == "paired").all()
     # common random numbers: both plans saw exactly the same violations
-    v = table[(table["scope"] == "county") & (table["metric"] == "violations")].iloc[0]
+    v = table[(table["scope"] == "county") & (table["metric"] == "violations_per_year")].iloc[0]
     assert v["diff"] == 0 and v["diff_ci_low"] == 0 and v["diff_ci_high"] == 0 and not v["significant"]
     # the interval is the t interval of the per-replication differences
     rep_a = pd.read_csv(runs["before"] / "replications.csv")
