@@ -236,7 +236,7 @@ CATEGORIES: dict[str, dict[str, str]] = {
 # Measures: label (with the display unit) per language.
 METRICS: dict[str, dict[str, str]] = {
     "violations_per_year": {"zh": "违法事件（件/年）", "en": "violations a year"},
-    "coverage": {"zh": "发生起算按时处置率（%）", "en": "coverage, from arising (%)"},
+    "coverage": {"zh": "发生起算按时处置率（%）", "en": "coverage (%)"},
     "coverage_street": {"zh": "发生起算按时处置率·街面可见（%）", "en": "coverage, street-visible (%)"},
     "coverage_building": {"zh": "发生起算按时处置率·违法占地和建设（%）", "en": "coverage, illegal building (%)"},
     "coverage_hidden": {"zh": "发生起算按时处置率·隐蔽隐患（%）", "en": "coverage, hidden hazards (%)"},
