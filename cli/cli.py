@@ -17,30 +17,27 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from enforcement_grid.sim import load_scenario
-
 from . import county_cmd, optimize_cmd, sweep_cmd
 from .argtypes import nonnegative_int, positive_float, positive_int
-from enforcement_grid.sim.budget import budget_table, measured_shares, verdict
-from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.output import check_target, write_run
-from enforcement_grid.sim.runner import run, run_replication
+
+# pandas, the model and the optimisers are imported inside the commands that use them,
+# so that ``egrid --help`` and argument errors answer at once (benchmarks/bench_startup.py)
 
 log = logging.getLogger("egrid")
 
 HEADLINE = [
-    "violations", "coverage", "discovery_delay_min", "response_time_min", "closure_time_min",
+    "violations_per_year", "coverage", "discovery_delay_min", "response_time_min", "closure_time_min",
+    "on_time_disposal_rate", "report_closure_rate", "report_on_time_closure_rate",
     "backlog_end", "latent_end", "transfer_share", "found_by_grid_share", "found_by_patrol_share",
     "found_by_complaint_share", "found_by_inspection_share", "utilisation", "response_share",
     "case_work_share", "patrol_share", "inspection_share", "certified_teams", "closure_rate",
-    "on_time_closure_rate", "past_limit_cases", "legal_review_wait_min", "officer_hours_per_building_case",
-    "transfer_time_min", "returned_share", "inspections_per_business",
+    "on_time_closure_rate", "past_limit_cases_per_year", "legal_review_wait_min", "officer_hours_per_building_case",
+    "transfer_time_min", "returned_share", "inspections_per_business", "patrol_visits_planned_share",
 ]
 
 
@@ -55,6 +52,9 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args) -> "object":
+    from enforcement_grid.sim import load_scenario
+    from enforcement_grid.sim.errors import ScenarioError
+
     overrides = list(args.overrides)
     if args.days is not None:
         overrides.append(f"scenario.horizon_days={args.days}")
@@ -72,22 +72,29 @@ def _load(args) -> "object":
     return sc
 
 
+def _isna(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
 def _fmt(mean: float, lo: float, hi: float, metric: str) -> str:
-    if pd.isna(mean):
+    if _isna(mean):
         return "—"
-    share = metric.startswith("coverage") or metric.endswith(("_share", "_rate")) or metric == "utilisation"
-    if share:
+    from enforcement_grid.sim.measures import in_percent
+
+    if in_percent(metric):
         body = f"{mean:6.1%}"
-        ci = f"[{lo:.1%}, {hi:.1%}]" if not pd.isna(lo) else ""
+        ci = f"[{lo:.1%}, {hi:.1%}]" if not _isna(lo) else ""
     else:
         digits = 2 if abs(mean) < 10 else 1
         body = f"{mean:10,.{digits}f}"
-        ci = f"[{lo:,.{digits}f}, {hi:,.{digits}f}]" if not pd.isna(lo) else ""
+        ci = f"[{lo:,.{digits}f}, {hi:,.{digits}f}]" if not _isna(lo) else ""
     return f"{body} {ci}"
 
 
-def print_summary(sc, summary: pd.DataFrame, out=None) -> None:
+def print_summary(sc, summary, out=None) -> None:
     """County headline with 95 % CIs, then coverage by town and class."""
+    import pandas as pd
+
     out = out or sys.stdout
     s = sc.settings.scenario
     n = int(summary["n"].max()) if len(summary) else 0
@@ -114,8 +121,47 @@ def print_summary(sc, summary: pd.DataFrame, out=None) -> None:
     print(shown.to_string(), file=out)
 
 
+def print_validation(sc, summary, out=None) -> None:
+    """The platform-style measures against the published ranges of the scenario's sources."""
+    from enforcement_grid.sim.measures import validation_table
+
+    out = out or sys.stdout
+    if not sc.settings.published_ranges:
+        return
+    table = validation_table(summary, sc.settings.published_ranges)
+    print("\nAgainst published figures (platform measures; for comparison, not targets):", file=out)
+    for r in table.itertuples():
+        scope = "" if r.scope == "county" else f" ({r.scope})"
+        print(f"  {r.metric + scope:40s} {_fmt(r.mean, r.ci_low, r.ci_high, r.metric)}  "
+              f"published {100 * r.published_low:.4g}–{100 * r.published_high:.4g} %: {r.verdict}", file=out)
+        print(f"  {'':40s} {r.what}; {r.source}", file=out)
+
+
+def print_patrol_plan(sc, plan, out=None) -> None:
+    """Weekly patrol visits planned against those the rule requires, per brigade (F12)."""
+    from enforcement_grid.sim.measures import brigade_visits, plan_visits
+
+    out = out or sys.stdout
+    table = brigade_visits(plan_visits(sc, plan)).set_index("brigade")
+    short = table[table["visits_planned"] < table["visits_required"]]
+    total_req, total_plan = int(table["visits_required"].sum()), int(table["visits_planned"].sum())
+    print(f"\nPatrol plan: {total_plan} of the {total_req} weekly visits required "
+          f"({total_plan / total_req:.1%})" if total_req else "\nPatrol plan: no visits required", file=out)
+    if not short.empty:
+        shown = short.copy()
+        shown["planned_share"] = shown["planned_share"].map(lambda x: f"{x:.1%}")
+        print("Brigades planning fewer visits than required:", file=out)
+        print(shown.to_string(), file=out)
+
+
 def cmd_run(args) -> int:
+    from enforcement_grid.sim.output import check_target, write_run
+    from enforcement_grid.sim.runner import run
+
+    from enforcement_grid.sim.measures import check_published_ranges
+
     sc = _load(args)
+    check_published_ranges(sc)
     s = sc.settings.scenario
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_target(out, args.force)
@@ -123,13 +169,19 @@ def cmd_run(args) -> int:
     runset = run(sc, s.replications, workers=args.workers, keep_records=False if args.no_records else None,
                  scheduler=args.scheduler)
     log.info("ran %d replication(s) in %.1f s", s.replications, time.perf_counter() - started)
-    print_summary(sc, runset.summary)
+    summary = runset.summary
+    print_summary(sc, summary)
+    print_patrol_plan(sc, runset.results[0].plan)
+    print_validation(sc, summary)
     write_run(out, sc, runset, force=args.force)
     print(f"\nWrote {out}/ (summary.csv, replications.csv, records, scenario.json)")
     return 0
 
 
 def cmd_budget(args) -> int:
+    from enforcement_grid.sim.budget import budget_table, measured_shares, verdict
+    from enforcement_grid.sim.runner import run_replication
+
     sc = _load(args)
     table = budget_table(sc)
     shown = table.copy()
@@ -152,6 +204,7 @@ def cmd_budget(args) -> int:
 
 def cmd_compare(args) -> int:
     from enforcement_grid.report import compare_runs, format_comparison
+    from enforcement_grid.sim.errors import ScenarioError
     from enforcement_grid.sim.output import write_frame_atomic
 
     table = compare_runs(*args.run_dirs)
@@ -223,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from enforcement_grid.sim.errors import ScenarioError  # after parsing: --help needs no model
+
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
         return args.func(args)

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
-from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.load import load_scenario
+# pandas and the model are imported inside the commands: ``egrid --help`` stays quick
 
 
 def _mapping_path(args, sc) -> Path:
+    from enforcement_grid.sim import ScenarioError
+
     path = Path(args.mapping) if args.mapping else Path(sc.files["items"]).parent / "cases-mapping.csv"
     if not path.exists():
         raise ScenarioError(f"{path}: mapping table not found; give --mapping FILE "
@@ -44,6 +43,7 @@ def cmd_new(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
+    from enforcement_grid.sim import ScenarioError, load_scenario
     from enforcement_grid.county.cases import load_cases, load_mapping, parse_period
     from enforcement_grid.county.fit import fit_all
     from enforcement_grid.county.write import write_fit
@@ -75,6 +75,7 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_holdout(args) -> int:
+    from enforcement_grid.sim import ScenarioError, load_scenario
     from enforcement_grid.county.cases import load_cases, load_mapping, parse_period
     from enforcement_grid.county.validate import run_holdout
 
@@ -93,6 +94,9 @@ def cmd_holdout(args) -> int:
 
 
 def cmd_export(args) -> int:
+    import pandas as pd
+
+    from enforcement_grid.sim import ScenarioError, load_scenario
     from enforcement_grid.county.cases import load_mapping
     from enforcement_grid.county.export import SYNTHETIC_NOTE, export_frame, write_export
     from enforcement_grid.sim.runner import run

@@ -5,34 +5,34 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-import pandas as pd
-
-from enforcement_grid.optimize.allocation import AllocationConflict, allocate, county_coverage
-from enforcement_grid.optimize.check import check_allocation
-from enforcement_grid.optimize.data import allocation_data
-from enforcement_grid.optimize.export import (
-    read_allocation,
-    staffing_table,
-    visits_by_village,
-    with_plan,
-    write_plan_folder,
-)
-from enforcement_grid.optimize.loop import curves_table, sim_opt_loop
-from enforcement_grid.optimize.patrol import plan_patrols, repeated_inspections
-from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.output import check_target
-from enforcement_grid.sim.staffing import largest_remainder
+# pandas, PuLP/HiGHS and the model are imported inside the commands: ``egrid --help`` stays quick
 
 
 def _fmt_ci(mean, lo, hi) -> str:
     return f"{mean:6.1%} [{lo:.1%}, {hi:.1%}]"
 
 
-def _conflict(err: AllocationConflict) -> ScenarioError:
+def _conflict(err):
+    from enforcement_grid.sim.errors import ScenarioError
+
     return ScenarioError([f"requirements conflict: {line}" for line in err.lines])
 
 
 def cmd_allocation(args, load) -> int:
+    import pandas as pd
+
+    from enforcement_grid.optimize.allocation import AllocationConflict, allocate
+    from enforcement_grid.optimize.check import check_allocation
+    from enforcement_grid.optimize.data import allocation_data
+    from enforcement_grid.optimize.export import (
+        read_allocation,
+        staffing_table,
+        visits_by_village,
+        write_plan_folder,
+    )
+    from enforcement_grid.optimize.loop import curves_table, sim_opt_loop
+    from enforcement_grid.sim.output import check_target
+
     sc = load(args)
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-allocation-{args.objective}"
     check_target(out, args.force)
@@ -119,6 +119,8 @@ def _footnote(sc) -> dict:
 
 
 def _allocation_charts(sc, tables, result, lang):
+    import pandas as pd
+
     from enforcement_grid.report import charts
 
     curves = tables["curves.csv"].rename(columns={"certified": "posts"})
@@ -131,6 +133,13 @@ def _allocation_charts(sc, tables, result, lang):
 
 
 def cmd_patrol(args, load) -> int:
+    import pandas as pd
+
+    from enforcement_grid.optimize.export import read_allocation, with_plan, write_plan_folder
+    from enforcement_grid.optimize.patrol import plan_patrols, repeated_inspections
+    from enforcement_grid.sim.errors import ScenarioError
+    from enforcement_grid.sim.output import check_target
+
     sc = load(args)
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-patrol"
     check_target(out, args.force)
@@ -179,6 +188,14 @@ def cmd_patrol(args, load) -> int:
 
 
 def cmd_tradeoff(args, load) -> int:
+    import pandas as pd
+
+    from enforcement_grid.optimize.allocation import AllocationConflict, allocate, county_coverage
+    from enforcement_grid.optimize.data import allocation_data
+    from enforcement_grid.sim.staffing import largest_remainder
+    from enforcement_grid.optimize.export import write_plan_folder
+    from enforcement_grid.sim.output import check_target
+
     sc = load(args)
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-tradeoff"
     check_target(out, args.force)

@@ -18,13 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from enforcement_grid.sim.executors import DaskExecutor, Failed, ProcessExecutor, make_executor
-from enforcement_grid.sim.sweep import SweepFolder, SweepReport, load_sweep, run_sweep
+# pandas and the sweep machinery are imported inside the command: ``egrid --help`` stays quick
 
 
 def _where(executor) -> str:
+    from enforcement_grid.sim.executors import DaskExecutor, ProcessExecutor
+
     if isinstance(executor, DaskExecutor):
         return f"Dask ({executor.workers} worker thread(s))"
     if isinstance(executor, ProcessExecutor):
@@ -32,8 +31,10 @@ def _where(executor) -> str:
     return "this process"
 
 
-def _overview(report: SweepReport, factors: list[str], out) -> None:
+def _overview(report, factors: list[str], out) -> None:
     """County coverage per point, mean and 95 % CI."""
+    import pandas as pd
+
     s = report.summary
     if s is None or s.empty:
         return
@@ -51,6 +52,9 @@ def _overview(report: SweepReport, factors: list[str], out) -> None:
 
 def cmd_sweep(args) -> int:
     from tqdm import tqdm
+
+    from enforcement_grid.sim.executors import Failed, make_executor
+    from enforcement_grid.sim.sweep import SweepFolder, SweepReport, load_sweep, run_sweep
 
     sweep = load_sweep(args.sweep_file)
     out = Path(args.out) if args.out else Path("runs") / f"sweep-{Path(args.sweep_file).stem}"

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from enforcement_grid.sim.measures import is_share, mean_interval
+
 from . import labels as L
 from .rundir import RunDir, load_run
 
@@ -49,7 +51,8 @@ class _Plan:
         self.label = self.name
 
 
-def _mean_ci(values: np.ndarray, confidence: float) -> tuple[float, float, float, int]:
+def _mean_ci(values: np.ndarray, confidence: float, share: bool = False) -> tuple[float, float, float, int]:
+    """Mean and interval over replications, by the summary's own rule (sim.measures.mean_interval)."""
     v = values[~np.isnan(values)]
     n = len(v)
     if n == 0:
@@ -57,8 +60,8 @@ def _mean_ci(values: np.ndarray, confidence: float) -> tuple[float, float, float
     m = float(v.mean())
     if n < 2:
         return m, math.nan, math.nan, n
-    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * v.std(ddof=1) / math.sqrt(n)
-    return m, m - half, m + half, n
+    lo, hi = mean_interval(m, v.std(ddof=1), n, share, confidence)
+    return m, float(lo), float(hi), n
 
 
 def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> tuple[float, float, float]:
@@ -97,8 +100,8 @@ def _compare_two(a: _Plan, b: _Plan, confidence: float) -> pd.DataFrame:
     for key in keys:
         va = ma.loc[key].to_numpy(float) if key in ma.index else np.array([])
         vb = mb.loc[key].to_numpy(float) if key in mb.index else np.array([])
-        mean_a, lo_a, hi_a, _ = _mean_ci(va, confidence)
-        mean_b, lo_b, hi_b, _ = _mean_ci(vb, confidence)
+        mean_a, lo_a, hi_a, _ = _mean_ci(va, confidence, is_share(key[1]))
+        mean_b, lo_b, hi_b, _ = _mean_ci(vb, confidence, is_share(key[1]))
         if paired and key in ma.index and key in mb.index:
             d = mb.loc[key, common].to_numpy(float) - ma.loc[key, common].to_numpy(float)
             diff, lo, hi, n = _mean_ci(d, confidence)

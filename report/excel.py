@@ -16,9 +16,10 @@ from openpyxl.utils import get_column_letter
 from . import labels as L
 
 
-def sheet_names(lang: str, comparison: bool = False) -> list[str]:
+def sheet_names(lang: str, comparison: bool = False, validation: bool = False, patrol: bool = False) -> list[str]:
     """The sheets :func:`write_workbook` writes, in order."""
-    keys = ["summary", "towns"] + (["comparison"] if comparison else []) + ["assumptions"]
+    keys = (["summary", "towns"] + (["validation"] if validation else []) + (["patrol_plan"] if patrol else [])
+            + (["comparison"] if comparison else []) + ["assumptions"])
     return [L.t(f"sheet.{k}", lang) for k in keys]
 
 
@@ -42,6 +43,30 @@ def towns_sheet(summary: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
     wide.index = [L.town_label(x, lang, town_en) for x in wide.index]
     wide.index.name = L.t("col.scope", lang)
     return wide.reset_index()
+
+
+def validation_sheet(table: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
+    """sim.measures.validation_table in the report's language; values as fractions."""
+    return pd.DataFrame({
+        L.t("col.scope", lang): [L.town_label(x, lang, town_en) for x in table["scope"]],
+        L.t("col.metric", lang): [L.metric_label(m, lang) for m in table["metric"]],
+        L.t("col.metric_key", lang): table["metric"],
+        L.t("col.mean", lang): table["mean"],
+        L.t("col.ci_low", lang): table["ci_low"],
+        L.t("col.ci_high", lang): table["ci_high"],
+        L.t("col.published_low", lang): table["published_low"],
+        L.t("col.published_high", lang): table["published_high"],
+        L.t("col.verdict", lang): [L.verdict_label(v, lang) for v in table["verdict"]],
+        L.t("col.what", lang): table["what"],
+        L.t("col.source", lang): table["source"],
+    })
+
+
+def patrol_sheet(table: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
+    """sim.measures.brigade_visits in the report's language."""
+    out = table.copy()
+    out["brigade"] = [L.town_label(x, lang, town_en) for x in out["brigade"]]
+    return out.rename(columns={c: L.t(f"col.{c}", lang) for c in out.columns})
 
 
 def comparison_sheet(table: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
@@ -77,12 +102,22 @@ def write_workbook(
     assumptions: pd.DataFrame,
     comparison: pd.DataFrame | None = None,
     town_en=None,
+    validation: pd.DataFrame | None = None,
+    patrol: pd.DataFrame | None = None,
 ) -> Path:
-    """Write the workbook to ``path`` (the caller writes into a temporary folder first)."""
+    """Write the workbook to ``path`` (the caller writes into a temporary folder first).
+
+    ``validation``: the validation table (sim.measures.validation_table); ``patrol``:
+    weekly patrol visits per brigade (sim.measures.brigade_visits); each a sheet if given.
+    """
     sheets = [
         (L.t("sheet.summary", lang), summary_sheet(summary, lang, town_en)),
         (L.t("sheet.towns", lang), towns_sheet(summary, lang, town_en)),
     ]
+    if validation is not None:
+        sheets.append((L.t("sheet.validation", lang), validation_sheet(validation, lang, town_en)))
+    if patrol is not None:
+        sheets.append((L.t("sheet.patrol_plan", lang), patrol_sheet(patrol, lang, town_en)))
     if comparison is not None:
         sheets.append((L.t("sheet.comparison", lang), comparison_sheet(comparison, lang, town_en)))
     sheets.append((L.t("sheet.assumptions", lang), assumptions_sheet(assumptions, lang)))

@@ -34,6 +34,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.measures import brigade_visits, validation_table
 from enforcement_grid.sim.output import swap_into_place
 
 from . import charts as C
@@ -300,6 +301,43 @@ def towns_table(summary: pd.DataFrame, lang: str, town_en) -> str:
     return _table(header, rows, [""] + ["num"] * len(metrics), table_id="towns")
 
 
+def validation_frame(run: RunDir) -> pd.DataFrame | None:
+    """The run's platform-style measures against the scenario's published ranges (none: no ranges)."""
+    ranges = run.settings.get("published_ranges") or []
+    return validation_table(run.summary, ranges) if ranges else None
+
+
+def validation_html(table: pd.DataFrame, lang: str, town_en) -> str:
+    rows = [(
+        L.town_label(r.scope, lang, town_en), L.metric_label(r.metric, lang),
+        format_value(r.metric, r.mean, r.ci_low, r.ci_high),
+        f"{format_value(r.metric, r.published_low, math.nan, math.nan)}–{format_value(r.metric, r.published_high, math.nan, math.nan)}",
+        L.verdict_label(r.verdict, lang), f"{r.what}; {r.source}",
+    ) for r in table.itertuples()]
+    header = [L.t("col.scope", lang), L.t("col.metric", lang), L.t("col.ci", lang), L.t("col.published", lang),
+              L.t("col.verdict", lang), L.t("col.source", lang)]
+    return _table(header, rows, ["", "", "num", "num", "", "src"], table_id="validation")
+
+
+def patrol_frame(run: RunDir) -> pd.DataFrame | None:
+    """Per brigade: weekly patrol visits required and planned (from the run's patrol_visits.csv)."""
+    path = run.path / "patrol_visits.csv"
+    if not path.is_file():
+        return None
+    return brigade_visits(pd.read_csv(path, keep_default_na=False, na_values=[""]))
+
+
+def patrol_html(table: pd.DataFrame, lang: str, town_en) -> str:
+    rows = [(
+        L.town_label(r.brigade, lang, town_en), f"{r.villages:,}", f"{r.visits_required:,}", f"{r.visits_planned:,}",
+        format_value("patrol_visits_planned_share", r.planned_share, math.nan, math.nan), f"{r.villages_not_weekly:,}",
+    ) for r in table.itertuples()]
+    header = [L.t(f"col.{c}", lang) for c in
+              ("brigade", "villages", "visits_required", "visits_planned", "planned_share", "villages_not_weekly")]
+    rc = ["sig" if r.visits_planned < r.visits_required else "" for r in table.itertuples()]
+    return _table(header, rows, ["", "num", "num", "num", "num", "num"], rc, table_id="patrol-plan")
+
+
 def comparison_table(table: pd.DataFrame, lang: str, town_en) -> str:
     keep = (table["scope"] == "county") | table["metric"].isin(TOWN_COMPARISON)
     t = table[keep]
@@ -360,6 +398,20 @@ def render_html(
         parts.append(f'<p class="meta">{_e(L.t("report.baseline", lang))}: {_e(baseline.path.name)} — {_e(baseline.title(lang))} · {_e(bmeta)}</p>')
     parts += [f'<h2>{_e(L.t("report.county", lang))}</h2>', county_table(run.summary, lang)]
     parts += [f'<h2>{_e(L.t("report.towns", lang))}</h2>', towns_table(run.summary, lang, run.town_en)]
+    validation = validation_frame(run)
+    if validation is not None:
+        parts += [
+            f'<h2>{_e(L.t("report.validation", lang))}</h2>',
+            f'<p class="note">{_e(L.t("report.validation_note", lang))}</p>',
+            validation_html(validation, lang, run.town_en),
+        ]
+    patrol = patrol_frame(run)
+    if patrol is not None:
+        parts += [
+            f'<h2>{_e(L.t("report.patrol_plan", lang))}</h2>',
+            f'<p class="note">{_e(L.t("report.patrol_plan_note", lang))}</p>',
+            patrol_html(patrol, lang, run.town_en),
+        ]
     if comparison is not None and not comparison.empty:
         a, b = comparison["plan_a"].iloc[0], comparison["plan_b"].iloc[0]
         parts += [
@@ -435,7 +487,8 @@ def write_report(
             rendered.append((chart, png))
         page = render_html(run, lang, rendered, rows, comparison, base, embed_font=embed_font)
         (tmp / "report.html").write_text(page, encoding="utf-8")
-        write_workbook(tmp / "report.xlsx", lang, run.summary, rows, comparison, run.town_en)
+        write_workbook(tmp / "report.xlsx", lang, run.summary, rows, comparison, run.town_en,
+                       validation=validation_frame(run), patrol=patrol_frame(run))
         swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

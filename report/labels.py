@@ -8,6 +8,18 @@ names are Chinese as in the scenario for ``zh`` and the ``town_en`` pinyin of
 Measures (the ``metric`` column of summaries) have a label and a display unit:
 shares are shown in per cent, ``*_min`` times in hours, counts as they are
 (:func:`metric_label`, :func:`metric_scale`).
+
+**Why coverage is 发生起算按时处置率.**  ``coverage`` counts the target time from when a
+violation *arises*, so the time nobody knew of it counts against the brigade.  Officials
+read the bare 按时处置率 as their digital platform's on-time disposal rate, whose clock
+starts at the report (dispatch) and which is usually above 90 %; shown 63 % under that
+name, they would read failure.  起算 is the word rules use for when a time limit starts
+(“时限自……起算”), so 发生起算按时处置率 says at a glance “on time, counted from the
+violation's arising” and cannot be taken for the platform figure.  It is preferred to
+全口径按时处置率, where 全口径 (“all-inclusive”) does not say where the clock starts.
+The platform's own figures are shown next to it under 平台口径 names (平台口径按时处置率,
+平台口径结案率, 平台口径按时结案率: counted from the report), so both can be read
+side by side; no label uses the bare 按时处置率.
 """
 
 from __future__ import annotations
@@ -41,25 +53,25 @@ LABELS: dict[str, dict[str, str]] = {
     "Sat": {"zh": "周六", "en": "Sat"},
     "Sun": {"zh": "周日", "en": "Sun"},
     # ---------------------------------------------------------------- coverage by town
-    "coverage_by_town.title": {"zh": "各镇按时处置率（按违法类别）", "en": "Coverage by town and class of violation"},
+    "coverage_by_town.title": {"zh": "各镇发生起算按时处置率（按违法类别）", "en": "Coverage by town and class of violation"},
     "coverage_by_town.x": {"zh": "镇", "en": "town"},
-    "coverage_by_town.y": {"zh": "按时处置率（%，目标时限内到场处置）", "en": "coverage (% acted on within target time)"},
+    "coverage_by_town.y": {"zh": "发生起算按时处置率（%，自违法发生起在时限内到场处置）", "en": "coverage (% acted on within target time)"},
     "coverage_by_town.note": {
         "zh": "误差线：重复运行的 95% 置信区间；时限自违法发生起算",
         "en": "error bars: 95 % CI over replications; target time counted from when the violation arose",
     },
     # ---------------------------------------------------------------- coverage vs staff
-    "coverage_vs_staff.title": {"zh": "各镇按时处置率与持证执法人员数", "en": "Coverage against certified officers, by town"},
+    "coverage_vs_staff.title": {"zh": "各镇发生起算按时处置率与持证执法人员数", "en": "Coverage against certified officers, by town"},
     "coverage_vs_staff.x": {"zh": "持证执法人员（人）", "en": "certified officers"},
-    "coverage_vs_staff.y": {"zh": "按时处置率（%）", "en": "coverage (%)"},
+    "coverage_vs_staff.y": {"zh": "发生起算按时处置率（%）", "en": "coverage (%)"},
     "kind_approx": {"zh": "近似模型", "en": "approximation"},
     "kind_simulated": {"zh": "仿真（含 95% 置信区间）", "en": "simulated (with 95 % CI)"},
     "chosen": {"zh": "选定方案", "en": "chosen allocation"},
     # ---------------------------------------------------------------- trade-off
-    "tradeoff.title": {"zh": "全县编制总数与按时处置率", "en": "County posts and coverage: the trade-off"},
+    "tradeoff.title": {"zh": "全县编制总数与发生起算按时处置率", "en": "County posts and coverage: the trade-off"},
     "tradeoff.x": {"zh": "编制总数（人）", "en": "total posts (officers)"},
-    "tradeoff.y": {"zh": "全县按时处置率（%）", "en": "county coverage (%)"},
-    "tradeoff.curve": {"zh": "最优分配下的按时处置率", "en": "coverage of the best allocation"},
+    "tradeoff.y": {"zh": "全县发生起算按时处置率（%）", "en": "county coverage (%)"},
+    "tradeoff.curve": {"zh": "最优分配下的发生起算按时处置率", "en": "coverage of the best allocation"},
     "tradeoff.marked": {"zh": "{posts} 个编制（现状）", "en": "{posts} posts (as moved down)"},
     # ---------------------------------------------------------------- allocation by source
     "allocation.title": {"zh": "各镇编制来源", "en": "Posts by town and source"},
@@ -108,7 +120,7 @@ LABELS: dict[str, dict[str, str]] = {
     # ---------------------------------------------------------------- campaign
     "campaign.title": {"zh": "专项整治的效果", "en": "Effect of the campaign"},
     "campaign.x": {"zh": "天", "en": "day"},
-    "campaign.y": {"zh": "按时处置率（%）", "en": "coverage (%)"},
+    "campaign.y": {"zh": "发生起算按时处置率（%）", "en": "coverage (%)"},
     "campaign.span": {"zh": "专项整治期", "en": "campaign"},
     "group_campaign_villages": {"zh": "整治村", "en": "campaign villages"},
     "group_rest_of_town": {"zh": "镇内其他村", "en": "rest of town"},
@@ -126,10 +138,10 @@ LABELS: dict[str, dict[str, str]] = {
               "reports not reached count to the end",
     },
     # ---------------------------------------------------------------- map
-    "map.title": {"zh": "各镇按时处置率分布", "en": "Coverage across the county"},
+    "map.title": {"zh": "各镇发生起算按时处置率分布", "en": "Coverage across the county"},
     "map.x": {"zh": "经度（°E）", "en": "longitude (°E)"},
     "map.y": {"zh": "纬度（°N）", "en": "latitude (°N)"},
-    "map.colorbar": {"zh": "按时处置率（%）", "en": "coverage (%)"},
+    "map.colorbar": {"zh": "发生起算按时处置率（%）", "en": "coverage (%)"},
     "map.note": {"zh": "点位为镇政府驻地（近似）", "en": "points at the town seats (approximate)"},
     # ---------------------------------------------------------------- report
     "report.title": {"zh": "仿真报告", "en": "Simulation report"},
@@ -142,6 +154,18 @@ LABELS: dict[str, dict[str, str]] = {
     "report.county": {"zh": "全县主要指标", "en": "County measures"},
     "report.towns": {"zh": "各镇主要指标", "en": "Measures by town"},
     "report.charts": {"zh": "图表", "en": "Charts"},
+    "report.validation": {"zh": "与公开数据对照（平台口径）", "en": "Against published figures (platform measures)"},
+    "report.validation_note": {
+        "zh": "公开范围来自情景的 published_ranges（其他地区、年份的数字化城管平台数据，见来源）；对照用，不是目标",
+        "en": "published ranges from the scenario's published_ranges (other places' and years' platforms, see each source); "
+              "for comparison, not targets",
+    },
+    "report.patrol_plan": {"zh": "巡查计划与每周应巡次数", "en": "Patrol plan against the weekly visits required"},
+    "report.patrol_plan_note": {
+        "zh": "应巡：每村（社区）每周至少一次，热点村按规则加密（F12）；已排：计划中的巡查，每村计至应巡次数为止",
+        "en": "required: every village at least weekly, hot spots more by the rule (F12); planned: visits in the plan, "
+              "each village counted up to what it requires",
+    },
     "report.comparison": {"zh": "方案比较（配对重复运行）", "en": "Comparison of plans (paired replications)"},
     "report.comparison_note": {
         "zh": "差值 = {b} − {a}；置信区间由逐次重复运行的配对差值（公共随机数）按 t 分布计算；显著：区间不含 0",
@@ -170,12 +194,29 @@ LABELS: dict[str, dict[str, str]] = {
     "col.key": {"zh": "设置项", "en": "setting"},
     "col.source": {"zh": "来源 / 说明", "en": "source / comment"},
     "col.line": {"zh": "行号", "en": "line"},
+    "col.published": {"zh": "公开范围", "en": "published range"},
+    "col.published_low": {"zh": "公开范围下限", "en": "published low"},
+    "col.published_high": {"zh": "公开范围上限", "en": "published high"},
+    "col.verdict": {"zh": "对照", "en": "verdict"},
+    "col.what": {"zh": "公开数据口径", "en": "what was published"},
+    "col.brigade": {"zh": "执法队", "en": "brigade"},
+    "col.villages": {"zh": "村（社区）", "en": "villages"},
+    "col.visits_required": {"zh": "每周应巡（次）", "en": "visits a week required"},
+    "col.visits_planned": {"zh": "每周已排（次）", "en": "visits a week planned"},
+    "col.planned_share": {"zh": "已排占应巡（%）", "en": "planned (%)"},
+    "col.villages_not_weekly": {"zh": "每周未巡村（个）", "en": "villages not visited weekly"},
+    "verdict.within": {"zh": "在范围内", "en": "within"},
+    "verdict.below": {"zh": "低于范围", "en": "below"},
+    "verdict.above": {"zh": "高于范围", "en": "above"},
+    "verdict.—": {"zh": "—", "en": "—"},
     "yes": {"zh": "是", "en": "yes"},
     "no": {"zh": "否", "en": "no"},
     "sheet.summary": {"zh": "汇总", "en": "summary"},
     "sheet.comparison": {"zh": "方案比较", "en": "comparison"},
     "sheet.assumptions": {"zh": "假设与来源", "en": "assumptions"},
     "sheet.towns": {"zh": "各镇", "en": "towns"},
+    "sheet.validation": {"zh": "公开数据对照", "en": "validation"},
+    "sheet.patrol_plan": {"zh": "巡查计划", "en": "patrol plan"},
 }
 
 # Item categories (items.csv ``category``), for notes and legends.
@@ -194,11 +235,18 @@ CATEGORIES: dict[str, dict[str, str]] = {
 
 # Measures: label (with the display unit) per language.
 METRICS: dict[str, dict[str, str]] = {
-    "violations": {"zh": "违法事件（件）", "en": "violations"},
-    "coverage": {"zh": "按时处置率（%）", "en": "coverage (%)"},
-    "coverage_street": {"zh": "按时处置率·街面可见（%）", "en": "coverage, street-visible (%)"},
-    "coverage_building": {"zh": "按时处置率·违法占地和建设（%）", "en": "coverage, illegal building (%)"},
-    "coverage_hidden": {"zh": "按时处置率·隐蔽隐患（%）", "en": "coverage, hidden hazards (%)"},
+    "violations_per_year": {"zh": "违法事件（件/年）", "en": "violations a year"},
+    "coverage": {"zh": "发生起算按时处置率（%）", "en": "coverage (%)"},
+    "coverage_street": {"zh": "发生起算按时处置率·街面可见（%）", "en": "coverage, street-visible (%)"},
+    "coverage_building": {"zh": "发生起算按时处置率·违法占地和建设（%）", "en": "coverage, illegal building (%)"},
+    "coverage_hidden": {"zh": "发生起算按时处置率·隐蔽隐患（%）", "en": "coverage, hidden hazards (%)"},
+    "on_time_disposal_rate": {"zh": "平台口径按时处置率（%，上报起算）", "en": "on-time disposal, from the report (%)"},
+    "report_closure_rate": {"zh": "平台口径结案率（%）", "en": "reports closed (%)"},
+    "report_on_time_closure_rate": {"zh": "平台口径按时结案率（%，上报起算）", "en": "reports closed on time, from the report (%)"},
+    "found_by_grid_or_patrol_share_street": {"zh": "网格员和巡查发现占比·街面可见（%）", "en": "found by grid workers or patrols, street-visible (%)"},
+    "found_by_grid_or_patrol_share_building": {"zh": "网格员和巡查发现占比·违法占地和建设（%）", "en": "found by grid workers or patrols, illegal building (%)"},
+    "found_by_grid_or_patrol_share_hidden": {"zh": "网格员和巡查发现占比·隐蔽隐患（%）", "en": "found by grid workers or patrols, hidden hazards (%)"},
+    "patrol_visits_planned_share": {"zh": "巡查计划已排占每周应巡（%）", "en": "weekly patrol visits planned of those required (%)"},
     "discovery_delay_min": {"zh": "发现时长（小时）", "en": "discovery delay (h)"},
     "response_time_min": {"zh": "响应时长（小时）", "en": "response time (h)"},
     "closure_time_min": {"zh": "办结时长（小时）", "en": "closure time (h)"},
@@ -218,14 +266,14 @@ METRICS: dict[str, dict[str, str]] = {
     "patrol_visits_done_share": {"zh": "计划巡查完成率（%）", "en": "planned patrol visits done (%)"},
     "inspections_done_share": {"zh": "计划检查完成率（%）", "en": "planned inspections done (%)"},
     "department_utilisation": {"zh": "县直部门利用率（%）", "en": "county department utilisation (%)"},
-    "coverage_weighted": {"zh": "按时处置率·按类别加权（%）", "en": "coverage, class-weighted (%)"},
+    "coverage_weighted": {"zh": "发生起算按时处置率·按类别加权（%）", "en": "coverage, class-weighted (%)"},
     "found_by_campaign_share": {"zh": "专项整治发现占比（%）", "en": "found by campaigns (%)"},
     "campaign_share": {"zh": "专项整治时间占比（%）", "en": "team time on campaigns (%)"},
     "certified_teams": {"zh": "每班持证双人小组（个）", "en": "certified teams on a shift"},
     "uncertified_past_deadline": {"zh": "逾期未取得执法资格（人）", "en": "uncertified past the deadline"},
     "closure_rate": {"zh": "立案办结率（%）", "en": "filed cases closed (%)"},
     "on_time_closure_rate": {"zh": "立案按期办结率（%）", "en": "filed cases closed in time (%)"},
-    "past_limit_cases": {"zh": "超期案件（件）", "en": "cases past the time limit"},
+    "past_limit_cases_per_year": {"zh": "超期案件（件/年）", "en": "cases past the time limit a year"},
     "legal_review_wait_min": {"zh": "法制审核等待（小时）", "en": "legal review wait (h)"},
     "officer_hours_per_building_case": {"zh": "每宗违建处置工时（人·小时）", "en": "officer-hours per illegal building"},
     "transfer_time_min": {"zh": "移送至部门到场时长（小时）", "en": "transfer → department on site (h)"},
@@ -233,6 +281,11 @@ METRICS: dict[str, dict[str, str]] = {
     "stock_latent_end": {"zh": "存量违建期末未发现（件）", "en": "old illegal buildings unseen at end"},
     "inspections_per_business": {"zh": "每户年检查次数", "en": "inspections a year per business"},
 }
+
+
+def verdict_label(verdict: str, lang: str) -> str:
+    """``within`` / ``below`` / ``above`` a published range (sim.measures.validation_table)."""
+    return t(f"verdict.{verdict}", lang)
 
 
 def _check_lang(lang: str) -> None:
@@ -311,8 +364,9 @@ def metric_label(metric: str, lang: str) -> str:
 
 def metric_scale(metric: str) -> tuple[float, str]:
     """(factor, kind) to turn a stored value into its display unit: ``pct``, ``hours`` or ``count``."""
-    if (metric.startswith("coverage") or metric.endswith("_share") or metric.endswith("utilisation")
-            or metric.endswith("closure_rate")):
+    from enforcement_grid.sim.measures import in_percent
+
+    if in_percent(metric):
         return 100.0, "pct"
     if metric.endswith("_min"):
         return 1.0 / 60.0, "hours"

@@ -598,6 +598,27 @@ class Records(_Settings):
     keep: bool = True
 
 
+class PublishedRange(_Settings):
+    """A published range a platform-style measure is set against (``[[published_ranges]]``).
+
+    Not a target: the figures come from other places' platforms and years, and the
+    validation table (``sim.measures.validation_table``) only shows where a run falls.
+    """
+
+    metric: str = Field(min_length=1)
+    scope: str = "county"
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+    what: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) must not exceed high ({self.high:g})")
+        return self
+
+
 class Settings(_Settings):
     """Everything in a scenario's TOML file."""
 
@@ -636,6 +657,7 @@ class Settings(_Settings):
                 if f < 0:
                     raise ValueError(f"rate_factors.{klass}.{town} must be >= 0, got {f}")
         return v
+    published_ranges: list[PublishedRange] = []
 
 
 # --------------------------------------------------------------------------- table rows

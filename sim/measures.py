@@ -6,6 +6,10 @@ through :func:`violation_sums`, one implementation.
 
 Definitions (window = violations arising after the warm-up):
 
+* ``violations_per_year``: violations arising in the window, scaled to 365 days.
+  Every count of events over the window is scaled to a year and named
+  ``_per_year`` (:data:`PER_YEAR`), so runs of different lengths compare; counts
+  of what is left at the end (``backlog_end``, ``latent_end``, …) are not.
 * ``coverage``: share of violations acted on (a team on site) within their class's
   target time, **counted from when the violation arose**, so discovery counts.
   Only violations whose target falls inside the run are counted (no censoring).
@@ -16,6 +20,19 @@ Definitions (window = violations arising after the warm-up):
   violations that went through the command centre (not those acted on the spot by
   the patrol or inspection team that found them).
 * ``closure_time_min``: report → closed, over closed violations.
+* Platform-style measures, as a city's digital platform counts them, **from the
+  report** (so a violation nobody saw does not count): over violations reported in
+  the window whose target time ends inside the run, ``on_time_disposal_rate``
+  (a team on site within the target time from the report), ``report_closure_rate``
+  (closed by the end) and ``report_on_time_closure_rate`` (closed within the target
+  time from the report).  ``found_by_grid_or_patrol_share_<class>``: share of the
+  class's discovered violations found by grid workers or brigade patrols (the
+  platforms' collectors and supervisors, against public reports and inspections).
+  :func:`validation_table` sets these against the published ranges of the
+  scenario's ``[[published_ranges]]``.
+* ``patrol_visits_planned_share``: weekly patrol visits the plan gives the scope's
+  villages against those the patrol rule asks (F12: every village at least weekly;
+  hot spots more), each village counted up to what it needs; see :func:`plan_visits`.
 * ``backlog_end``: reported but not closed at the end; ``latent_end``: never seen.
 * ``transfer_share``: share of reported violations transferred to a county department.
 * ``found_by_<channel>_share``: share of discovered violations found by the grid,
@@ -29,7 +46,8 @@ Definitions (window = violations arising after the warm-up):
   the three-year deadline at the end.
 * Case lifecycle (F15): ``closure_rate`` (filed town cases closed),
   ``on_time_closure_rate`` (closed within the time limit), ``past_limit_cases``
-  (closed late, or open past the limit at the end), ``legal_review_wait_min``.
+  (closed late, or open past the limit at the end, a year: ``past_limit_cases_per_year``),
+  ``legal_review_wait_min``.
 * ``officer_hours_per_building_case``: officer-hours of dealing with an illegal
   building, which grow the later it is found; ``stock_latent_end``: old
   violations present at the start still unfound at the end.
@@ -39,15 +57,21 @@ Definitions (window = violations arising after the warm-up):
 * ``inspections_per_business``: inspection visits a year per business of the
   brigades serving the scope (joint visits make fewer, F12); with
   ``inspections_done_share`` the share of scheduled visits (obligations) done.
+
+Shares (:func:`is_share`) get a confidence interval that stays inside [0, 1]
+(:func:`mean_interval`).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .config import CHANNELS
+from .config import CHANNELS, DAYS_PER_YEAR, MIN_PER_DAY, Scenario
+from .errors import ScenarioError
+from .patrol_plan import plan_shortfall, visits_required
 from .processes.brigade import ACTIVITIES
 from .records import records_frame
 
@@ -57,7 +81,33 @@ SUM_COLUMNS = [
     *[f"found_{c}" for c in CHANNELS], "backlog_end", "latent_end",
     "filed", "filed_closed", "filed_on_time", "past_limit", "reviewed", "review_wait_sum_min",
     "costed", "officer_hours_sum", "transfer_acted", "transfer_time_sum_min", "returned", "stock_latent_end",
+    "report_eligible", "report_on_time", "report_closed", "report_closed_on_time",
 ]
+
+# Counts of events over the run window, scaled to a year: ``<name>_per_year``.
+PER_YEAR = ("violations", "past_limit_cases")
+
+
+# Ratios shown in per cent that can pass 1: work running past the end of shifts makes busy
+# time exceed on-duty time, and brigades may do more inspections than were scheduled.
+OPEN_RATIOS = ("utilisation", "department_utilisation", "inspections_done_share",
+               *(f"{a}_share" for a in ACTIVITIES))
+
+
+def is_share(metric: str) -> bool:
+    """A measure bounded by 0 and 1 (a share of violations, of cases or of visits).
+
+    The one rule for it: its interval stays inside [0, 1] (:func:`mean_interval`).
+    Shares and :data:`OPEN_RATIOS` are shown in per cent (:func:`in_percent`).
+    """
+    if metric in OPEN_RATIOS:
+        return False
+    return metric.startswith("coverage") or metric.endswith(("_share", "_rate")) or "_share_" in metric
+
+
+def in_percent(metric: str) -> bool:
+    """Shown in per cent: the shares and the ratios of time or visits that may pass 100 %."""
+    return is_share(metric) or metric in OPEN_RATIOS
 
 
 def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_min: float, horizon_min: float) -> pd.DataFrame:
@@ -99,6 +149,14 @@ def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_
         "backlog_end": np.isin(outcome, ["open_waiting", "open_in_progress"]) & ~np.isnan(reported_at),
         "latent_end": outcome == "open_undiscovered",
     }
+    # from the report, as a platform counts: only reports whose target time ends inside the run
+    report_eligible = reported & (reported_at + target <= horizon_min)
+    cols.update({
+        "report_eligible": report_eligible,
+        "report_on_time": report_eligible & (resp <= target),
+        "report_closed": report_eligible & closed,
+        "report_closed_on_time": report_eligible & closed & (clos <= target),
+    })
     filed_at = r["filed_min"].to_numpy()
     deadline = r["deadline_min"].to_numpy()
     closed_at = r["closed_min"].to_numpy()
@@ -174,12 +232,17 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den > 0 else float("nan")
 
 
-def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[str, float], window_min: float) -> dict[str, float]:
-    """Measures of one scope from its violation sums and the team time of the brigades serving it."""
+def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[str, float], window_min: float,
+                  visits: pd.DataFrame | None = None) -> dict[str, float]:
+    """Measures of one scope from its violation sums and the team time of the brigades serving it.
+
+    ``visits``: the scope's rows of :func:`plan_visits` (none: no ``patrol_visits_planned_share``).
+    """
     class_keys = tuple(class_weights)
     tot = sums.sum()
+    per_year = DAYS_PER_YEAR * MIN_PER_DAY / window_min
     m: dict[str, float] = {
-        "violations": float(tot["violations"]),
+        "violations_per_year": float(tot["violations"]) * per_year,
         "coverage": _ratio(tot["covered"], tot["eligible"]),
     }
     by_class = sums.groupby(level="klass").sum()
@@ -193,11 +256,20 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     m["discovery_delay_min"] = _ratio(tot["discovery_sum_min"], tot["discovered"])
     m["response_time_min"] = _ratio(tot["response_sum_min"], tot["responded"])
     m["closure_time_min"] = _ratio(tot["closure_sum_min"], tot["closed"])
+    m["on_time_disposal_rate"] = _ratio(tot["report_on_time"], tot["report_eligible"])
+    m["report_closure_rate"] = _ratio(tot["report_closed"], tot["report_eligible"])
+    m["report_on_time_closure_rate"] = _ratio(tot["report_closed_on_time"], tot["report_eligible"])
     m["backlog_end"] = float(tot["backlog_end"])
     m["latent_end"] = float(tot["latent_end"])
     m["transfer_share"] = _ratio(tot["transferred"], tot["reported"])
     for c in CHANNELS:
         m[f"found_by_{c}_share"] = _ratio(tot[f"found_{c}"], tot["discovered"])
+    for k in class_keys:
+        if k in by_class.index:
+            row = by_class.loc[k]
+            m[f"found_by_grid_or_patrol_share_{k}"] = _ratio(row["found_grid"] + row["found_patrol"], row["discovered"])
+        else:
+            m[f"found_by_grid_or_patrol_share_{k}"] = float("nan")
     on_duty = units["on_duty_min"].sum()
     busy = sum(units[f"{a}_min"].sum() for a in ACTIVITIES)
     m["utilisation"] = _ratio(busy, on_duty)
@@ -207,7 +279,7 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     m["certified_teams"] = _ratio(on_duty, units["shift_min"].sum())
     m["closure_rate"] = _ratio(tot["filed_closed"], tot["filed"])
     m["on_time_closure_rate"] = _ratio(tot["filed_on_time"], tot["filed_closed"])
-    m["past_limit_cases"] = float(tot["past_limit"])
+    m["past_limit_cases_per_year"] = float(tot["past_limit"]) * per_year
     m["legal_review_wait_min"] = _ratio(tot["review_wait_sum_min"], tot["reviewed"])
     m["officer_hours_per_building_case"] = _ratio(tot["officer_hours_sum"], tot["costed"])
     m["transfer_time_min"] = _ratio(tot["transfer_time_sum_min"], tot["transfer_acted"])
@@ -216,23 +288,28 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     m["uncertified_past_deadline"] = float(units["past_deadline_officers"].sum())
     m["campaign_share"] = _ratio(units["campaign_min"].sum(), on_duty + units["campaign_min"].sum())
     m["patrol_visits_done_share"] = _ratio(units["patrol_visits_done"].sum(), units["patrol_visits_planned"].sum())
+    if visits is not None:
+        m["patrol_visits_planned_share"] = _ratio(visits["visits_planned_needed"].sum(), visits["visits_required"].sum())
     m["inspections_done_share"] = _ratio(units["inspections_done"].sum(), units["inspections_planned"].sum())
-    years = window_min / (365.0 * 1440.0)
+    years = window_min / (DAYS_PER_YEAR * MIN_PER_DAY)
     m["inspections_per_business"] = _ratio(units["inspections_done"].sum(), units["businesses"].sum() * years)
     return m
 
 
-def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class_weights: dict[str, float], window_min: float) -> pd.DataFrame:
+def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class_weights: dict[str, float], window_min: float,
+                visits: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tidy measures (scope, metric, value) for the county and every town.
 
     A town's team measures are those of the brigade serving it (its own brigade
     after the reform; the county brigade before it).  County team measures sum all
     brigades; county departments are reported as ``department_utilisation``.
+    ``visits`` (:func:`plan_visits` of the run's patrol plan) adds
+    ``patrol_visits_planned_share``.
     """
     brigades = units[units["kind"] == "brigade"]
     departments = units[units["kind"] == "department"]
     rows = []
-    county = scope_metrics(sums, brigades, class_weights, window_min)
+    county = scope_metrics(sums, brigades, class_weights, window_min, visits)
     county["department_utilisation"] = _ratio(
         sum(departments[f"{a}_min"].sum() for a in ACTIVITIES), departments["on_duty_min"].sum()
     )
@@ -241,25 +318,171 @@ def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class
     for town in towns:
         town_sums = sums.xs(town, level="town", drop_level=False) if town in sums.index.get_level_values("town") else empty
         serving = brigades[brigades["towns"].str.split("|").apply(lambda ts: town in ts)]
-        rows += [(town, k, v) for k, v in scope_metrics(town_sums, serving, class_weights, window_min).items()]
+        town_visits = None if visits is None else visits[visits["town"] == town]
+        rows += [(town, k, v) for k, v in scope_metrics(town_sums, serving, class_weights, window_min, town_visits).items()]
     return pd.DataFrame(rows, columns=["scope", "metric", "value"])
 
 
-def summarise(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Replications (scope, metric, rep, value) → mean, sd, n and the t confidence interval.
+def mean_interval(mean, sd, n, share, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval of a mean over ``n`` replications, from its mean and standard deviation.
 
-    NaN values (a measure undefined in a replication, e.g. no building case in a
-    small town) are left out of that measure's n.  With n < 2 the interval is NaN.
+    The replication is the independent unit: violations within one run share the same
+    teams, queues and days, so a measure is one value per replication and its interval
+    is that of the replications' mean (central limit over replications, Student's t
+    with ``n − 1`` degrees of freedom for the estimated spread).  A pooled-proportion
+    interval (Wilson over every violation of every run) would treat thousands of
+    correlated violations as independent and come out far too narrow; it also does not
+    apply to shares of time.
+
+    For plain measures the interval is ``mean ± t·sd/√n``.  For shares (``share``
+    true, :func:`is_share`) that symmetric interval can leave [0, 1] near the bounds, where the
+    distribution of a mean share is skewed; the interval is then built on the logit
+    scale by the delta method and mapped back:
+    ``expit(logit(m) ± t·se / (m(1 − m)))`` with ``se = sd/√n``.  It keeps the same
+    centre (the mean over replications), agrees with the t interval to first order
+    away from the bounds, and always lies inside (0, 1).  A share at exactly 0 or 1
+    in every replication has sd 0 and the interval [m, m].  With ``n < 2`` the
+    interval is NaN.  Arrays in, ``(low, high)`` arrays out.
+    """
+    from scipy import stats  # imported with the first summary, not with the package
+
+    mean = np.asarray(mean, float)
+    sd = np.asarray(sd, float)
+    n = np.asarray(n, float)
+    share = np.broadcast_to(np.asarray(share, bool), mean.shape)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        t = np.where(n >= 2, stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n - 1, 1)), np.nan)
+        se = sd / np.sqrt(n)
+        low, high = mean - t * se, mean + t * se
+        inside = share & (mean > 0) & (mean < 1)
+        m = np.where(inside, mean, 0.5)
+        centre = np.log(m / (1 - m))
+        half = t * se / (m * (1 - m))
+        low = np.where(inside, 1.0 / (1.0 + np.exp(-(centre - half))), low)
+        high = np.where(inside, 1.0 / (1.0 + np.exp(-(centre + half))), high)
+    return low, high
+
+
+def summarise(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Replications (scope, metric, rep, value) → mean, sd, n and the confidence interval.
+
+    The interval is :func:`mean_interval`'s: Student's t over replications, on the
+    logit scale for shares (:func:`is_share`) so that it stays inside [0, 1].  NaN
+    values (a measure undefined in a replication, e.g. no building case in a small
+    town) are left out of that measure's n.  With n < 2 the interval is NaN.
     """
     g = metrics.groupby(["scope", "metric"], sort=False)["value"]
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
-    n = out["n"].to_numpy(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n >= 2, stats.t.ppf(0.5 + confidence / 2.0, np.maximum(n - 1, 1)), np.nan)
-        half = t * out["sd"].to_numpy() / np.sqrt(n)
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
+    share = out["metric"].map(is_share).to_numpy(bool)
+    out["ci_low"], out["ci_high"] = mean_interval(out["mean"], out["sd"], out["n"], share, confidence)
     order = {s: i for i, s in enumerate(metrics["scope"].drop_duplicates())}
     out = out.sort_values("scope", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     return out[["scope", "metric", "mean", "ci_low", "ci_high", "sd", "n"]]
 
+
+# ----------------------------------------------------------------------- patrol plan against the rule
+
+
+def plan_visits(sc: Scenario, plan: pd.DataFrame) -> pd.DataFrame:
+    """Weekly visits per village: what the patrol rule asks and what the plan gives.
+
+    One row per village the rule asks visits of (``sim.patrol_plan.visits_required``):
+    ``town, brigade, village, visits_required, visits_planned`` and
+    ``visits_planned_needed`` (planned, counted up to what is required, so extra
+    visits to one village do not hide missing ones elsewhere).  The shortfall is
+    :func:`sim.patrol_plan.plan_shortfall`'s.
+    """
+    need = visits_required(sc)
+    short = plan_shortfall(sc, plan).set_index("village")["visits_planned"]
+    planned = need["visits_wanted"].where(~need["village"].isin(short.index), need["village"].map(short))
+    brigade = {t: b.name for b in sc.brigades for t in b.towns}
+    return pd.DataFrame({
+        "town": need["town"],
+        "brigade": need["town"].map(brigade),
+        "village": need["village"],
+        "visits_required": need["visits_wanted"].astype(int),
+        "visits_planned": plan.groupby("village").size().reindex(need["village"]).fillna(0).astype(int).to_numpy(),
+        "visits_planned_needed": planned.astype(int),
+    }).reset_index(drop=True)
+
+
+def brigade_visits(visits: pd.DataFrame) -> pd.DataFrame:
+    """Per brigade: villages, weekly visits required and planned (up to the requirement),
+    the planned share and the villages the plan does not visit at all in a week."""
+    g = visits.groupby("brigade", sort=False)
+    out = pd.DataFrame({
+        "villages": g.size(),
+        "visits_required": g["visits_required"].sum(),
+        "visits_planned": g["visits_planned_needed"].sum(),
+        "villages_not_weekly": g["visits_planned"].agg(lambda v: int((v == 0).sum())),
+    })
+    out["planned_share"] = out["visits_planned"] / out["visits_required"]
+    return out.reset_index()
+
+
+def unvisited_villages(visits: pd.DataFrame) -> list[str]:
+    """Villages the plan does not visit in a week (F12 asks at least one visit each)."""
+    return visits.loc[visits["visits_planned"] == 0, "village"].tolist()
+
+
+# ----------------------------------------------------------------------- validation against published ranges
+
+
+VALIDATION_COLUMNS = ["metric", "scope", "mean", "ci_low", "ci_high", "published_low", "published_high",
+                      "verdict", "what", "source"]
+
+
+def check_published_ranges(sc: Scenario) -> None:
+    """Refuse ``[[published_ranges]]`` that name a measure or scope the run will not have."""
+    ranges = sc.settings.published_ranges
+    if not ranges:
+        return
+    known = set(metric_names(sc))
+    scopes = {"county", *(t.town for t in sc.towns)}
+    problems = []
+    for i, r in enumerate(ranges):
+        where = f"{sc.files.get('settings', sc.name)}: published_ranges[{i}]"
+        if r.metric not in known:
+            problems.append(f"{where}.metric: {r.metric!r} is not a measure of this scenario "
+                            f"(e.g. on_time_disposal_rate, report_on_time_closure_rate)")
+        if r.scope not in scopes:
+            problems.append(f"{where}.scope: {r.scope!r} is not 'county' or a town of the scenario")
+    if problems:
+        raise ScenarioError(problems)
+
+
+def metric_names(sc: Scenario) -> list[str]:
+    """The measures a run of this scenario reports, in their order."""
+    empty = pd.DataFrame(columns=SUM_COLUMNS, index=pd.MultiIndex.from_arrays([[], []], names=["town", "klass"]),
+                         dtype=float)
+    units = pd.DataFrame(columns=["kind", "towns", "on_duty_min", "shift_min", "campaign_min", "past_deadline_officers",
+                                  *[f"{a}_min" for a in ACTIVITIES], "patrol_visits_planned", "patrol_visits_done",
+                                  "inspections_planned", "inspections_done", "businesses"], dtype=float)
+    units["kind"] = units["kind"].astype(object)
+    visits = pd.DataFrame(columns=["town", "visits_required", "visits_planned_needed"])
+    m = run_metrics(empty, units, [], {k: c.weight for k, c in sc.settings.classes.items()}, 1.0, visits)
+    return m["metric"].tolist()
+
+
+def validation_table(summary: pd.DataFrame, ranges) -> pd.DataFrame:
+    """The run's platform-style measures against the published ranges of the scenario's sources.
+
+    ``summary``: scope, metric, mean, ci_low, ci_high (a run's summary);
+    ``ranges``: the scenario's ``published_ranges`` (objects or dicts with metric,
+    scope, low, high, what, source).  ``verdict`` is ``within`` when the mean lies in
+    the published range, ``below``/``above`` otherwise, and ``—`` when the run has no
+    value: a comparison to read, not a test (the published figures come from other
+    places and years, see each source).
+    """
+    s = summary.set_index(["scope", "metric"])
+    rows = []
+    for r in ranges:
+        r = r if isinstance(r, dict) else r.model_dump()
+        key = (r["scope"], r["metric"])
+        mean, lo, hi = (s.loc[key, c] if key in s.index else math.nan for c in ("mean", "ci_low", "ci_high"))
+        if pd.isna(mean):
+            verdict = "—"
+        else:
+            verdict = "below" if mean < r["low"] else "above" if mean > r["high"] else "within"
+        rows.append((r["metric"], r["scope"], mean, lo, hi, r["low"], r["high"], verdict, r["what"], r["source"]))
+    return pd.DataFrame(rows, columns=VALIDATION_COLUMNS)

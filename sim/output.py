@@ -10,6 +10,7 @@ A run folder holds:
 * ``timeline.csv`` — certified officers and teams on duty per brigade, month and replication;
 * ``patrol_plan.csv`` — the weekly patrol plan the run used;
 * ``campaign_villages.csv`` — ``campaign, village``: the villages each campaign swept, as the model chose them;
+* ``patrol_visits.csv`` — per village, weekly visits the rule requires and the plan gives;
 * ``scenario.json`` — the resolved settings, and ``tables/`` — copies of the tables read.
 
 Everything is written into a hidden temporary folder next to the target and then
@@ -29,6 +30,7 @@ import pandas as pd
 
 from .config import Scenario
 from .errors import ScenarioError
+from .measures import plan_visits
 
 SUMMARY_COLUMNS = ["scope", "metric", "mean", "ci_low", "ci_high"]
 
@@ -70,6 +72,7 @@ def write_run(out: Path, sc: Scenario, runset, force: bool = False) -> Path:
         chosen = runset.results[0].campaign_villages
         pd.DataFrame([(c, v) for c, names in chosen.items() for v in names],
                      columns=["campaign", "village"]).to_csv(tmp / "campaign_villages.csv", index=False)
+        plan_visits(sc, runset.results[0].plan).to_csv(tmp / "patrol_visits.csv", index=False)
         records = runset.records
         if records is not None:
             records.to_csv(tmp / "records.csv.gz", index=False, compression="gzip")

@@ -147,8 +147,16 @@ def visits_per_week(plan: pd.DataFrame) -> pd.Series:
     return plan.groupby("village").size()
 
 
+def visits_required(sc: Scenario) -> pd.DataFrame:
+    """Weekly visits the rule asks of each village (``town, village, visits_wanted``):
+    :func:`plan_shortfall` of an empty plan, so the rule stays in one place."""
+    short = plan_shortfall(sc, pd.DataFrame(columns=PLAN_COLUMNS))
+    return short[["town", "village", "visits_wanted"]]
+
+
 __all__ = [
     "PLAN_COLUMNS",
+    "visits_required",
     "default_plan",
     "plan_table",
     "plan_shortfall",

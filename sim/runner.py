@@ -17,7 +17,7 @@ import pandas as pd
 from .config import Scenario
 from .errors import ScenarioError
 from .executors import Executor, Failed, Shared, Task, make_executor
-from .measures import SumSink, run_metrics, summarise, unit_table, violation_sums
+from .measures import SumSink, plan_visits, run_metrics, summarise, unit_table, unvisited_villages, violation_sums
 from .model import Model, RecordList
 from .records import records_frame
 
@@ -67,10 +67,21 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
     timeline = out.timeline
     metrics = run_metrics(
         sums, units, [t.town for t in sc.towns], {k: c.weight for k, c in sc.settings.classes.items()},
-        s.horizon_min - s.warmup_min,
+        s.horizon_min - s.warmup_min, plan_visits(sc, model.plan),
     )
     return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, model.plan, timeline,
                      dict(model.campaign_villages))
+
+
+def _warn_unvisited(sc: Scenario) -> None:
+    """F12: every village at least weekly.  A plan that leaves villages out says so, once per run."""
+    from .patrol_plan import plan_table
+
+    missing = unvisited_villages(plan_visits(sc, plan_table(sc)))
+    if missing:
+        shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        log.warning("warning: %s: the patrol plan does not visit %d village(s) in a week (F12 asks weekly): %s",
+                    sc.name, len(missing), shown)
 
 
 class ReplicationError(RuntimeError):
@@ -135,6 +146,7 @@ def run(
     if replications is None:
         replications = sc.settings.scenario.replications
     reps = list(range(replications)) if isinstance(replications, int) else list(replications)
+    _warn_unvisited(sc)
     seed = sc.settings.scenario.seed
     shared = Shared(sc)
     tasks = [Task(rep, run_replication, (shared, rep, keep_records), sc.name, seed, rep) for rep in reps]

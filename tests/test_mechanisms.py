@@ -173,7 +173,7 @@ def test_halving_legal_review_capacity_lengthens_closure(tmp_path):
     assert (done["closed_min"] >= done["review_start_min"]).all()
     assert (cases["deadline_min"] > cases["filed_min"]).all()
     s = half.summary
-    for m in ("closure_rate", "on_time_closure_rate", "past_limit_cases", "legal_review_wait_min"):
+    for m in ("closure_rate", "on_time_closure_rate", "past_limit_cases_per_year", "legal_review_wait_min"):
         assert m in set(s["metric"])
 
 

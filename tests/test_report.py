@@ -60,7 +60,7 @@ def test_compare_uses_paired_replications(runs):
     assert set(table["plan_a"]) == {"huian-before"} and set(table["plan_b"]) == {"huian"}
     assert (table["method"] == "paired").all()
     # common random numbers: both plans saw exactly the same violations
-    v = table[(table["scope"] == "county") & (table["metric"] == "violations")].iloc[0]
+    v = table[(table["scope"] == "county") & (table["metric"] == "violations_per_year")].iloc[0]
     assert v["diff"] == 0 and v["diff_ci_low"] == 0 and v["diff_ci_high"] == 0 and not v["significant"]
     # the interval is the t interval of the per-replication differences
     rep_a = pd.read_csv(runs["before"] / "replications.csv")
@@ -174,7 +174,7 @@ def test_html_report_is_self_contained(before_after):
 def test_excel_workbook(before_after, runs):
     _, files = before_after
     wb = openpyxl.load_workbook(files["excel"], read_only=True)
-    assert wb.sheetnames == ["汇总", "各镇", "方案比较", "假设与来源"]
+    assert wb.sheetnames == ["汇总", "各镇", "公开数据对照", "巡查计划", "方案比较", "假设与来源"]
     assumptions = [row for row in wb["假设与来源"].iter_rows(values_only=True)]
     assert any("desk_share" in row for row in assumptions)
     summary = list(wb["汇总"].iter_rows(values_only=True))
@@ -192,7 +192,7 @@ def test_english_report_without_baseline(runs, tmp_path):
     assert 'id="comparison"' not in page and "Luocheng" in page
     assert all(s.startswith("data:image/png;base64,") for s in images(page))
     wb = openpyxl.load_workbook(files["excel"], read_only=True)
-    assert wb.sheetnames == ["summary", "towns", "assumptions"]
+    assert wb.sheetnames == ["summary", "towns", "validation", "patrol plan", "assumptions"]
     wb.close()
 
 

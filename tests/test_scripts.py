@@ -105,7 +105,7 @@ def test_paired_comparison_is_written(results, script):
     for path in tables:
         t = pd.read_csv(path)
         assert set(t["method"]) == {"paired"}
-        v = t[(t["scope"] == "county") & (t["metric"] == "violations")]
+        v = t[(t["scope"] == "county") & (t["metric"] == "violations_per_year")]
         assert (v["diff"] == 0).all()
 
 

@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
 
 from ..config import DAYS_PER_YEAR, MIN_PER_DAY, MIN_PER_HOUR, Scenario
 
@@ -201,6 +200,16 @@ def _draws(rng: np.random.Generator, n: int) -> dict:
                 travel_z=rng.standard_normal(n))
 
 
+def _ndtri(u: float) -> float:
+    """The standard normal quantile, SciPy's ``ndtri``: imported at the first lognormal draw,
+    not with the package (importing SciPy costs a quarter of a second), then bound in its place."""
+    global _ndtri
+    from scipy.special import ndtri
+
+    _ndtri = ndtri
+    return ndtri(u)
+
+
 def on_site_minutes(distribution: str, mean: float, cv: float, u: float) -> float:
     """On-site minutes by inverse transform of a uniform ``u``: the same ``u`` gives
     a longer time for a longer mean, so plans compare on the same draws.
@@ -216,4 +225,4 @@ def on_site_minutes(distribution: str, mean: float, cv: float, u: float) -> floa
         return mean
     sigma = math.sqrt(math.log1p(cv * cv))
     mu = math.log(mean) - sigma * sigma / 2.0
-    return math.exp(mu + sigma * float(ndtri(u)))
+    return math.exp(mu + sigma * float(_ndtri(u)))
