@@ -34,7 +34,7 @@ from .processes.brigade import Response, Unit, UnitCounters
 from .processes.campaign import campaign_process
 from .processes.casework import Casework
 from .processes.discovery import Violation, Watch, grid_coverage, passive_discovery
-from .processes.violations import ArrivalGenerator, on_site_minutes, rate_table
+from .processes.violations import ArrivalGenerator, injected_batch, on_site_minutes, rate_table
 from .roster import DailyTeams, Roster
 from .streams import Streams
 from .travel import great_circle_matrix_km, travel_minutes
@@ -69,7 +69,7 @@ class Model:
 
     FLUSH_EVERY = 5_000  # records handed to the sink at a time (running sums: a small peak)
 
-    def __init__(self, sc: Scenario, replication: int, sink=None):
+    def __init__(self, sc: Scenario, replication: int, sink=None, arrivals=None, trace: list | None = None):
         self.sc = sc
         s = sc.settings
         self.replication = replication
@@ -81,6 +81,8 @@ class Model:
         self._pending: list[tuple] = []
         self.open: dict[int, Violation] = {}
         self._next_id = 0
+        self.trace = trace  # (time, who, what) event log, for exact tests
+        self.injected = arrivals  # InjectedViolation list replacing the Poisson arrivals
 
         self._build_places()
         self._build_items_and_classes()
@@ -229,6 +231,16 @@ class Model:
 
     def _arrive(self):
         env = self.env
+        if self.injected is not None:
+            batch = injected_batch(self.sc, self.injected).as_lists()
+            for j in range(len(batch.time)):
+                t = batch.time[j]
+                if t >= self.horizon:
+                    break
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                self._new_violation(batch, j, t)
+            return
         stock = self.sc.settings.stock
         if stock is not None and stock.violations > 0:
             batch = self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
@@ -284,6 +296,8 @@ class Model:
         v.travel_z = b.travel_z[j]
         self.open[vid] = v
         self.watch.add(v)
+        if self.trace is not None:
+            self.trace.append((self.env.now, self.village_names[village], f"v{vid} arises: {item.code}"))
         if channel:
             at = v.t_passive + v.report_delay + v.triage_delay
             if at < self.horizon:
@@ -299,14 +313,20 @@ class Model:
         v.t_disc = v.t_passive
         v.t_report = v.t_passive + v.report_delay
         self.watch.remove(v)
+        if self.trace is not None:
+            self.trace.append((self.env.now, "command centre", f"v{v.id} reported by {v.channel}"))
         self._route(v)
 
     def _route(self, v: Violation) -> None:
         """The command centre's triage decision (F6, F15): the town acts, or transfer to the county."""
         item = self.items[v.item]
         if v.handled:
+            if self.trace is not None:
+                self.trace.append((self.env.now, "command centre", f"v{v.id} to {v.brigade}"))
             self.units[v.brigade].submit(Response(v, "first", item.severity, item.teams_needed))
         else:
+            if self.trace is not None:
+                self.trace.append((self.env.now, "command centre", f"v{v.id} transferred to {item.department}"))
             v.t_transfer = self.env.now
             ev = self.env.timeout(v.transfer_delay, value=v)
             ev.callbacks.append(self._transfer_arrives)
@@ -314,6 +334,8 @@ class Model:
     def _transfer_arrives(self, event) -> None:
         v = event.value
         item = self.items[v.item]
+        if self.trace is not None:
+            self.trace.append((self.env.now, item.department, f"v{v.id} received"))
         self.units[item.department].submit(Response(v, "transfer", item.severity, item.teams_needed))
 
     # ------------------------------------------------------------------ called by teams
@@ -329,6 +351,8 @@ class Model:
         return mean * math.exp(sig * z - 0.5 * sig * sig)
 
     def dispatched(self, v: Violation, team, stage: str) -> None:
+        if self.trace is not None:
+            self.trace.append((self.env.now, team.id, f"v{v.id} dispatched ({stage})"))
         if stage == "first" or (stage == "transfer" and math.isnan(v.t_dispatch)):
             v.t_dispatch = self.env.now
             v.team = team.id
@@ -361,6 +385,8 @@ class Model:
         v.t_disc = now
         v.t_report = now
         self.watch.remove(v)
+        if self.trace is not None:
+            self.trace.append((now, team.id, f"v{v.id} found on {channel}"))
         if v.handled and v.brigade == team.unit.name:
             return True
         # not the brigade's item: reported to the command centre, which transfers it
@@ -389,6 +415,8 @@ class Model:
     def finish(self, v: Violation) -> None:
         """The violation's story has ended: write its record."""
         self.open.pop(v.id, None)
+        if self.trace is not None:
+            self.trace.append((self.env.now, v.handler, f"v{v.id} closed: {v.outcome}"))
         self._pending.append(self._row(v, v.outcome))
         if len(self._pending) >= self.FLUSH_EVERY:
             self.sink.add(self._pending)

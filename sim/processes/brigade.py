@@ -33,7 +33,7 @@ class Response:
     ``transfer`` (a county department acting on a transferred case) or ``escalation``
     (a county department closing a case the town escalated)."""
 
-    __slots__ = ("violation", "stage", "priority", "teams_needed", "lead")
+    __slots__ = ("violation", "stage", "priority", "teams_needed", "lead", "here", "all_here")
     kind = "response"
 
     def __init__(self, violation, stage: str, priority: int, teams_needed: int):
@@ -42,6 +42,8 @@ class Response:
         self.priority = priority
         self.teams_needed = teams_needed
         self.lead = None  # the team that records the action; others are escorts
+        self.here = 0  # teams of a multi-team job on site so far
+        self.all_here = None  # event: the last of them has arrived (work starts together)
 
 
 class InspectionVisit:
@@ -209,7 +211,7 @@ class Team:
         yield self.env.timeout(on_site + followup)
         self._account(activity, t0, t0 + on_site)
         self._account("case_work", t0 + on_site, self.env.now)
-        ctx.end_action(v, stage)
+        ctx.end_action(v, stage, self)
 
     def _respond(self, job: Response):
         ctx = self.unit.ctx
@@ -218,15 +220,29 @@ class Team:
         if lead:
             job.lead = self
             ctx.dispatched(v, self, job.stage)
+        elif ctx.trace is not None:
+            ctx.trace.append((self.env.now, self.id, f"v{v.id} escort dispatched"))
         t0 = self.env.now
         travel = ctx.trip(self.location, v.village, v.travel_z if job.stage == "first" else None, unit=self.unit)
         if travel > 0:
             yield self.env.timeout(travel)
             self._account("response", t0, self.env.now)
         self.location = v.village
+        if job.teams_needed > 1:  # a multi-team job starts when the last team is on site
+            job.here += 1
+            if job.all_here is None:
+                job.all_here = self.env.event()
+            if job.here < job.teams_needed:
+                t0 = self.env.now
+                yield job.all_here
+                self._account("response", t0, self.env.now)
+            else:
+                job.all_here.succeed()
         if lead:
             yield from self._act(v, job.stage, "response")
         else:  # an escort team of a multi-team job stays for the same on-site time
+            if ctx.trace is not None:
+                ctx.trace.append((self.env.now, self.id, f"v{v.id} escort on site"))
             t0 = self.env.now
             yield self.env.timeout(v.on_site_dur)
             self._account("response", t0, self.env.now)

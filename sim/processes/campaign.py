@@ -69,7 +69,7 @@ def _sweep(model, campaign: Campaign, team: CampaignTeam, route: list[int], t_st
             if model.found_on_visit(v, team, "campaign", campaign.detect_prob):
                 on_site, followup = model.begin_action(v, team, "first")
                 yield env.timeout(on_site + followup)
-                model.end_action(v, "first")
+                model.end_action(v, "first", team)
     yield env.timeout(model.trip(here, unit.base, unit=unit))
     w0, w1 = model.window
     unit.counters.campaign_min += overlap(began, env.now, w0, w1)

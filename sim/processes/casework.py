@@ -61,6 +61,8 @@ class Casework:
     def begin_action(self, v, team, stage: str) -> tuple[float, float]:
         """The team is on site: (on-site minutes, follow-up minutes), and the outcome."""
         now = self.env.now
+        if self.model.trace is not None:
+            self.model.trace.append((now, team.id, f"v{v.id} on site ({stage})"))
         if math.isnan(v.t_onsite):
             v.t_onsite = now
             if not v.team:
@@ -103,7 +105,12 @@ class Casework:
         m = self.model
         now = self.env.now
         item = self.items[v.item]
+        trace = m.trace
+        if trace is not None:
+            trace.append((now, team.id, f"v{v.id} {v.outcome} ({stage})"))
         if stage == "first" and v.outcome == "escalated":
+            if trace is not None:
+                trace.append((now, team.id, f"v{v.id} escalated to {item.department}"))
             m.units[item.department].submit(Response(v, "escalation", item.severity, item.teams_needed))
             return
         if stage == "first" and v.outcome == "case_filed" and self.lifecycle is not None and v.handled:
@@ -111,6 +118,8 @@ class Casework:
             return
         if stage == "transfer" and v.return_u < self.returned_share:
             v.returned = True
+            if trace is not None:
+                trace.append((now, team.id, f"v{v.id} returned to {v.brigade}"))
             m.units[v.brigade].submit(Response(v, "joint", item.severity, item.teams_needed))
             return
         v.t_closed = now
@@ -125,14 +134,21 @@ class Casework:
         env = self.env
         rng = self.model.streams.for_unit("lifecycle", unit.name)
         v.t_filed = env.now
+        trace = self.model.trace
+        if trace is not None:
+            trace.append((env.now, unit.name, f"v{v.id} filed"))
         v.deadline = cal.add(env.now, cal.working_days_to_minutes(self.limit_days[self.items[v.item].code]))
         for hours in (lc.filing_hours, lc.investigation_hours):
             yield env.timeout(cal.add(env.now, rng.exponential(hours * MIN_PER_HOUR) if hours else 0.0) - env.now)
         if v.severity >= lc.review_min_severity:
             v.t_review_req = env.now
+            if trace is not None:
+                trace.append((env.now, unit.name, f"v{v.id} review requested"))
             with self.reviewers[unit.name].request() as req:
                 yield req
                 v.t_review = env.now
+                if trace is not None:
+                    trace.append((env.now, unit.name, f"v{v.id} review started"))
                 work = rng.exponential(lc.review_hours * MIN_PER_HOUR) if lc.review_hours else 0.0
                 yield env.timeout(cal.add(env.now, work) - env.now)
         work = rng.exponential(lc.decision_hours * MIN_PER_HOUR) if lc.decision_hours else 0.0
