@@ -25,7 +25,7 @@ MIN_PER_WEEK = 7 * MIN_PER_DAY
 DAYS_PER_YEAR = 365.0
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 SOURCES = ("urban_management", "county_department", "reallocated", "law")
-CHANNELS = ("grid", "patrol", "complaint", "inspection", "campaign")
+# discovery channels: sim.processes.channels.CHANNELS (one policy object each)
 
 
 class _Settings(BaseModel):

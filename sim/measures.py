@@ -47,8 +47,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config import CHANNELS
 from .processes.brigade import ACTIVITIES
+from .processes.channels import CHANNELS
 from .records import records_frame
 
 SUM_COLUMNS = [

@@ -64,7 +64,7 @@ class Recorder:
         """The violation's story has ended: write its record."""
         self.open.pop(v.id, None)
         if self.trace is not None:
-            self.note(v.handler, f"close v{v.id} {v.outcome}")
+            self.note(v.handler, f"v{v.id} closed: {v.outcome}")
         self._pending.append(self.record(v, v.outcome))
         if len(self._pending) >= self.FLUSH_EVERY:
             self._flush()

@@ -127,11 +127,11 @@ def test_fewer_than_two_certified_officers_cannot_dispatch(tmp_path):
 def test_records_off_gives_the_same_measures(tmp_path, monkeypatch):
     """Running sums (records.keep = false) give exactly the measures of the full records,
     however many chunks the sums were built from."""
-    from enforcement_grid.sim.model import Model
+    from enforcement_grid.sim.recorder import Recorder
 
     sc = load_scenario(factory.scenario(tmp_path, lambda s, t: s["scenario"].update(horizon_days=30.0)))
     kept = run_replication(sc, 1, keep_records=True)
-    monkeypatch.setattr(Model, "FLUSH_EVERY", 7)
+    monkeypatch.setattr(Recorder, "FLUSH_EVERY", 7)
     summed = run_replication(sc, 1, keep_records=False)
     assert summed.records is None
     pd.testing.assert_frame_equal(kept.metrics, summed.metrics, check_exact=False, rtol=1e-12)

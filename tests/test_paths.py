@@ -41,8 +41,8 @@ def start(item: str) -> list[tuple]:
 
 
 def outcome_of(model: Model) -> str:
-    (row,) = model.recorder.sink.rows if hasattr(model, "recorder") else model.sink.rows
-    return row.outcome if hasattr(row, "outcome") else row[22]
+    (row,) = model.recorder.sink.rows
+    return row.outcome
 
 
 def test_corrected_on_the_spot(scenario):
