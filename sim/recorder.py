@@ -53,6 +53,11 @@ class Recorder:
         self.created += 1
         return vid
 
+    @property
+    def recorded(self) -> int:
+        """Records written so far (handed to the sink or pending)."""
+        return self.written + len(self._pending)
+
     def opened(self, v) -> None:
         self.open[v.id] = v
 
