@@ -22,11 +22,11 @@ def sheet_names(lang: str, comparison: bool = False) -> list[str]:
     return [L.t(f"sheet.{k}", lang) for k in keys]
 
 
-def summary_sheet(summary: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
+def summary_sheet(summary: pd.DataFrame, lang: str, town_en=None, class_labels=None) -> pd.DataFrame:
     s = summary.copy()
     out = pd.DataFrame({
         L.t("col.scope", lang): [L.town_label(x, lang, town_en) for x in s["scope"]],
-        L.t("col.metric", lang): [L.metric_label(m, lang) for m in s["metric"]],
+        L.t("col.metric", lang): [L.metric_label(m, lang, class_labels) for m in s["metric"]],
         L.t("col.metric_key", lang): s["metric"],
         L.t("col.mean", lang): s["mean"],
         L.t("col.ci_low", lang): s["ci_low"],
@@ -44,9 +44,9 @@ def towns_sheet(summary: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
     return wide.reset_index()
 
 
-def comparison_sheet(table: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
+def comparison_sheet(table: pd.DataFrame, lang: str, town_en=None, class_labels=None) -> pd.DataFrame:
     out = table.copy()
-    out.insert(3, "label", [L.metric_label(m, lang) for m in out["metric"]])
+    out.insert(3, "label", [L.metric_label(m, lang, class_labels) for m in out["metric"]])
     out["scope"] = [L.town_label(x, lang, town_en) for x in out["scope"]]
     out["significant"] = [L.t("yes" if v else "no", lang) for v in out["significant"]]
     return out.rename(columns={
@@ -77,14 +77,15 @@ def write_workbook(
     assumptions: pd.DataFrame,
     comparison: pd.DataFrame | None = None,
     town_en=None,
+    class_labels=None,
 ) -> Path:
     """Write the workbook to ``path`` (the caller writes into a temporary folder first)."""
     sheets = [
-        (L.t("sheet.summary", lang), summary_sheet(summary, lang, town_en)),
+        (L.t("sheet.summary", lang), summary_sheet(summary, lang, town_en, class_labels)),
         (L.t("sheet.towns", lang), towns_sheet(summary, lang, town_en)),
     ]
     if comparison is not None:
-        sheets.append((L.t("sheet.comparison", lang), comparison_sheet(comparison, lang, town_en)))
+        sheets.append((L.t("sheet.comparison", lang), comparison_sheet(comparison, lang, town_en, class_labels)))
     sheets.append((L.t("sheet.assumptions", lang), assumptions_sheet(assumptions, lang)))
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         for name, frame in sheets:
