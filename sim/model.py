@@ -105,7 +105,6 @@ class Model:
         self.window = (s.scenario.warmup_min, self.horizon)
         self.injected = arrivals
         self.class_keys = tuple(s.classes)
-        self.classes = [s.classes[k] for k in self.class_keys]
         self.items = sc.items
         self._build_places()
         self.recorder = Recorder(env, sink, self.village_names, sc.items, self.class_keys, trace)
