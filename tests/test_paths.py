@@ -153,3 +153,26 @@ def test_a_four_officer_item_waits_for_the_second_team(scenario):
         (780.0, A, "v1 corrected (first)"),
         (780.0, TOWN, "v1 closed: corrected"),
     ]
+
+
+def test_a_new_discovery_channel_is_one_class_and_its_registration(scenario, monkeypatch):
+    """A toy passive channel (a hotline that hears of every violation after 5 minutes) registered
+    before the grid: it wins, and the record and the log carry its name; nothing else changed."""
+    from enforcement_grid.sim.processes import channels
+
+    class Hotline(channels.PassiveChannel):
+        name = "hotline"
+        report_delay_mean_min = 15.0
+
+        def __init__(self, sc, categories, streams):
+            pass
+
+        def delay_min(self, b, j, c, village, item, age):
+            return 5.0
+
+    monkeypatch.setattr(channels, "REGISTRY", {"hotline": Hotline, **channels.REGISTRY})
+    log, model = event_log(scenario, InjectedViolation(600.0, VILLAGE, "S-1"))
+    assert log[:3] == [(600.0, VILLAGE, "v0 arises: S-1"), (630.0, CC, "v0 reported by hotline"),
+                       (630.0, CC, f"v0 to {TOWN}")]  # 5 + 15 report + 10 triage
+    (row,) = model.recorder.sink.rows
+    assert (row.channel, row.discovered_min, row.reported_min) == ("hotline", 605.0, 620.0)

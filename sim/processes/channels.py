@@ -18,10 +18,11 @@ channel to the units or campaigns that visit.
 ``name``, ``report_delay_mean_min`` and ``delay_min``, or of ``VisitChannel`` with
 ``name``, ``stream`` and ``detect_prob``) and add it to :data:`REGISTRY`.  Its
 records carry ``channel = name`` and the measures count ``found_<name>``
-automatically (:data:`CHANNELS`).  A new passive channel draws its own numbers
-from a stream named after it (``streams[...]`` or ``streams.for_unit``), so the
-draws of the others do not move; a new visit channel needs a team that visits
-(a unit's job or a campaign's sweep) to call ``look`` and ``found``.
+automatically (:data:`CHANNELS`).  A passive channel that needs random numbers
+draws them from a stream of its own, ``streams.for_unit(name, "county")``
+(created on first use), so the draws of the others do not move; a new visit
+channel needs a team that visits (a unit's job or a campaign's sweep) to call
+``look`` and ``found``.  ``tests/test_paths.py`` adds a toy channel this way.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class PassiveChannel:
     name = ""
     report_delay_mean_min = 0.0  # mean delay from discovery to the command centre
 
+    def __init__(self, sc, categories: list[str], streams):
+        """Built once per replication from the scenario, the sorted item categories and the streams."""
+
     def delay_min(self, b, j: int, c: int, village: int, item: int, age: float) -> float:
         """Minutes from ``max(arising, 0)`` to discovery (``inf``: never); ``b`` the arrival batch,
         ``j`` the violation's row, ``c`` its class, ``age`` how old it is at minute 0 (stock)."""
@@ -52,7 +56,7 @@ class GridWorker(PassiveChannel):
 
     name = "grid"
 
-    def __init__(self, sc, categories: list[str]):
+    def __init__(self, sc, categories: list[str], streams):
         s = sc.settings
         self.report_delay_mean_min = s.grid.report_delay_mean_min
         self.per_min = [c.grid_notice_per_day / MIN_PER_DAY for c in (s.classes[k] for k in s.classes)]
@@ -81,7 +85,7 @@ class Complaint(PassiveChannel):
 
     name = "complaint"
 
-    def __init__(self, sc, categories: list[str]):
+    def __init__(self, sc, categories: list[str], streams):
         s = sc.settings
         classes = [s.classes[k] for k in s.classes]
         self.report_delay_mean_min = s.complaint.relay_delay_mean_min
@@ -197,7 +201,7 @@ def build_channels(sc, env, streams, watch, command_centre, trace) -> dict[str, 
     out = {}
     for name, cls in REGISTRY.items():
         if issubclass(cls, PassiveChannel):
-            out[name] = cls(sc, categories)
+            out[name] = cls(sc, categories, streams)
         else:
             out[name] = cls(sc, env, streams, watch, command_centre, trace)
     return out
