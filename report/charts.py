@@ -42,7 +42,6 @@ LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 HATCHES = ("", "///", "...", "xxx", "\\\\\\", "ooo", "---", "+++")
 CMAP = "cividis"  # monotone in lightness: greyscale-safe
-CLASSES = ("street", "building", "hidden")
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -98,11 +97,17 @@ def _errbars(mean: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------- coverage by town
 
 
+def class_keys_in(summary: pd.DataFrame) -> list[str]:
+    """Class keys with a ``coverage_<class>`` measure in a summary (not ``coverage_weighted``)."""
+    metrics = dict.fromkeys(summary["metric"])
+    return [m[len("coverage_"):] for m in metrics if m.startswith("coverage_") and m != "coverage_weighted"]
+
+
 def coverage_by_town(
     summary: pd.DataFrame,
     lang: str = "zh",
     *,
-    classes: Sequence[str] = CLASSES,
+    classes: Sequence[str] | None = None,
     class_labels: Mapping[str, Mapping[str, str]] | None = None,
     include_county: bool = True,
     town_en: Mapping[str, str] | None = None,
@@ -113,10 +118,14 @@ def coverage_by_town(
     """Grouped bars: coverage of each class of violation per town, with 95 % CI error bars.
 
     ``summary``: rows ``scope, metric, mean, ci_low, ci_high`` (a run's summary.csv);
-    the metrics used are ``coverage_<class>``.  Scopes keep their order in the
+    the metrics used are ``coverage_<class>`` for each of ``classes`` (the run's classes,
+    :attr:`report.rundir.RunDir.class_keys`; default: the keys of ``class_labels``, else
+    every ``coverage_<class>`` of the summary).  Scopes keep their order in the
     table; ``county`` comes first when ``include_county``.
     """
     _require(summary, ["scope", "metric", "mean", "ci_low", "ci_high"], "coverage_by_town")
+    if classes is None:
+        classes = list(class_labels) if class_labels else class_keys_in(summary)
     present = [k for k in classes if (summary["metric"] == f"coverage_{k}").any()]
     if not present:
         raise ValueError("coverage_by_town: the summary has none of the metrics " + ", ".join(f"coverage_{k}" for k in classes))

@@ -23,11 +23,11 @@ def sheet_names(lang: str, comparison: bool = False, validation: bool = False, p
     return [L.t(f"sheet.{k}", lang) for k in keys]
 
 
-def summary_sheet(summary: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
+def summary_sheet(summary: pd.DataFrame, lang: str, town_en=None, class_labels=None) -> pd.DataFrame:
     s = summary.copy()
     out = pd.DataFrame({
         L.t("col.scope", lang): [L.town_label(x, lang, town_en) for x in s["scope"]],
-        L.t("col.metric", lang): [L.metric_label(m, lang) for m in s["metric"]],
+        L.t("col.metric", lang): [L.metric_label(m, lang, class_labels) for m in s["metric"]],
         L.t("col.metric_key", lang): s["metric"],
         L.t("col.mean", lang): s["mean"],
         L.t("col.ci_low", lang): s["ci_low"],
@@ -69,9 +69,9 @@ def patrol_sheet(table: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
     return out.rename(columns={c: L.t(f"col.{c}", lang) for c in out.columns})
 
 
-def comparison_sheet(table: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
+def comparison_sheet(table: pd.DataFrame, lang: str, town_en=None, class_labels=None) -> pd.DataFrame:
     out = table.copy()
-    out.insert(3, "label", [L.metric_label(m, lang) for m in out["metric"]])
+    out.insert(3, "label", [L.metric_label(m, lang, class_labels) for m in out["metric"]])
     out["scope"] = [L.town_label(x, lang, town_en) for x in out["scope"]]
     out["significant"] = [L.t("yes" if v else "no", lang) for v in out["significant"]]
     return out.rename(columns={
@@ -102,6 +102,7 @@ def write_workbook(
     assumptions: pd.DataFrame,
     comparison: pd.DataFrame | None = None,
     town_en=None,
+    class_labels=None,
     validation: pd.DataFrame | None = None,
     patrol: pd.DataFrame | None = None,
 ) -> Path:
@@ -111,7 +112,7 @@ def write_workbook(
     weekly patrol visits per brigade (sim.measures.brigade_visits); each a sheet if given.
     """
     sheets = [
-        (L.t("sheet.summary", lang), summary_sheet(summary, lang, town_en)),
+        (L.t("sheet.summary", lang), summary_sheet(summary, lang, town_en, class_labels)),
         (L.t("sheet.towns", lang), towns_sheet(summary, lang, town_en)),
     ]
     if validation is not None:
@@ -119,7 +120,7 @@ def write_workbook(
     if patrol is not None:
         sheets.append((L.t("sheet.patrol_plan", lang), patrol_sheet(patrol, lang, town_en)))
     if comparison is not None:
-        sheets.append((L.t("sheet.comparison", lang), comparison_sheet(comparison, lang, town_en)))
+        sheets.append((L.t("sheet.comparison", lang), comparison_sheet(comparison, lang, town_en, class_labels)))
     sheets.append((L.t("sheet.assumptions", lang), assumptions_sheet(assumptions, lang)))
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         for name, frame in sheets:

@@ -52,9 +52,17 @@ from .rundir import (
     load_run,
 )
 
-TOWN_COLUMNS = ["coverage", "coverage_street", "coverage_building", "coverage_hidden",
-                "discovery_delay_min", "response_time_min", "utilisation"]
-TOWN_COMPARISON = ["coverage", "coverage_street", "coverage_building", "coverage_hidden"]
+
+
+def town_columns(classes) -> list[str]:
+    """Measures of the towns table: coverage, coverage of each of the run's classes, delays, utilisation."""
+    return ["coverage", *town_comparison(classes)[1:], "discovery_delay_min", "response_time_min", "utilisation"]
+
+
+def town_comparison(classes) -> list[str]:
+    """Measures compared town by town (the county row shows every measure)."""
+    return ["coverage", *(f"coverage_{k}" for k in classes)]
+
 TIMELINE_MIN_MONTHS = 3  # a timeline of more months than this gets the certified-teams chart
 CAMPAIGN_SMOOTH_DAYS = 7  # moving average of the campaign chart's response time
 
@@ -102,7 +110,8 @@ def build_charts(
     def add(stem: str, fig: Figure) -> None:
         out.append(Chart(stem, fig.get_suptitle() or stem, fig))
 
-    add("coverage_by_town", C.coverage_by_town(run.summary, lang, town_en=te, class_labels=run.class_labels, **kw))
+    add("coverage_by_town", C.coverage_by_town(run.summary, lang, classes=run.class_keys, town_en=te,
+                                               class_labels=run.class_labels, **kw))
     if run.towns is not None and {"lat", "lon"} <= set(run.towns.columns):
         add("town_map", C.town_map(run.towns, run.summary, lang, **kw))
     alloc = allocation(run)
@@ -284,20 +293,21 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], classes: Sequen
     return "\n".join(out)
 
 
-def county_table(summary: pd.DataFrame, lang: str) -> str:
+def county_table(summary: pd.DataFrame, lang: str, class_labels=None) -> str:
     s = summary[summary["scope"] == "county"]
-    rows = [(L.metric_label(r.metric, lang), format_value(r.metric, r.mean, r.ci_low, r.ci_high)) for r in s.itertuples()]
+    rows = [(L.metric_label(r.metric, lang, class_labels), format_value(r.metric, r.mean, r.ci_low, r.ci_high)) for r in s.itertuples()]
     return _table([L.t("col.metric", lang), L.t("col.ci", lang)], rows, ["", "num"], table_id="county")
 
 
-def towns_table(summary: pd.DataFrame, lang: str, town_en) -> str:
+def towns_table(summary: pd.DataFrame, lang: str, town_en, classes, class_labels=None) -> str:
+    """Town by town: the measures of :func:`town_columns` for the run's ``classes``."""
     scopes = [s for s in dict.fromkeys(summary["scope"]) if s != "county"]
-    metrics = [m for m in TOWN_COLUMNS if (summary["metric"] == m).any()]
+    metrics = [m for m in town_columns(classes) if (summary["metric"] == m).any()]
     means = summary.set_index(["scope", "metric"])["mean"]
     rows = []
     for sc in scopes:
         rows.append([L.town_label(sc, lang, town_en)] + [format_value(m, means.get((sc, m), math.nan), math.nan, math.nan) for m in metrics])
-    header = [L.t("town", lang)] + [L.metric_label(m, lang) for m in metrics]
+    header = [L.t("town", lang)] + [L.metric_label(m, lang, class_labels) for m in metrics]
     return _table(header, rows, [""] + ["num"] * len(metrics), table_id="towns")
 
 
@@ -338,14 +348,14 @@ def patrol_html(table: pd.DataFrame, lang: str, town_en) -> str:
     return _table(header, rows, ["", "num", "num", "num", "num", "num"], rc, table_id="patrol-plan")
 
 
-def comparison_table(table: pd.DataFrame, lang: str, town_en) -> str:
-    keep = (table["scope"] == "county") | table["metric"].isin(TOWN_COMPARISON)
+def comparison_table(table: pd.DataFrame, lang: str, town_en, classes, class_labels=None) -> str:
+    keep = (table["scope"] == "county") | table["metric"].isin(town_comparison(classes))
     t = table[keep]
     a, b = t["plan_a"].iloc[0], t["plan_b"].iloc[0]
     rows, rc = [], []
     for r in t.itertuples():
         rows.append((
-            L.town_label(r.scope, lang, town_en), L.metric_label(r.metric, lang),
+            L.town_label(r.scope, lang, town_en), L.metric_label(r.metric, lang, class_labels),
             format_value(r.metric, r.mean_a, r.ci_low_a, r.ci_high_a),
             format_value(r.metric, r.mean_b, r.ci_low_b, r.ci_high_b),
             format_value(r.metric, r.diff, r.diff_ci_low, r.diff_ci_high, signed=True),
@@ -396,8 +406,9 @@ def render_html(
         bmeta = L.t("report.meta", lang, scenario=baseline.name, seed=baseline.seed, days=float(bs.get("horizon_days", float("nan"))),
                     warmup=float(bs.get("warmup_days", float("nan"))), reps=len(baseline.reps))
         parts.append(f'<p class="meta">{_e(L.t("report.baseline", lang))}: {_e(baseline.path.name)} — {_e(baseline.title(lang))} · {_e(bmeta)}</p>')
-    parts += [f'<h2>{_e(L.t("report.county", lang))}</h2>', county_table(run.summary, lang)]
-    parts += [f'<h2>{_e(L.t("report.towns", lang))}</h2>', towns_table(run.summary, lang, run.town_en)]
+    cl = run.class_labels
+    parts += [f'<h2>{_e(L.t("report.county", lang))}</h2>', county_table(run.summary, lang, cl)]
+    parts += [f'<h2>{_e(L.t("report.towns", lang))}</h2>', towns_table(run.summary, lang, run.town_en, run.class_keys, cl)]
     validation = validation_frame(run)
     if validation is not None:
         parts += [
@@ -417,7 +428,7 @@ def render_html(
         parts += [
             f'<h2>{_e(L.t("report.comparison", lang))}</h2>',
             f'<p class="note">{_e(L.t("report.comparison_note", lang, a=a, b=b))}</p>',
-            comparison_table(comparison, lang, run.town_en),
+            comparison_table(comparison, lang, run.town_en, run.class_keys, cl),
         ]
     parts.append(f'<h2>{_e(L.t("report.charts", lang))}</h2>')
     for chart, png in charts:
@@ -487,7 +498,7 @@ def write_report(
             rendered.append((chart, png))
         page = render_html(run, lang, rendered, rows, comparison, base, embed_font=embed_font)
         (tmp / "report.html").write_text(page, encoding="utf-8")
-        write_workbook(tmp / "report.xlsx", lang, run.summary, rows, comparison, run.town_en,
+        write_workbook(tmp / "report.xlsx", lang, run.summary, rows, comparison, run.town_en, run.class_labels,
                        validation=validation_frame(run), patrol=patrol_frame(run))
         swap_into_place(tmp, out)
     except BaseException:

@@ -354,11 +354,17 @@ def group_label(group: str, lang: str) -> str:
     return t(key, lang) if key in LABELS else str(group)
 
 
-def metric_label(metric: str, lang: str) -> str:
-    """A measure's label with its display unit (shares in %, ``*_min`` in hours)."""
+def metric_label(metric: str, lang: str, class_labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """A measure's label with its display unit (shares in %, ``*_min`` in hours).
+
+    ``coverage_<class>`` of a class the built-in names do not know is labelled from
+    ``class_labels`` (the run's classes: :attr:`report.rundir.RunDir.class_labels`)."""
     _check_lang(lang)
     if metric in METRICS:
         return METRICS[metric][lang]
+    if class_labels and metric.startswith("coverage_") and metric[len("coverage_"):] in class_labels:
+        name = class_label(metric[len("coverage_"):], lang, class_labels)
+        return f"按时处置率·{name}（%）" if lang == "zh" else f"coverage, {name} (%)"
     return metric
 
 

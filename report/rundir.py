@@ -91,6 +91,11 @@ class RunDir:
         return dict(zip(self.towns["town"], self.towns["town_en"]))
 
     @property
+    def class_keys(self) -> tuple[str, ...]:
+        """The run's violation classes, in the scenario's order (the reports' tables and charts use these)."""
+        return tuple(self.settings.get("classes", {}))
+
+    @property
     def class_labels(self) -> dict[str, dict[str, str]]:
         """Class key → {"zh": label_zh, "en": label_en} from the settings."""
         return {

@@ -30,7 +30,7 @@ DAYS_PER_YEAR = 365.0
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 SOURCES = ("urban_management", "county_department", "reallocated", "law")  # F3: where posts come from
 Source = Literal[SOURCES]  # one of SOURCES (validated)
-CHANNELS = ("grid", "patrol", "complaint", "inspection", "campaign")
+# discovery channels: sim.processes.channels.CHANNELS (one policy object each)
 
 
 class _Settings(BaseModel):

@@ -69,10 +69,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from .config import CHANNELS, DAYS_PER_YEAR, MIN_PER_DAY, Scenario
+from .config import DAYS_PER_YEAR, MIN_PER_DAY, Scenario
 from .errors import ScenarioError
 from .patrol_plan import plan_shortfall, visits_required
 from .processes.brigade import ACTIVITIES
+from .processes.channels import CHANNELS
 from .records import records_frame
 
 SUM_COLUMNS = [

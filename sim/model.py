@@ -16,6 +16,16 @@ Flow of a violation (facts F2, F6–F9, F12, F15 of docs/domain.md):
    act on it at once.
 
 Locations are indexed: villages ``0 … V-1``, then town seats ``V … V+T-1``.
+
+The model only assembles the parts and runs them; each part has its own home and
+is handed its collaborators explicitly:
+
+* discovery channels — :mod:`~sim.processes.channels` (policy objects, one per channel);
+* the command centre (triage, transfer) — :mod:`~sim.processes.command_centre`;
+* inspections — :mod:`~sim.processes.inspection`;
+* units and teams — :mod:`~sim.processes.brigade`; what follows the first action —
+  :mod:`~sim.processes.casework`; campaigns — :mod:`~sim.processes.campaign`;
+* record writing and the count of violations created — :mod:`~sim.recorder`.
 """
 
 from __future__ import annotations
@@ -30,24 +40,19 @@ import simpy
 from .calendar import days_in
 from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
 from .patrol_plan import agendas, first_shift, plan_table, presence_factor
-from .processes.brigade import Response, Unit, UnitCounters
+from .processes.brigade import Unit, UnitCounters
 from .processes.campaign import campaign_process, campaign_villages
 from .processes.casework import Casework
-from .processes.discovery import Violation, Watch, grid_coverage, passive_discovery
-from .processes.violations import ArrivalGenerator, on_site_minutes, rate_table
+from .processes.channels import PassiveChannel, build_channels
+from .processes.command_centre import CommandCentre
+from .processes.discovery import Violation, Watch
+from .processes.violations import ArrivalGenerator, injected_batch, on_site_minutes, rate_table
+from .recorder import Recorder, RecordList
 from .roster import DailyTeams, Roster
 from .streams import Streams
 from .travel import travel_times
 
-
-class RecordList:
-    """The default record sink: keeps every record."""
-
-    def __init__(self):
-        self.rows: list[tuple] = []
-
-    def add(self, rows: list[tuple]) -> None:
-        self.rows.extend(rows)
+__all__ = ["Model", "ModelOutput", "RecordList", "Trips"]
 
 
 @dataclass
@@ -60,38 +65,63 @@ class ModelOutput:
     timeline: "pd.DataFrame"  # month, unit, certified, teams, past_deadline (brigades)
     past_deadline_end: dict[str, float]  # officers uncertified after the deadline, at the end
     latent_end: int
-    violations: int
+    violations: int  # the model's own count of violations created (records must add up to it)
     extras: dict = field(default_factory=dict)
 
 
+class Trips:
+    """Trip minutes between locations: the mean matrix and a log-normal noise factor with mean one."""
+
+    def __init__(self, mean_min: np.ndarray, noise_cv: float):
+        self.rows = mean_min.tolist()  # plain floats: read on every trip
+        self.sigma = math.sqrt(math.log1p(noise_cv * noise_cv))
+
+    def trip(self, a: int, b: int, z: float | None, rng) -> float:
+        """Travel minutes from a to b; ``z`` a standard normal (else drawn from ``rng``)."""
+        mean = self.rows[a][b]
+        if mean == 0.0 or self.sigma == 0.0:
+            return mean
+        if z is None:
+            z = rng.standard_normal()
+        sig = self.sigma
+        return mean * math.exp(sig * z - 0.5 * sig * sig)
+
+
 class Model:
-    """One replication of a scenario.  ``run()`` simulates to the horizon and returns a ModelOutput."""
+    """One replication of a scenario.  ``run()`` simulates to the horizon and returns a ModelOutput.
 
-    FLUSH_EVERY = 5_000  # records handed to the sink at a time (running sums: a small peak)
+    ``arrivals``: a list of :class:`~sim.processes.violations.InjectedViolation` replacing
+    the Poisson arrivals (and the stock of old violations); ``trace``: a list that
+    receives ``(time, who, what)`` events (exact tests).
+    """
 
-    def __init__(self, sc: Scenario, replication: int, sink=None):
+    def __init__(self, sc: Scenario, replication: int, sink=None, arrivals=None, trace: list | None = None):
         self.sc = sc
         s = sc.settings
         self.replication = replication
-        self.env = simpy.Environment()
+        self.env = env = simpy.Environment()
         self.streams = Streams(s.scenario.seed, replication)
         self.horizon = s.scenario.horizon_min
         self.window = (s.scenario.warmup_min, self.horizon)
-        self.sink = sink if sink is not None else RecordList()
-        self._pending: list[tuple] = []
-        self.open: dict[int, Violation] = {}
-        self._next_id = 0
-
+        self.injected = arrivals
+        self.class_keys = tuple(s.classes)
+        self.items = sc.items
         self._build_places()
-        self._build_items_and_classes()
+        self.recorder = Recorder(env, sink, self.village_names, sc.items, self.class_keys, trace)
         self.watch = Watch(len(sc.villages))
+        self.units: dict[str, Unit] = {}  # filled by _build_units; the parts below hold this dict
+        self.command_centre = CommandCentre(env, sc.items, self.units, self.watch, trace)
+        self.channels = build_channels(sc, env, self.streams, self.watch, self.command_centre, trace)
+        self.passive = [c for c in self.channels.values() if isinstance(c, PassiveChannel)]
+        self.casework = Casework(env, sc, self.units, self.recorder, self.streams)
         self._build_units()
-        self.casework = Casework(self, sc)
-        self.begin_action = self.casework.begin_action
-        self.end_action = self.casework.end_action
         self.arrivals = ArrivalGenerator(sc, rate_table(sc), self.streams)
         self._start_campaigns()
-        self.env.process(self._arrive())
+        env.process(self._arrive())
+
+    @property
+    def sink(self):
+        return self.recorder.sink
 
     # ------------------------------------------------------------------ build
 
@@ -102,48 +132,14 @@ class Model:
         ts = sc.towns
         self.village_names = [v.village for v in vs]
         self.village_index = {v.village: i for i, v in enumerate(vs)}
-        self.town_index = {t.town: i for i, t in enumerate(ts)}
         V = len(vs)
         self.seat = {t.town: V + i for i, t in enumerate(ts)}
         self.village_town = [v.town for v in vs]
-        self.travel_mean = travel_times(sc).mean_min  # the one travel rule (same location numbers)
-        self._travel_rows = self.travel_mean.tolist()  # plain floats: read on every trip
-        cv = s.travel.noise_cv
-        self._travel_sigma = math.sqrt(math.log1p(cv * cv))
-        self.patrol_visit_min = [s.patrol.visit_min(v.population) for v in vs]
-        self.inspection = s.inspection
-        self.inspection_visit_min = s.inspection.visit_min
-        rates = s.inspection.obligations
-        self.inspection_departments = [d for d, r in rates.items() if r > 0]
-        weights = np.array([rates[d] for d in self.inspection_departments], float)
-        self.inspection_cum = np.cumsum(weights) / weights.sum() if weights.size else np.zeros(0)
-        self.village_businesses = np.array([v.businesses for v in vs], np.int64)
-        # the grid covers each village in proportion to its workers per grid (and, with separate
-        # networks, only through the networks that watch an item's category: F10)
-        self.categories = sorted({i.category for i in sc.items})
-        self.grid_cover = np.zeros((len(vs), len(self.categories)))
-        for j, cat in enumerate(self.categories):
-            if s.grid.networks == "separate":
-                share = sum(n.share for n in s.grid.separate.values() if cat in n.categories)
-            else:
-                share = 1.0
-            for i, v in enumerate(vs):
-                self.grid_cover[i, j] = grid_coverage(v.grid_workers * share, v.population, s.grid.residents_per_grid)
-        self.grid_cover = self.grid_cover.tolist()  # plain floats: read once per violation
-
-    def _build_items_and_classes(self) -> None:
-        sc = self.sc
-        s = sc.settings
-        self.class_keys = tuple(s.classes)
-        self.classes = [s.classes[k] for k in self.class_keys]
-        self.items = sc.items
+        self.travel_mean = travel_times(sc).mean_min  # the one travel rule (sim.travel)
+        self.travel = Trips(self.travel_mean, s.travel.noise_cv)
+        self.village_businesses = [v.businesses for v in vs]
         self.item_handled = [sc.handled_by_brigade(i) for i in sc.items]
-        self.item_category = [sorted({i.category for i in sc.items}).index(i.category) for i in sc.items]
         self.item_business = [i.driver == "businesses" for i in sc.items]
-        self.class_grid_per_min = [c.grid_notice_per_day / MIN_PER_DAY for c in self.classes]
-        self.class_complaint_per_min = [c.complaint_per_day / MIN_PER_DAY for c in self.classes]
-        self.class_noticeable_min = [c.noticeable_days * MIN_PER_DAY for c in self.classes]
-        self.class_outcome_cut = [(c.corrected_share, c.corrected_share + c.case_share) for c in self.classes]
 
     def _build_units(self) -> None:
         sc = self.sc
@@ -152,12 +148,21 @@ class Model:
         plan = plan_table(sc)
         self.plan = plan
         by_brigade = agendas(sc, plan, self.village_index)
-        self.units: dict[str, Unit] = {}
         self.days = days
         pulled = self._campaign_pulls(days)
         self.unit_kind: dict[str, str] = {}
         self.unit_towns: dict[str, tuple[str, ...]] = {}
         self.brigade_of_town = sc.brigade_of_town
+        inspection = self.channels["inspection"]
+
+        def unit(name, base_town, pattern, daily, **kw) -> Unit:
+            return Unit(
+                self.env, name, self.seat[base_town], pattern, daily, days,
+                travel=self.travel, casework=self.casework, patrol=self.channels["patrol"],
+                inspection=inspection, window=self.window, route_rng=self.streams.for_unit("route", name),
+                trace=self.recorder.trace, **kw,
+            )
+
         for b in sc.brigades:
             pattern = s.shift_patterns[b.shift_pattern]
             roster = Roster(sc, b.name, self.streams.for_unit("certification", b.name))
@@ -169,23 +174,19 @@ class Model:
             )
             served = [v for v in sc.villages if v.town in b.towns]
             businesses = sum(v.businesses for v in served)
-            per_year = businesses * s.inspection.visits_per_business()
-            per_day = per_year / (len(pattern.working_days) * 365.0 / 7.0) if pattern.working_days else 0.0
-            unit = Unit(
-                self, b.name, self.seat[b.base_town], pattern, daily, days,
-                agendas=by_brigade.get(b.name, {}), inspections_per_day=per_day,
-            )
-            unit.counters.businesses = businesses
-            unit.served_villages = np.array([self.village_index[v.village] for v in served], np.int64)
+            u = unit(b.name, b.base_town, pattern, daily, agendas=by_brigade.get(b.name, {}),
+                     inspections_per_day=inspection.per_day(businesses, pattern))
+            u.counters.businesses = businesses
+            u.served_villages = np.array([self.village_index[v.village] for v in served], np.int64)
             weights = np.array([v.businesses for v in served], float)
-            unit.business_cum = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else None
-            self.units[b.name] = unit
+            u.business_cum = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else None
+            self.units[b.name] = u
             self.unit_kind[b.name] = "brigade"
             self.unit_towns[b.name] = b.towns
         for d in sc.departments:
             pattern = s.shift_patterns[d.shift_pattern]
             daily = DailyTeams(pattern, 1.0, 1.0, None, teams=sc.department_teams(d))
-            self.units[d.department] = Unit(self, d.department, self.seat[d.base_town], pattern, daily, days)
+            self.units[d.department] = unit(d.department, d.base_town, pattern, daily)
             self.unit_kind[d.department] = "department"
             self.unit_towns[d.department] = ()
 
@@ -204,6 +205,7 @@ class Model:
     def _start_campaigns(self) -> None:
         sc = self.sc
         self.campaign_villages: dict[str, list[str]] = {}  # campaign → the villages it sweeps (the run folder keeps it)
+        brigade_of_town = {town: self.units[b] for town, b in sc.brigade_of_town.items()}
         for c in sc.settings.campaigns:
             names = campaign_villages(sc, c)
             self.campaign_villages[c.name] = names
@@ -215,12 +217,26 @@ class Model:
                 sh = first_shift(sc, sc.town_by_name[town].shift_pattern if sc.settings.reform.mode == "after"
                                  else sc.settings.reform.county_brigade_shift_pattern)
                 shift_of[town] = (sh.start_min, sh.end_min)
-            self.env.process(campaign_process(self, c, villages, shift_of))
+            self.env.process(campaign_process(
+                self.env, c, villages, shift_of, brigade_of_town=brigade_of_town, travel=self.travel,
+                channel=self.channels["campaign"], visit_min=self.channels["patrol"].visit_min,
+                casework=self.casework, window=self.window, horizon=self.horizon,
+            ))
 
-    # ------------------------------------------------------------------ arrivals and discovery
+    # ------------------------------------------------------------------ arrivals
 
     def _arrive(self):
         env = self.env
+        if self.injected is not None:
+            batch = injected_batch(self.sc, self.injected).as_lists()
+            for j in range(len(batch.time)):
+                t = batch.time[j]
+                if t >= self.horizon:
+                    break
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                self._new_violation(batch, j, t)
+            return
         stock = self.sc.settings.stock
         if stock is not None and stock.violations > 0:
             batch = self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
@@ -242,8 +258,7 @@ class Model:
 
     def _new_violation(self, b, j: int, t: float, stock: bool = False) -> None:
         """A violation arises at ``t`` (before the start, ``t`` < 0, for the stock of old ones)."""
-        vid = self._next_id
-        self._next_id += 1
+        vid = self.recorder.new_id()
         village = b.village[j]
         item_i = b.item[j]
         c = b.klass[j]
@@ -255,169 +270,34 @@ class Model:
         v.brigade = self.brigade_of_town[v.town]
         v.handled = self.item_handled[item_i]
         v.severity = item.severity
-        nb = int(self.village_businesses[village])
+        nb = self.village_businesses[village]
         v.business = int(b.business_u[j] * nb) if (self.item_business[item_i] and nb > 0) else -1
         now = max(t, 0.0)  # an old violation can only be found from the start on
         age = now - t
-        delay, channel = passive_discovery(
-            b.grid_e[j], b.complaint_e[j], b.noticeable_e[j] - age / self.class_noticeable_min[c],
-            self.class_grid_per_min[c] * self.grid_cover[village][self.item_category[item_i]],
-            self.class_complaint_per_min[c], self.class_noticeable_min[c],
-        )
+        # the passive channels compete: the earliest wins (ties: the first registered)
+        delay, first = math.inf, None
+        for ch in self.passive:
+            d = ch.delay_min(b, j, c, village, item_i, age)
+            if d < delay:
+                delay, first = d, ch
         s = self.sc.settings
         v.t_passive = now + delay
-        v.passive_channel = channel
-        if channel == "grid":
-            mean = s.grid.report_delay_by_town_min.get(v.town, s.grid.report_delay_mean_min)
-        else:
-            mean = s.complaint.relay_delay_mean_min
-        v.report_delay = b.report_e[j] * mean
+        v.passive_channel = first.name if first is not None else ""
+        v.report_delay = b.report_e[j] * (first.report_delay_min(v.town) if first is not None
+                                          else s.complaint.relay_delay_mean_min)
         v.triage_delay = b.triage_e[j] * s.command_centre.triage_mean_min
         v.transfer_delay = b.transfer_e[j] * s.transfer.delay_mean_min
         v.on_site_dur = on_site_minutes(item.on_site_distribution, item.on_site_mean_min, item.on_site_cv, b.on_site_u[j])
         v.outcome_u = b.outcome_u[j]
         v.travel_z = b.travel_z[j]
-        self.open[vid] = v
+        self.recorder.opened(v)
         self.watch.add(v)
-        if channel:
-            at = v.t_passive + v.report_delay + v.triage_delay
-            if at < self.horizon:
-                ev = self.env.timeout(at - now, value=v)
-                ev.callbacks.append(self._passive_report)
+        if self.recorder.trace is not None:
+            self.recorder.note(self.village_names[village], f"v{vid} arises: {item.code}")
+        if first is not None:
+            self.command_centre.schedule_passive(v, now, self.horizon)
 
-    def _passive_report(self, event) -> None:
-        v = event.value
-        if v.found:  # a patrol or inspection got there first
-            return
-        v.found = True
-        v.channel = v.passive_channel
-        v.t_disc = v.t_passive
-        v.t_report = v.t_passive + v.report_delay
-        self.watch.remove(v)
-        self._route(v)
-
-    def _route(self, v: Violation) -> None:
-        """The command centre's triage decision (F6, F15): the town acts, or transfer to the county."""
-        item = self.items[v.item]
-        if v.handled:
-            self.units[v.brigade].submit(Response(v, "first", item.severity, item.teams_needed))
-        else:
-            v.t_transfer = self.env.now
-            ev = self.env.timeout(v.transfer_delay, value=v)
-            ev.callbacks.append(self._transfer_arrives)
-
-    def _transfer_arrives(self, event) -> None:
-        v = event.value
-        item = self.items[v.item]
-        self.units[item.department].submit(Response(v, "transfer", item.severity, item.teams_needed))
-
-    # ------------------------------------------------------------------ called by teams
-
-    def trip(self, a: int, b: int, z: float | None = None, unit: Unit | None = None) -> float:
-        """Travel minutes from location a to b; ``z`` a standard normal (else drawn from the unit's route stream)."""
-        mean = self._travel_rows[a][b]
-        if mean == 0.0 or self._travel_sigma == 0.0:
-            return mean
-        if z is None:
-            z = unit.route_rng.standard_normal()
-        sig = self._travel_sigma
-        return mean * math.exp(sig * z - 0.5 * sig * sig)
-
-    def dispatched(self, v: Violation, team, stage: str) -> None:
-        if stage == "first" or (stage == "transfer" and math.isnan(v.t_dispatch)):
-            v.t_dispatch = self.env.now
-            v.team = team.id
-            v.handler = team.unit.name
-
-    def patrol_look(self, village: int) -> list[Violation]:
-        return self.watch.visible_in_village(village, self.env.now)
-
-    def inspect(self, village: int, business: int, department: str | None) -> list[Violation]:
-        """Latent violations at the business that this visit checks (all items on a joint visit)."""
-        found = self.watch.visible_at_business(village, business, self.env.now)
-        if department is None:
-            return found
-        return [v for v in found if self.items[v.item].department == department]
-
-    def found_on_visit(self, v: Violation, team, channel: str, p: float | None = None) -> bool:
-        """Does the visiting team see it (probability ``p``, else the class's for the channel)?
-        If so it is discovered; True if the team acts on it now."""
-        now = self.env.now
-        if v.found or v.t_passive <= now:
-            return False  # seen since the visit began (by the grid, a complaint, or this team)
-        if p is None:
-            c = self.classes[v.klass]
-            p = c.patrol_detect_prob if channel == "patrol" else c.inspection_detect_prob
-        rng = self.streams.for_unit("inspection" if channel == "inspection" else "patrol", team.unit.name)
-        if p <= 0.0 or rng.random() >= p:
-            return False
-        v.found = True
-        v.channel = channel
-        v.t_disc = now
-        v.t_report = now
-        self.watch.remove(v)
-        if v.handled and v.brigade == team.unit.name:
-            return True
-        # not the brigade's item: reported to the command centre, which transfers it
-        ev = self.env.timeout(v.triage_delay, value=v)
-        ev.callbacks.append(lambda e: self._route(e.value))
-        return False
-
-    def pick_business(self, unit: Unit) -> tuple[int, int, str | None]:
-        """A business of the unit's towns for an inspection (village ∝ businesses, then uniform),
-        and the department whose obligation the visit meets (None for a joint visit)."""
-        rng = self.streams.for_unit("inspection", unit.name)
-        u_village, u_business, u_dept = rng.random(3)
-        department = None
-        if not self.inspection.joint and self.inspection_departments:
-            j = int(np.searchsorted(self.inspection_cum, u_dept, side="right"))
-            department = self.inspection_departments[min(j, len(self.inspection_departments) - 1)]
-        if unit.business_cum is None:
-            return int(unit.served_villages[0]), -1, department
-        i = int(np.searchsorted(unit.business_cum, u_village, side="right"))
-        village = int(unit.served_villages[min(i, len(unit.served_villages) - 1)])
-        n = int(self.village_businesses[village])
-        return village, (int(u_business * n) if n > 0 else -1), department
-
-    # ------------------------------------------------------------------ records
-
-    def finish(self, v: Violation) -> None:
-        """The violation's story has ended: write its record."""
-        self.open.pop(v.id, None)
-        self._pending.append(self._row(v, v.outcome))
-        if len(self._pending) >= self.FLUSH_EVERY:
-            self.sink.add(self._pending)
-            self._pending = []
-
-    def _row(self, v: Violation, outcome: str) -> tuple:
-        item = self.items[v.item]
-        return (
-            v.id, v.town, self.village_names[v.village], item.code, item.category, self.class_keys[v.klass],
-            v.severity, v.handled, v.channel, v.handler, v.team,
-            v.t, v.t_disc, v.t_report, v.t_transfer, v.t_dispatch, v.t_onsite,
-            v.t_filed, v.t_review_req, v.t_review, v.deadline, v.t_closed, outcome,
-            v.area, v.cost_h, v.returned, v.stock,
-        )
-
-    def _close_books(self) -> None:
-        """Record every violation still open at the horizon with an ``open_*`` outcome."""
-        end = self.horizon
-        for v in sorted(self.open.values(), key=lambda x: x.id):
-            if not v.found and v.passive_channel and v.t_passive < end:
-                v.channel = v.passive_channel
-                v.t_disc = v.t_passive
-                if v.t_passive + v.report_delay < end:
-                    v.t_report = v.t_passive + v.report_delay
-            if not v.channel:
-                outcome = "open_undiscovered"
-            elif math.isnan(v.t_onsite):
-                outcome = "open_waiting"
-            else:
-                outcome = "open_in_progress"
-            self._pending.append(self._row(v, outcome))
-        self.open.clear()
-        self.sink.add(self._pending)
-        self._pending = []
+    # ------------------------------------------------------------------ end of the run
 
     def _timeline(self) -> pd.DataFrame:
         frames = []
@@ -431,8 +311,7 @@ class Model:
     def run(self) -> ModelOutput:
         self.env.run(until=self.horizon)
         latent = self.watch.latent_count()
-        n = self._next_id
-        self._close_books()
+        self.recorder.close_books(self.horizon)
         return ModelOutput(
             units={name: u.counters for name, u in self.units.items()},
             unit_kind=dict(self.unit_kind),
@@ -441,6 +320,5 @@ class Model:
             past_deadline_end={name: float(u.daily.roster.past_deadline(self.days - 1))
                                for name, u in self.units.items() if u.daily.roster is not None},
             latent_end=latent,
-            violations=n,
+            violations=self.recorder.created,
         )
-

@@ -2,11 +2,14 @@
 
 A record holds where and what the violation was, how it was found, who acted, the
 time of every stage (minutes since the start; NaN when a stage was not reached)
-and an ``outcome``.  Violations still open when the run ends are recorded with an
+and an ``outcome``: one :class:`Record` (its fields are the columns; written by
+:mod:`sim.recorder`).  Violations still open when the run ends are recorded with an
 ``open_*`` outcome, so unserved work is counted, never dropped.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -22,41 +25,46 @@ OUTCOMES = (
 )
 OPEN_OUTCOMES = ("open_undiscovered", "open_waiting", "open_in_progress")
 
-FIELDS = (
-    "violation",     # id, in order of arising (the stock of old violations first)
-    "town",
-    "village",
-    "item",
-    "category",      # item category (urban management, rural land & housing, …)
-    "klass",         # violation class key (street, building, hidden, …)
-    "severity",
-    "handled_by_brigade",
-    "channel",       # grid, patrol, complaint, inspection ('' if undiscovered)
-    "handler",       # brigade or county department that acted
-    "team",          # team id that acted first ('' if none)
-    "occurred_min",
-    "discovered_min",
-    "reported_min",  # the report reached the command centre (= discovered for on-the-spot finds)
-    "transferred_min",
-    "dispatched_min",
-    "on_site_min",   # first enforcement team on site: the violation is acted on
-    "filed_min",     # a town case opened (lifecycle on)
-    "review_requested_min",  # legal review asked for (major cases)
-    "review_start_min",      # a law post took it up
-    "deadline_min",  # the case's time limit (working calendar)
-    "closed_min",
-    "outcome",
-    "area_m2",       # floor area of an illegal building when acted on (growth on)
-    "officer_hours", # officer-hours of dealing with it (growth on)
-    "returned",      # a transferred case sent back to the town for joint action
-    "stock",         # an old violation present at the start (arose before minute 0)
-)
+
+class Record(NamedTuple):
+    """One violation's record: the fields are the record columns, in order."""
+
+    violation: int            # id, in order of arising (the stock of old violations first)
+    town: str
+    village: str
+    item: str
+    category: str             # item category (urban management, rural land & housing, …)
+    klass: str                # violation class key (street, building, hidden, …)
+    severity: int
+    handled_by_brigade: bool
+    channel: str              # grid, patrol, complaint, inspection, campaign ('' if undiscovered)
+    handler: str              # brigade or county department that acted
+    team: str                 # team id that acted first ('' if none)
+    occurred_min: float
+    discovered_min: float
+    reported_min: float       # the report reached the command centre (= discovered for on-the-spot finds)
+    transferred_min: float
+    dispatched_min: float
+    on_site_min: float        # first enforcement team on site: the violation is acted on
+    filed_min: float          # a town case opened (lifecycle on)
+    review_requested_min: float  # legal review asked for (major cases)
+    review_start_min: float   # a law post took it up
+    deadline_min: float       # the case's time limit (working calendar)
+    closed_min: float
+    outcome: str              # one of OUTCOMES
+    area_m2: float            # floor area of an illegal building when acted on (growth on)
+    officer_hours: float      # officer-hours of dealing with it (growth on)
+    returned: bool            # a transferred case sent back to the town for joint action
+    stock: bool               # an old violation present at the start (arose before minute 0)
+
+
+FIELDS = Record._fields
 TIME_FIELDS = tuple(f for f in FIELDS if f.endswith("_min"))
 FLOAT_FIELDS = (*TIME_FIELDS, "area_m2", "officer_hours")
 
 
-def records_frame(rows: list[tuple]) -> pd.DataFrame:
-    """Records (tuples in :data:`FIELDS` order) → a DataFrame with typed columns."""
+def records_frame(rows: list[Record]) -> pd.DataFrame:
+    """Records (:class:`Record` s) → a DataFrame with typed columns."""
     df = pd.DataFrame.from_records(rows, columns=list(FIELDS))
     for f in FLOAT_FIELDS:
         df[f] = df[f].astype(float)

@@ -182,3 +182,55 @@ def mmc(folder: Path, arrivals_per_hour: float, service_mean_min: float, teams: 
                       "certified": 2 * teams, "source_note": "test"}],
     }
     return write(folder, settings, tables)
+
+
+PATHS_LIFECYCLE = {"enabled": True, "working_days": ["Mon", "Tue", "Wed", "Thu", "Fri"], "day_start": "08:00",
+                   "day_end": "17:00", "filing_hours": 1.0, "investigation_hours": 2.0, "review_hours": 1.0,
+                   "decision_hours": 1.0, "review_min_severity": 1, "reviewers_per_law_post": 1.0,
+                   "default_decision_working_days": 5.0}
+
+
+def paths(folder: Path, lifecycle: bool = True) -> Path:
+    """One town, one village at the town seat, fixed times: for exact event logs of a violation's paths.
+
+    Arrivals are injected (``Model(..., arrivals=[InjectedViolation(...)])``), so the
+    annual rates do not matter.  Every officer is present every day around the clock
+    (no rounding draws), the brigade fields two teams, each county department one;
+    travel seat ↔ village is the 10-minute overhead (no distance, no noise); on-site
+    times are fixed; no patrols or inspections.  A class's outcome is chosen by the
+    injected ``outcome_u``: below 0.5 corrected, below 0.8 case filed, else escalated.
+    Items: ``S-1`` (street, the town's), ``B-1`` (building, the town's), ``H-1``
+    (hidden hazard, transferred to the fire department) and ``Q-4`` (the town's,
+    needs four officers: two teams).
+    """
+    settings, tables = base()
+    s = settings
+    s["scenario"].update(horizon_days=14.0, warmup_days=0.0, replications=1, seed=3)
+    s["officer_time"] = {"duty_days_per_year": 365.0, "annual_leave_days": 0.0, "training_days": 0.0,
+                         "desk_share": 0.0, "other_town_work_share": 0.0}
+    shares = dict(corrected_share=0.5, case_share=0.3, escalated_share=0.2, case_followup_min=60.0,
+                  grid_notice_per_day=24.0, complaint_per_day=0.0)
+    s["classes"] = {k: _class(**shares) for k in ("street", "building", "hidden")}
+    s["grid"].update(report_delay_mean_min=30.0)
+    s["command_centre"]["triage_mean_min"] = 10.0
+    s["transfer"] = {"delay_mean_hours": 2.0, "returned_share": 0.5}
+    s["travel"].update(overhead_min=10.0, noise_cv=0.0, urban_towns=[])
+    s["patrol"].update(min_visits_per_week=0, hot_spot_visits_per_week=0, max_visits_per_week=0)
+    s["inspection"]["obligations"] = {}
+    s["reform"]["county_brigade_shift_pattern"] = "all"
+    if lifecycle:
+        s["lifecycle"] = dict(PATHS_LIFECYCLE)
+    town = dict(tables["towns"][0], villages=1, communities=0, shift_pattern="all", urban_weight=1.0)
+    village = dict(tables["villages"][1], lat=town["lat"], lon=town["lon"], population=1000, grid_workers=1,
+                   hot_spot="no")
+    fixed = {"on_site_distribution": "fixed", "on_site_cv": 0.0}
+    s1, b1, h1 = (dict(i, **fixed) for i in tables["items"])
+    q4 = dict(s1, code="Q-4", name_zh="群体", name_en="crowd control", officers_needed=4, severity=2,
+              on_site_mean_min=40.0)
+    staffing = [{"brigade": town["town"], "source": src, "officers": n, "certified": c, "source_note": "test"}
+                for src, n, c in (("urban_management", 4, 4), ("law", 1, 1))]
+    s["staffing"]["sources"] = {"urban_management": 4, "law": 1}
+    departments = [dict(d, shift_pattern="all") for d in tables["departments"]]
+    tables = {"towns": [town], "villages": [village], "items": [s1, b1, h1, q4], "departments": departments,
+              "staffing": staffing}
+    return write(folder, settings, tables)

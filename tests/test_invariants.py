@@ -12,13 +12,21 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import factory
 from enforcement_grid.sim import load_scenario, run_replication
-from enforcement_grid.sim.records import OUTCOMES
+from enforcement_grid.sim.model import Model
+from enforcement_grid.sim.records import OUTCOMES, records_frame
 
 STAGES = ["occurred_min", "discovered_min", "reported_min", "on_site_min", "closed_min"]
 
 
+def run_model(sc, replication: int = 0) -> tuple[pd.DataFrame, int]:
+    """Records of one replication and the model's own count of violations created."""
+    model = Model(sc, replication)
+    out = model.run()
+    return records_frame(model.sink.rows), out.violations
+
+
 def check_records(records: pd.DataFrame, n_violations: int) -> None:
-    # conservation: every violation exactly once, with one known outcome
+    # conservation against the model's own count: every violation created exactly once, one known outcome
     assert len(records) == n_violations
     assert sorted(records["violation"]) == list(range(n_violations))
     assert records["outcome"].isin(OUTCOMES).all()
@@ -55,9 +63,9 @@ def check_records(records: pd.DataFrame, n_violations: int) -> None:
 
 def test_default_scenario_invariants():
     sc = load_scenario("scenarios/huian.toml", ["scenario.horizon_days=30", "scenario.warmup_days=0"])
+    records, created = run_model(sc)
+    check_records(records, created)
     result = run_replication(sc, 0)
-    n = int(result.records["violation"].max()) + 1
-    check_records(result.records, n)
     # every unit's busy time fits in its on-duty time plus overtime, and is non-negative
     u = result.units
     busy = u[[c for c in u.columns if c.endswith("_min") and c != "on_duty_min"]]
@@ -90,10 +98,21 @@ def test_invariants_on_random_scenarios(tmp_path_factory, rate, certified, triag
             r["certified"] = min(r["officers"], certified)
 
     sc = load_scenario(factory.scenario(tmp_path_factory.mktemp("s"), edit))
-    result = run_replication(sc, 0)
-    records = result.records
-    n = 0 if records.empty else int(records["violation"].max()) + 1
-    check_records(records, n)
+    records, created = run_model(sc)
+    check_records(records, created)
+
+
+def test_records_and_open_violations_add_up_to_those_created_at_every_moment(tmp_path):
+    """Conservation while the run goes on: records written + still open = the model's count created."""
+    sc = load_scenario(factory.scenario(tmp_path, lambda s, t: s["scenario"].update(horizon_days=10.0)))
+    model = Model(sc, 0)
+    rec = model.recorder
+    for day in range(1, 10):
+        model.env.run(until=day * 1440.0)
+        assert rec.created > 0
+        assert rec.recorded + len(rec.open) == rec.created, day
+    out = model.run()
+    assert not rec.open and rec.recorded == out.violations == len(model.sink.rows)
 
 
 def test_fewer_than_two_certified_officers_cannot_dispatch(tmp_path):
@@ -127,11 +146,11 @@ def test_fewer_than_two_certified_officers_cannot_dispatch(tmp_path):
 def test_records_off_gives_the_same_measures(tmp_path, monkeypatch):
     """Running sums (records.keep = false) give exactly the measures of the full records,
     however many chunks the sums were built from."""
-    from enforcement_grid.sim.model import Model
+    from enforcement_grid.sim.recorder import Recorder
 
     sc = load_scenario(factory.scenario(tmp_path, lambda s, t: s["scenario"].update(horizon_days=30.0)))
     kept = run_replication(sc, 1, keep_records=True)
-    monkeypatch.setattr(Model, "FLUSH_EVERY", 7)
+    monkeypatch.setattr(Recorder, "FLUSH_EVERY", 7)
     summed = run_replication(sc, 1, keep_records=False)
     assert summed.records is None
     pd.testing.assert_frame_equal(kept.metrics, summed.metrics, check_exact=False, rtol=1e-12)

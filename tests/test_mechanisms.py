@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 import factory
+from intervals import paired_t_interval, t_interval
 from enforcement_grid.sim import ScenarioError, load_scenario, run, run_replication
 
 CERT = {"enabled": True, "first_sitting_day": 30.0, "sitting_interval_days": 60.0, "pass_prob": 0.5,
@@ -27,9 +28,8 @@ def county(runset, metric) -> pd.Series:
 
 
 def paired_ci(a: pd.Series, b: pd.Series, level=0.99):
-    d = (b - a).dropna().to_numpy()
-    h = stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
-    return d.mean() - h, d.mean() + h
+    """Paired t interval (default 99 %) of b − a over replications."""
+    return paired_t_interval(a, b.reindex(a.index), level)
 
 
 def scenario(tmp_path, name, edit):
@@ -56,13 +56,17 @@ def test_exam_passes_follow_the_binomial_formula_and_teams_grow(tmp_path):
     for month in (0, 3, 6):
         day_mid = tl[(tl["month"] == month)]
         got = day_mid.groupby("rep")["certified"].sum()
-        # average of the formula over the days of the month
-        days = np.arange(int(month * 365 / 12), int((month + 1) * 365 / 12))
+        # average of the formula over the days of the month (day d is in month ⌊d / (365/12)⌋)
+        days = np.arange(0, 400)
+        days = days[(days / (365.0 / 12.0)).astype(int) == month]
         n = np.floor((days - CERT["first_sitting_day"]) / CERT["sitting_interval_days"]) + 1
         n = np.where(days >= CERT["first_sitting_day"], n, 0)
         expected = (c0 + u * (1 - (1 - p) ** n)).mean()
-        lo, hi = stats.t.interval(0.999, len(got) - 1, loc=got.mean(), scale=got.std(ddof=1) / math.sqrt(len(got)) + 1e-9)
-        assert lo - 0.5 <= expected <= hi + 0.5, (month, expected, lo, hi)
+        if (n == 0).all():  # before the first sitting nothing is random: exact
+            assert got.to_numpy() == pytest.approx(expected, abs=1e-9), (month, expected)
+            continue
+        lo, hi = t_interval(got, 0.999)  # 99.9 % t interval over the replications
+        assert lo <= expected <= hi, (month, expected, lo, hi)
     teams = tl.groupby(["rep", "month"])["teams"].sum().unstack()
     assert (teams[6] > teams[0]).all()
 

@@ -245,3 +245,41 @@ def test_images_load_in_a_browser(before_after, tmp_path):
     broken.write_text(page.replace("data:image/png;base64,iVBOR", "data:image/png;base64,AAAA", 1), encoding="utf-8")
     n2, total2 = map(int, re.search(r'id="images-loaded">(\d+)/(\d+)<', _dump_dom(broken, tmp_path / "profile")).groups())
     assert (n2, total2) == (total - 1, total)
+
+
+def test_a_fourth_class_reaches_the_report_tables_and_charts(tmp_path, monkeypatch):
+    """Classes come from the run folder: a fourth class is in the towns table, the Excel
+    sheets and the coverage chart, with the label the scenario gives it."""
+    import factory
+    from enforcement_grid.report import charts as C
+    from enforcement_grid.sim import load_scenario, run
+    from enforcement_grid.sim.output import write_run
+
+    def edit(s, t):
+        s["scenario"].update(horizon_days=6.0, warmup_days=1.0)
+        s["classes"]["noise"] = dict(s["classes"]["street"], label_zh="噪声扰民", label_en="noise nuisance")
+        t["items"].append(dict(t["items"][0], code="N-1", name_en="night noise", **{"class": "noise"}))
+
+    sc = load_scenario(factory.scenario(tmp_path / "sc", edit))
+    folder = write_run(tmp_path / "run", sc, run(sc, replications=2, workers=1))
+    rd = R.load_run(folder)
+    assert rd.class_keys == ("street", "building", "hidden", "noise")
+    assert (rd.summary["metric"] == "coverage_noise").any()
+
+    monkeypatch.setattr(H, "build_charts", lambda *a, **k: [])  # the chart is checked below
+    files = write_report(folder, tmp_path / "report", "en", embed_font=False)
+    page = files["html"].read_text(encoding="utf-8")
+    towns = page[page.index('id="towns"'):]
+    assert "coverage, noise nuisance (%)" in towns[:towns.index("</table>")]
+    wb = openpyxl.load_workbook(files["excel"], read_only=True)
+    labels = {cell for row in wb[wb.sheetnames[0]].iter_rows(values_only=True) for cell in row}
+    wb.close()
+    assert "coverage, noise nuisance (%)" in labels
+
+    for lang in ("en", "zh"):
+        fig = C.coverage_by_town(rd.summary, lang, classes=rd.class_keys, class_labels=rd.class_labels)
+        legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert len(legend) == 4 and legend[3] == ("noise nuisance" if lang == "en" else "噪声扰民")
+    # without an explicit list the chart takes the classes of the summary
+    fig = C.coverage_by_town(rd.summary, "en")
+    assert len(fig.axes[0].get_legend().get_texts()) == 4

@@ -33,7 +33,7 @@ class Response:
     ``transfer`` (a county department acting on a transferred case) or ``escalation``
     (a county department closing a case the town escalated)."""
 
-    __slots__ = ("violation", "stage", "priority", "teams_needed", "lead")
+    __slots__ = ("violation", "stage", "priority", "teams_needed", "lead", "here", "all_here")
     kind = "response"
 
     def __init__(self, violation, stage: str, priority: int, teams_needed: int):
@@ -42,6 +42,8 @@ class Response:
         self.priority = priority
         self.teams_needed = teams_needed
         self.lead = None  # the team that records the action; others are escorts
+        self.here = 0  # teams of a multi-team job on site so far
+        self.all_here = None  # event: the last of them has arrived (work starts together)
 
 
 class InspectionVisit:
@@ -163,7 +165,7 @@ class Team:
         return self.unit.team_on_duty(self.shift_idx, self.k, t)
 
     def _account(self, activity: str, start: float, end: float) -> None:
-        w0, w1 = self.unit.ctx.window
+        w0, w1 = self.unit.window
         if w0 <= start and end <= w1:  # the common case: wholly inside the observation window
             self.unit.counters.busy[activity] += end - start
         else:
@@ -182,7 +184,7 @@ class Team:
             if job is None:
                 if self.location != unit.base:
                     t0 = env.now
-                    back = unit.ctx.trip(self.location, unit.base, unit=unit)
+                    back = unit.travel.trip(self.location, unit.base, None, unit.route_rng)
                     self.location = unit.base
                     if back > 0:
                         yield env.timeout(back)
@@ -203,59 +205,77 @@ class Team:
 
     def _act(self, v, stage: str, activity: str):
         """Work on site on a violation the team is at, then let the case move on."""
-        ctx = self.unit.ctx
-        on_site, followup = ctx.begin_action(v, self, stage)
+        casework = self.unit.casework
+        on_site, followup = casework.begin_action(v, self, stage)
         t0 = self.env.now
         yield self.env.timeout(on_site + followup)
         self._account(activity, t0, t0 + on_site)
         self._account("case_work", t0 + on_site, self.env.now)
-        ctx.end_action(v, stage)
+        casework.end_action(v, stage, self)
 
     def _respond(self, job: Response):
-        ctx = self.unit.ctx
+        unit = self.unit
+        trace = unit.trace
         v = job.violation
         lead = job.lead is None
         if lead:
             job.lead = self
-            ctx.dispatched(v, self, job.stage)
+            unit.casework.dispatched(v, self, job.stage)
+        elif trace is not None:
+            trace.append((self.env.now, self.id, f"v{v.id} escort dispatched"))
         t0 = self.env.now
-        travel = ctx.trip(self.location, v.village, v.travel_z if job.stage == "first" else None, unit=self.unit)
+        travel = unit.travel.trip(self.location, v.village, v.travel_z if job.stage == "first" else None,
+                                  unit.route_rng)
         if travel > 0:
             yield self.env.timeout(travel)
             self._account("response", t0, self.env.now)
         self.location = v.village
+        if job.teams_needed > 1:  # a multi-team job starts when the last team is on site
+            job.here += 1
+            if job.all_here is None:
+                job.all_here = self.env.event()
+            if job.here < job.teams_needed:
+                t0 = self.env.now
+                yield job.all_here
+                self._account("response", t0, self.env.now)
+            else:
+                job.all_here.succeed()
         if lead:
             yield from self._act(v, job.stage, "response")
         else:  # an escort team of a multi-team job stays for the same on-site time
+            if trace is not None:
+                trace.append((self.env.now, self.id, f"v{v.id} escort on site"))
             t0 = self.env.now
             yield self.env.timeout(v.on_site_dur)
             self._account("response", t0, self.env.now)
 
     def _inspect(self, job: InspectionVisit):
-        ctx = self.unit.ctx
+        unit = self.unit
+        inspection = unit.inspection
         t0 = self.env.now
-        yield self.env.timeout(ctx.trip(self.location, job.village, unit=self.unit))
+        yield self.env.timeout(unit.travel.trip(self.location, job.village, None, unit.route_rng))
         self.location = job.village
-        yield self.env.timeout(ctx.inspection_visit_min)
+        yield self.env.timeout(inspection.visit_min)
         self._account("inspection", t0, self.env.now)
-        self.unit.count("inspections_done", t0)
-        for v in ctx.inspect(job.village, job.business, job.department):
-            if ctx.found_on_visit(v, self, "inspection"):
+        unit.count("inspections_done", t0)
+        for v in inspection.checked(job.village, job.business, job.department):
+            if inspection.found(v, self):
                 yield from self._act(v, "first", "inspection")
 
     def _patrol(self, job: PatrolRoute):
-        ctx = self.unit.ctx
+        unit = self.unit
+        patrol = unit.patrol
         for village in job.villages:
-            travel = ctx.trip(self.location, village, unit=self.unit)
+            travel = unit.travel.trip(self.location, village, None, unit.route_rng)
             if self.env.now + travel >= job.shift_end:
                 break  # the rest of the route is missed today
             t0 = self.env.now
-            yield self.env.timeout(travel + ctx.patrol_visit_min[village])
+            yield self.env.timeout(travel + patrol.visit_min[village])
             self.location = village
             self._account("patrol", t0, self.env.now)
-            self.unit.count("patrol_visits_done", t0)
-            for v in ctx.patrol_look(village):
-                if ctx.found_on_visit(v, self, "patrol"):
+            unit.count("patrol_visits_done", t0)
+            for v in patrol.look(village):
+                if patrol.found(v, self):
                     yield from self._act(v, "first", "patrol")
 
 
@@ -267,21 +287,41 @@ class Unit:
     lasts ``days`` days.  ``agendas[weekday][team k]`` is the list of villages team k of the first
     shift patrols on that weekday; ``inspections_per_day`` are queued at the start
     of each working day.
+
+    Its collaborators, all required (what its teams touch): ``travel`` (trip times:
+    ``trip(a, b, z, rng)``), ``casework`` (dispatch, on-site action and what follows),
+    the ``patrol`` channel (visit minutes, ``look``, ``found``), the ``inspection``
+    channel (``pick_business``, visit minutes, ``checked``, ``found``), the
+    observation ``window`` (start, end) minutes, the unit's ``route_rng`` and the
+    event ``trace`` (None when off).
     """
 
     def __init__(
         self,
-        ctx,
+        env,
         name: str,
         base: int,
         pattern: ShiftPattern,
         daily,
         days: int,
+        *,
+        travel,
+        casework,
+        patrol,
+        inspection,
+        window: tuple[float, float],
+        route_rng,
+        trace: list | None,
         agendas: dict[int, dict[int, list[int]]] | None = None,
         inspections_per_day: float = 0.0,
     ):
-        self.ctx = ctx
-        self.env = ctx.env
+        self.env = env
+        self.travel = travel
+        self.casework = casework
+        self.patrol = patrol
+        self.inspection = inspection
+        self.window = window
+        self.trace = trace
         self.name = name
         self.base = base
         self.pattern = pattern
@@ -292,10 +332,11 @@ class Unit:
         self.daily = daily
         self.days = days
         self._row_day, self._row = -1, []  # today's teams by shift (team_on_duty is asked often)
-        self.route_rng = ctx.streams.for_unit("route", name)
+        self.route_rng = route_rng
+        self.served_villages = None  # brigades: villages of its towns, and businesses' cumulative shares
+        self.business_cum = None
         self.agendas = agendas or {}
         self.inspections_per_day = inspections_per_day
-        self.inspection_priority = ctx.sc.settings.command_centre.inspection_priority
         self.counters = UnitCounters()
         self.dispatcher = Dispatcher(self.env)
         most = daily.most(days - 1)
@@ -318,7 +359,7 @@ class Unit:
         return self._shift_start[s] <= clock < self._shift_end[s]
 
     def count(self, counter: str, t: float) -> None:
-        w0, w1 = self.ctx.window
+        w0, w1 = self.window
         if w0 <= t < w1:
             setattr(self.counters, counter, getattr(self.counters, counter) + 1)
 
@@ -328,11 +369,10 @@ class Unit:
     def _shift_clock(self):
         """At each shift start: hand out patrol routes, queue the day's inspections, wake teams."""
         env = self.env
-        ctx = self.ctx
         days = self.days
         carry = 0.0
         order = sorted(range(len(self.shift_names)), key=lambda s: self._shift_start[s])
-        w0, w1 = ctx.window
+        w0, w1 = self.window
         for day in range(days):
             wd = day % 7
             starts = [s for s in order if wd in self._shift_days[s]]
@@ -351,7 +391,7 @@ class Unit:
                     carry -= due
                     for _ in range(due):
                         self.count("inspections_planned", env.now)
-                        self.dispatcher.submit(InspectionVisit(*ctx.pick_business(self), self.inspection_priority))
+                        self.dispatcher.submit(InspectionVisit(*self.inspection.pick_business(self), self.inspection.priority))
                 for team in self._by_shift[s]:
                     if team.agenda and team.wake is not None and team.on_duty(env.now):
                         self.dispatcher.assign(team, team.agenda.pop(0))

@@ -30,27 +30,34 @@ class CampaignTeam:
         self.id = f"{unit.name}/campaign:{campaign.name}/{k}"
 
 
-def campaign_process(model, campaign: Campaign, villages: list[int], shift_of: dict):
+def campaign_process(env, campaign: Campaign, villages: list[int], shift_of: dict, *, brigade_of_town: dict,
+                     travel, channel, visit_min: list[float], casework, window: tuple[float, float],
+                     horizon: float):
     """SimPy process of one campaign; ``shift_of[town]`` = (start, end) minutes of the town's first shift.
-    Each day the brigades' rosters say how many teams they could send (at most ``teams_per_town``)."""
-    env = model.env
+    Each day the brigades' rosters say how many teams they could send (at most ``teams_per_town``).
+
+    Collaborators: ``brigade_of_town`` (town → its brigade unit), ``travel`` (trip times),
+    ``channel`` (the campaign discovery channel: ``look`` and ``found``), ``visit_min``
+    (minutes a visit takes, by village: as long as a patrol's), ``casework``, and the
+    observation ``window``."""
     start_day = int(campaign.start_day)
     days = int(round(campaign.days))
     cursor = 0
     for d in range(days):
         day = start_day + d
-        if day * MIN_PER_DAY >= model.horizon:
+        if day * MIN_PER_DAY >= horizon:
             return
         sweeps = []
         for town in campaign.towns:
-            unit = model.units[model.brigade_of_town[town]]
+            unit = brigade_of_town[town]
             unit.daily.teams_on(day)
             for k in range(min(campaign.teams_per_town, unit.daily.force.get(day, 0))):
                 route = [villages[(cursor + j) % len(villages)] for j in range(len(villages))]
                 cursor += 1
                 s0, s1 = shift_of[town]
-                sweeps.append(env.process(_sweep(model, campaign, CampaignTeam(unit, k, campaign), route,
-                                                 day * MIN_PER_DAY + s0, day * MIN_PER_DAY + s1)))
+                sweeps.append(env.process(_sweep(env, campaign, CampaignTeam(unit, k, campaign), route,
+                                                 day * MIN_PER_DAY + s0, day * MIN_PER_DAY + s1,
+                                                 travel, channel, visit_min, casework, window)))
         if sweeps:
             yield env.all_of(sweeps)
         next_day = (day + 1) * MIN_PER_DAY
@@ -58,26 +65,26 @@ def campaign_process(model, campaign: Campaign, villages: list[int], shift_of: d
             yield env.timeout(next_day - env.now)
 
 
-def _sweep(model, campaign: Campaign, team: CampaignTeam, route: list[int], t_start: float, t_end: float):
-    env = model.env
+def _sweep(env, campaign: Campaign, team: CampaignTeam, route: list[int], t_start: float, t_end: float,
+           travel, channel, visit_min, casework, window):
     if t_start > env.now:
         yield env.timeout(t_start - env.now)
     unit = team.unit
     here = unit.base
     began = env.now
     for village in route:
-        travel = model.trip(here, village, unit=unit)
-        if env.now + travel + model.patrol_visit_min[village] >= t_end:
+        trip = travel.trip(here, village, None, unit.route_rng)
+        if env.now + trip + visit_min[village] >= t_end:
             break
-        yield env.timeout(travel + model.patrol_visit_min[village])
+        yield env.timeout(trip + visit_min[village])
         here = village
-        for v in model.patrol_look(village):
-            if model.items[v.item].category != campaign.category:
+        for v in channel.look(village):
+            if casework.items[v.item].category != campaign.category:
                 continue
-            if model.found_on_visit(v, team, "campaign", campaign.detect_prob):
-                on_site, followup = model.begin_action(v, team, "first")
+            if channel.found(v, team, campaign.detect_prob):
+                on_site, followup = casework.begin_action(v, team, "first")
                 yield env.timeout(on_site + followup)
-                model.end_action(v, "first")
-    yield env.timeout(model.trip(here, unit.base, unit=unit))
-    w0, w1 = model.window
+                casework.end_action(v, "first", team)
+    yield env.timeout(travel.trip(here, unit.base, None, unit.route_rng))
+    w0, w1 = window
     unit.counters.campaign_min += overlap(began, env.now, w0, w1)

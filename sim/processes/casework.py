@@ -27,17 +27,26 @@ from .brigade import Response
 
 
 class Casework:
-    """The rules a violation follows once a team is on site (the model's collaborator)."""
+    """The rules a violation follows once a team is on site.
 
-    def __init__(self, model, sc: Scenario):
-        self.model = model
-        self.env = model.env
+    Collaborators: ``units`` (name → unit, for escalations and joint actions; filled
+    by the model after the units are built), the ``recorder`` (records and trace)
+    and the ``streams`` (each brigade's lifecycle stream).
+    """
+
+    def __init__(self, env, sc: Scenario, units: dict, recorder, streams):
+        self.env = env
+        self.units = units
+        self.recorder = recorder
+        self.trace = recorder.trace
+        self.streams = streams
         s = sc.settings
-        self.classes = model.classes
+        class_keys = tuple(s.classes)
+        self.classes = [s.classes[k] for k in class_keys]
         self.items = sc.items
         g = s.building_growth
         self.growth = g if (g is not None and g.enabled) else None
-        self.growth_classes = {model.class_keys.index(k) for k in self.growth.classes} if self.growth else set()
+        self.growth_classes = {class_keys.index(k) for k in self.growth.classes} if self.growth else set()
         lc = s.lifecycle
         self.lifecycle = lc if (lc is not None and lc.enabled) else None
         if self.lifecycle is not None:
@@ -58,9 +67,20 @@ class Casework:
 
     # ------------------------------------------------------------------ first action
 
+    def dispatched(self, v, team, stage: str) -> None:
+        """The lead team of a response sets off: the first dispatch is the violation's."""
+        if self.trace is not None:
+            self.trace.append((self.env.now, team.id, f"v{v.id} dispatched ({stage})"))
+        if stage == "first" or (stage == "transfer" and math.isnan(v.t_dispatch)):
+            v.t_dispatch = self.env.now
+            v.team = team.id
+            v.handler = team.unit.name
+
     def begin_action(self, v, team, stage: str) -> tuple[float, float]:
         """The team is on site: (on-site minutes, follow-up minutes), and the outcome."""
         now = self.env.now
+        if self.trace is not None:
+            self.trace.append((now, team.id, f"v{v.id} on site ({stage})"))
         if math.isnan(v.t_onsite):
             v.t_onsite = now
             if not v.team:
@@ -101,21 +121,28 @@ class Casework:
         return min(team_hours, g.max_team_hours_per_case) * MIN_PER_HOUR
 
     def end_action(self, v, stage: str, team=None) -> None:
-        m = self.model
+        units = self.units
         now = self.env.now
         item = self.items[v.item]
+        trace = self.trace
+        if trace is not None:
+            trace.append((now, team.id, f"v{v.id} {v.outcome} ({stage})"))
         if stage == "first" and v.outcome == "escalated":
-            m.units[item.department].submit(Response(v, "escalation", item.severity, item.teams_needed))
+            if trace is not None:
+                trace.append((now, team.id, f"v{v.id} escalated to {item.department}"))
+            units[item.department].submit(Response(v, "escalation", item.severity, item.teams_needed))
             return
         if stage == "first" and v.outcome == "case_filed" and self.lifecycle is not None and v.handled:
-            self.env.process(self._lifecycle(v, m.units[v.brigade]))
+            self.env.process(self._lifecycle(v, units[v.brigade]))
             return
         if stage == "transfer" and v.return_u < self.returned_share:
             v.returned = True
-            m.units[v.brigade].submit(Response(v, "joint", item.severity, item.teams_needed))
+            if trace is not None:
+                trace.append((now, team.id, f"v{v.id} returned to {v.brigade}"))
+            units[v.brigade].submit(Response(v, "joint", item.severity, item.teams_needed))
             return
         v.t_closed = now
-        m.finish(v)
+        self.recorder.finish(v)
 
     # ------------------------------------------------------------------ the case lifecycle
 
@@ -124,20 +151,27 @@ class Casework:
         lc = self.lifecycle
         cal = self.calendar
         env = self.env
-        rng = self.model.streams.for_unit("lifecycle", unit.name)
+        rng = self.streams.for_unit("lifecycle", unit.name)
         v.t_filed = env.now
+        trace = self.trace
+        if trace is not None:
+            trace.append((env.now, unit.name, f"v{v.id} filed"))
         v.deadline = cal.add(env.now, cal.working_days_to_minutes(self.limit_days[self.items[v.item].code]))
         for hours in (lc.filing_hours, lc.investigation_hours):
             yield env.timeout(cal.add(env.now, rng.exponential(hours * MIN_PER_HOUR) if hours else 0.0) - env.now)
         if v.severity >= lc.review_min_severity:
             v.t_review_req = env.now
+            if trace is not None:
+                trace.append((env.now, unit.name, f"v{v.id} review requested"))
             with self.reviewers[unit.name].request() as req:
                 yield req
                 v.t_review = env.now
+                if trace is not None:
+                    trace.append((env.now, unit.name, f"v{v.id} review started"))
                 work = rng.exponential(lc.review_hours * MIN_PER_HOUR) if lc.review_hours else 0.0
                 yield env.timeout(cal.add(env.now, work) - env.now)
         work = rng.exponential(lc.decision_hours * MIN_PER_HOUR) if lc.decision_hours else 0.0
         yield env.timeout(cal.add(env.now, work) - env.now)
         v.t_closed = env.now
-        self.model.finish(v)
+        self.recorder.finish(v)
 

@@ -13,14 +13,15 @@ Three passive channels and two active ones compete; the first discovery counts.
 
 The passive times do not depend on anything else in the model, so they are drawn
 when the violation arises and the report is scheduled as one event; a patrol that
-comes first marks the violation found and the scheduled report is ignored.
+comes first marks the violation found and the scheduled report is ignored.  Each
+channel's rule is a policy object in :mod:`sim.processes.channels`; this module
+holds the violation itself, the grid-coverage rule and the watch of latent ones.
 """
 
 from __future__ import annotations
 
 import math
 
-INF = math.inf
 NAN = math.nan
 
 
@@ -61,27 +62,6 @@ class Violation:
         self.t_review_req = NAN
         self.t_review = NAN
         self.deadline = NAN
-
-
-def passive_discovery(
-    grid_e: float,
-    complaint_e: float,
-    noticeable_e: float,
-    grid_per_min: float,
-    complaint_per_min: float,
-    noticeable_mean_min: float,
-) -> tuple[float, str]:
-    """Delay (minutes after arising) to the first passive discovery, and its channel.
-
-    ``inf`` and ``""`` when neither the grid nor a complaint will ever find it.
-    """
-    t_grid = grid_e / grid_per_min if grid_per_min > 0 else INF
-    t_comp = complaint_e / complaint_per_min if complaint_per_min > 0 else INF
-    if t_comp > noticeable_e * noticeable_mean_min:
-        t_comp = INF
-    if t_grid <= t_comp:
-        return (t_grid, "grid") if t_grid < INF else (INF, "")
-    return t_comp, "complaint"
 
 
 def grid_coverage(grid_workers: float, population: int, residents_per_grid: float) -> float:

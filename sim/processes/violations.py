@@ -191,6 +191,52 @@ class ArrivalGenerator:
         )
 
 
+@dataclass(frozen=True)
+class InjectedViolation:
+    """A violation placed by hand, with its draws fixed: injected arrivals replace the Poisson ones.
+
+    For exact tests of the paths a violation can take.  The defaults make every
+    delay equal to its mean (unit exponentials), the on-site time its median,
+    the outcome ``corrected`` (``outcome_u`` 0), no complaint (``complaint_e``
+    infinite) and no return from a transfer (``return_u`` 1).
+    """
+
+    time_min: float
+    village: str
+    item: str  # item code
+    business_u: float = 0.0
+    grid_e: float = 1.0
+    complaint_e: float = math.inf
+    noticeable_e: float = 1.0
+    report_e: float = 1.0
+    triage_e: float = 1.0
+    transfer_e: float = 1.0
+    return_u: float = 1.0
+    on_site_u: float = 0.5
+    outcome_u: float = 0.0
+    travel_z: float = 0.0
+
+
+def injected_batch(sc: Scenario, injected: list[InjectedViolation]) -> ArrivalBatch:
+    """The injected violations as one :class:`ArrivalBatch`, sorted by time (ties keep their order)."""
+    rows = sorted(injected, key=lambda x: x.time_min)
+    villages = {v.village: i for i, v in enumerate(sc.villages)}
+    codes = {it.code: i for i, it in enumerate(sc.items)}
+    class_keys = tuple(sc.settings.classes)
+    for x in rows:
+        if x.village not in villages or x.item not in codes:
+            raise ValueError(f"injected violation: unknown village {x.village!r} or item {x.item!r}")
+    col = lambda name, dtype=float: np.array([getattr(x, name) for x in rows], dtype)  # noqa: E731
+    return ArrivalBatch(
+        time=col("time_min"),
+        village=np.array([villages[x.village] for x in rows], np.int64),
+        item=np.array([codes[x.item] for x in rows], np.int64),
+        klass=np.array([class_keys.index(sc.items[codes[x.item]].klass) for x in rows], np.int64),
+        **{f: col(f) for f in ("business_u", "grid_e", "complaint_e", "noticeable_e", "report_e", "triage_e",
+                               "transfer_e", "return_u", "on_site_u", "outcome_u", "travel_z")},
+    )
+
+
 def _draws(rng: np.random.Generator, n: int) -> dict:
     """Every per-violation draw of a batch, all from one generator (for the stock of old violations)."""
     e = rng.standard_exponential((6, n))

@@ -1,0 +1,70 @@
+"""The command centre (F6, F15): triage of reports, and transfer of items the town does not handle.
+
+A report reaches the centre (after the channel's report delay) and is triaged
+(the violation's pre-drawn triage delay).  Then: the town's item goes to its
+brigade's queue (priority = severity); anything else is **transferred** to the
+owning county department, which receives it after the transfer delay.
+A visiting team that finds an item that is not its brigade's reports it here
+(:meth:`CommandCentre.relay`).
+"""
+
+from __future__ import annotations
+
+from .brigade import Response
+
+
+class CommandCentre:
+    """Routes reported violations to the unit that acts (``units``: name → unit, filled by the model)."""
+
+    def __init__(self, env, items, units: dict, watch, trace: list | None):
+        self.env = env
+        self.items = items
+        self.units = units
+        self.watch = watch
+        self.trace = trace
+
+    def schedule_passive(self, v, now: float, horizon: float) -> None:
+        """A passive discovery's report, triaged, arrives at ``t_passive + report + triage`` (if in the run)."""
+        at = v.t_passive + v.report_delay + v.triage_delay
+        if at < horizon:
+            ev = self.env.timeout(at - now, value=v)
+            ev.callbacks.append(self._passive_report)
+
+    def _passive_report(self, event) -> None:
+        v = event.value
+        if v.found:  # a patrol or inspection got there first
+            return
+        v.found = True
+        v.channel = v.passive_channel
+        v.t_disc = v.t_passive
+        v.t_report = v.t_passive + v.report_delay
+        self.watch.remove(v)
+        if self.trace is not None:
+            self.trace.append((self.env.now, "command centre", f"v{v.id} reported by {v.channel}"))
+        self.route(v)
+
+    def relay(self, v) -> None:
+        """A visiting team reports a violation it does not act on: triage, then route."""
+        ev = self.env.timeout(v.triage_delay, value=v)
+        ev.callbacks.append(lambda e: self.route(e.value))
+
+    def route(self, v) -> None:
+        """The triage decision: the town acts, or transfer to the county."""
+        item = self.items[v.item]
+        if v.handled:
+            if self.trace is not None:
+                self.trace.append((self.env.now, "command centre", f"v{v.id} to {v.brigade}"))
+            self.units[v.brigade].submit(Response(v, "first", item.severity, item.teams_needed))
+        else:
+            if self.trace is not None:
+                self.trace.append((self.env.now, "command centre", f"v{v.id} transferred to {item.department}"))
+            v.t_transfer = self.env.now
+            ev = self.env.timeout(v.transfer_delay, value=v)
+            ev.callbacks.append(self._transfer_arrives)
+
+    def _transfer_arrives(self, event) -> None:
+        v = event.value
+        item = self.items[v.item]
+        if self.trace is not None:
+            self.trace.append((self.env.now, item.department, f"v{v.id} received"))
+        self.units[item.department].submit(Response(v, "transfer", item.severity, item.teams_needed))
