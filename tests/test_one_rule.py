@@ -185,7 +185,7 @@ def test_simulator_and_planners_read_the_same_travel_minutes(sc):
     for a in places[:: max(1, len(places) // 15)]:
         for b in places[:: max(1, len(places) // 15)]:
             i, j = tt.index_of(a), tt.index_of(b)
-            assert model._travel_rows[i][j] == tt.minutes(a, b)
+            assert model.travel.rows[i][j] == tt.minutes(a, b)
             assert OP._trip(sc, a, b) == tt.minutes(a, b)
     for t in sc.towns:
         approx = TownApprox(sc, t.town, samples=20)
