@@ -598,6 +598,10 @@ class Settings(_Settings):
     stock: Stock | None = None
     lifecycle: Lifecycle | None = None
     campaigns: list[Campaign] = []
+    # Ranges of the estimates and a county's observed figures: read and checked by
+    # enforcement_grid.uncertainty (egrid uncertainty); the model itself ignores them.
+    uncertainty: dict[str, dict] = {}
+    observed: dict[str, dict] = {}
 
 
 # --------------------------------------------------------------------------- table rows
