@@ -4,9 +4,9 @@
 before-the-reform counterpart (``before``) and each plan folder (``--plan``).  Each
 variant reads its own ``[uncertainty]`` table (inherited through ``extends``): a
 range that is the same in two variants is one input (the same draw moves both,
-e.g. an item's on-site time), a range a variant restates differently is an input
-of its own, named ``<variant>:<key>`` (the before mode's report delay is not the
-after mode's).
+e.g. an item's on-site time); a range that a variant restates differently, or that
+the current scenario does not have, is an input of its own, named ``<variant>:<key>``
+(the before mode's report delay is not the after mode's).
 
 **Draws**: draw 0 is the scenario as written (the nominal values; its
 replications give the simulation-noise-only interval), draws 1 … N are the
@@ -206,14 +206,14 @@ def build_study(scenario: str | Path, plans: list[str | Path] = (), before: str 
         raise ScenarioError(f"{base.scenario.files['settings']}: uncertainty: no ranges; add an [uncertainty] "
                             f"table (see docs/uncertainty.md)")
     # Join the ranges into inputs: the same range in two variants is one input.
-    inputs: dict[str, dict[str, Range]] = {}
-    for v in variants:
+    # A range of another variant that the current scenario lacks, or states differently, is the
+    # variant's own input, named "<variant>:<key>".
+    inputs: dict[str, dict[str, Range]] = {r.key: {base.label: r} for r in base.ranges}
+    for v in variants[1:]:
         for r in v.ranges:
             shared = inputs.get(r.key)
-            if shared is not None and next(iter(shared.values())).definition() == r.definition():
+            if shared is not None and shared[base.label].definition() == r.definition():
                 shared[v.label] = r
-            elif shared is None:
-                inputs[r.key] = {v.label: r}
             else:
                 inputs[f"{v.label}:{r.key}"] = {v.label: r}
     ins = tuple(Input(k, d) for k, d in inputs.items())
