@@ -79,9 +79,15 @@ def cmd_uncertainty(args) -> int:
         iv = tables["intervals"]
         shown = iv[iv["headline"].isin(["coverage", "effect:coverage"])]
         if len(shown):
-            print("Intervals (95 %):")
+            print("Intervals, side by side (95 %; coverage in %, the effect in points × 100 %):")
             for r in shown.itertuples():
-                print(f"  {r.headline:18s} {r.kind:22s} {r.mean:7.3f} [{r.low:.3f}, {r.high:.3f}]  n={r.n}")
+                print(f"  {r.headline:16s} {r.mean:6.1%} [{r.low:.1%}, {r.high:.1%}]  n={r.n:<4d} {r.label_en}")
+        dec = tables["decisions"]
+        if len(dec):
+            print("Plan against alternative (county coverage, share of draws better, mean and worst gain):")
+            for r in dec.itertuples():
+                print(f"  [{r.draws_used}] {r.plan} vs {r.alternative}: better in {r.share_better:.0%} of {r.draws}, "
+                      f"gain {r.gain_mean * 100:+.1f} points (worst {r.gain_worst * 100:+.1f})")
     print(f"\nRan {report.ran} draw(s) in {elapsed:.1f} s ({report.reused} were already saved); wrote "
           f"{out}/indices.csv, intervals.csv, decisions.csv, regret.csv, conclusion_*.md and charts/")
     if report.failures:

@@ -53,8 +53,8 @@ def tornado(headline: str, title: str, table: pd.DataFrame, centre: float, index
     ax.set_xlabel("percentage points 百分点" if headline.startswith(("effect:", "gain:")) else "% of violations 占比 %")
     ax.set_title(title, fontsize=10)
     if n:
-        ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+        fig.legend(fontsize=8, loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 

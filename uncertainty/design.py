@@ -67,8 +67,10 @@ def indices(method: str, names: list[str], X: np.ndarray, Y: np.ndarray, seed: i
     elif method == "morris":
         from SALib.analyze import morris
 
-        r = morris.analyze(p, X, Y, num_resamples=RESAMPLES, conf_level=CONFIDENCE, num_levels=MORRIS_LEVELS,
-                           seed=seed)
+        with warnings.catch_warnings():  # one trajectory: no spread to estimate (sigma is NaN), said by the NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            r = morris.analyze(p, X, Y, num_resamples=RESAMPLES, conf_level=CONFIDENCE,
+                               num_levels=MORRIS_LEVELS, seed=seed)
         trajectories = len(Y) // (len(names) + 1)
         t = stats.t.ppf(0.5 + CONFIDENCE / 2, max(trajectories - 1, 1))
         for i, n in enumerate(names):
