@@ -217,6 +217,24 @@ def test_history_matching_keeps_the_true_arrival_rate(tmp_path):
     assert tables["narrowing"].set_index("input").loc["grid.residents_per_grid", "share_of_range_left"] == 1.0
 
 
+@pytest.mark.parametrize("method, main, samples", [("morris", "mu_star", 10), ("sobol", "ST", 256)])
+def test_indices_of_a_known_function(method, main, samples):
+    """y = 3 u₀ + u₁² with u₂ unused: u₀ first, u₂ exactly 0 (no noise: the intervals are SALib's bootstrap)."""
+    names = ["a", "b", "unused"]
+    X = design.sample(method, names, samples, seed=3)
+    y = 3 * X[:, 0] + X[:, 1] ** 2
+    idx = design.indices(method, names, X, y, seed=3)
+    ranked = idx[idx["index"] == main]["input"].tolist()
+    assert ranked[:2] == ["a", "b"]
+    unused = idx[idx["input"] == "unused"]
+    assert (unused["ci_low"].fillna(0) <= 1e-12).all() and (unused["ci_high"].fillna(0) >= -1e-12).all()
+    if method == "sobol":  # additive, so ST = S1 = each term's share of the variance: inside the 95 % CI
+        var_a, var_b = 9 / 12, 4 / 45  # Var(3u) and Var(u²) for u ~ U(0, 1)
+        st = idx[idx["index"] == "ST"].set_index("input")
+        for name, v in (("a", var_a), ("b", var_b)):
+            assert st.loc[name, "ci_low"] <= v / (var_a + var_b) <= st.loc[name, "ci_high"], name
+
+
 # --------------------------------------------------------------------------- decisions
 
 

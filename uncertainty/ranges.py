@@ -249,7 +249,7 @@ def apply(sc: Scenario, values: dict[str, float], ranges: list[Range]) -> Scenar
                 try:
                     row = model.model_validate(data)
                 except Exception as err:  # a pydantic ValidationError: name the row, column and draw
-                    label = getattr(row, ROW_KEYS[r.table].replace("class", "klass"), "?")
+                    label = getattr(row, ROW_KEYS[r.table], "?")
                     raise ScenarioError(f"{sc.files.get(r.table, r.table)}: {r.key} scaled by {v:g}: "
                                         f"row {label!r} is refused ({str(err).splitlines()[-1].strip()})") from None
             new.append(row)
