@@ -91,7 +91,8 @@ def _drivers(indices: pd.DataFrame, headline: str, method: str) -> tuple[list[st
 
 
 def conclusions(study, draws: pd.DataFrame, indices: pd.DataFrame, intervals: pd.DataFrame,
-                kept: list[int] | None, narrowing: pd.DataFrame | None) -> tuple[str, str]:
+                kept: list[int] | None, narrowing: pd.DataFrame | None,
+                history: pd.DataFrame | None = None) -> tuple[str, str]:
     """The conclusion in English and Chinese (Markdown): what holds across the ranges, what hinges on what."""
     classes = study.variants[0].scenario.settings.classes
     why = {i.name: i.first.why for i in study.inputs}
@@ -158,15 +159,28 @@ def conclusions(study, draws: pd.DataFrame, indices: pd.DataFrame, intervals: pd
         n_all = int(narrowing["draws"].iloc[0])
         en += ["", f"History matching kept {len(kept)} of {n_all} draws consistent with the county's observed figures."]
         zh += ["", f"历史匹配：{n_all} 组抽样中有 {len(kept)} 组与县里的观测数据一致。"]
-        narrowed = narrowing[narrowing["share_of_range_left"] < 1.0].sort_values("share_of_range_left")
-        for r in narrowed.head(5).itertuples():
-            en.append(f"- `{r.input}`: {r.low:g}–{r.high:g} narrowed to {r.kept_low:g}–{r.kept_high:g} "
-                      f"({r.share_of_range_left:.0%} of the range left)")
-            zh.append(f"- `{r.input}`：{r.low:g}–{r.high:g} 收窄为 {r.kept_low:g}–{r.kept_high:g}"
-                      f"（剩余 {r.share_of_range_left:.0%}）")
-        if narrowed.empty:
-            en.append("- No range narrowed: the observed figures rule out no end of any range.")
-            zh.append("- 没有参数范围收窄：观测数据未排除任何范围的端点。")
+        if history is not None:
+            for fig, g in history[history["figure"] != "all"].groupby("figure", sort=False):
+                ob = g.iloc[0]
+                share = float(g["consistent"].astype(bool).mean())
+                en.append(f"- `{fig}` observed {ob['observed']:g} ± {ob['tolerance']:g}: simulated "
+                          f"{g['mean'].min():.4g}–{g['mean'].max():.4g} across the draws; consistent in {share:.0%}")
+                zh.append(f"- `{fig}` 观测值 {ob['observed']:g} ± {ob['tolerance']:g}：各抽样的模拟值 "
+                          f"{g['mean'].min():.4g}–{g['mean'].max():.4g}；一致的占 {share:.0%}")
+        if not kept:
+            en.append("- No draw is consistent with every observed figure: the ranges, the model or the figures "
+                      "(what they count) need another look before the ranges can be narrowed.")
+            zh.append("- 没有一组抽样与全部观测数据一致：需要重新审视参数范围、模型或观测数据的口径，才能收窄范围。")
+        else:
+            narrowed = narrowing[narrowing["share_of_range_left"] < 1.0].sort_values("share_of_range_left")
+            for r in narrowed.head(5).itertuples():
+                en.append(f"- `{r.input}`: {r.low:g}–{r.high:g} narrowed to {r.kept_low:.4g}–{r.kept_high:.4g} "
+                          f"({r.share_of_range_left:.0%} of the range left)")
+                zh.append(f"- `{r.input}`：{r.low:g}–{r.high:g} 收窄为 {r.kept_low:.4g}–{r.kept_high:.4g}"
+                          f"（剩余 {r.share_of_range_left:.0%}）")
+            if narrowed.empty:
+                en.append("- No range narrowed: the observed figures rule out no end of any range.")
+                zh.append("- 没有参数范围收窄：观测数据未排除任何范围的端点。")
     return "\n".join(en) + "\n", "\n".join(zh) + "\n"
 
 

@@ -9,7 +9,9 @@ its source::
 The figures a county can know (:data:`FIGURES`): platform cases a year (violations
 discovered), on-time closure of filed cases, the shares of discovered violations
 found by patrols, grid workers, complaints and inspections, and illegal-building
-files a year.  A parameter draw is **ruled out** when a simulated figure (mean of
+files a year (illegal-building violations discovered: the county opens a file on
+each, whether it is stopped on the spot or becomes a formal case).  Figures count
+violations arising after the warm-up, per year of the measured window.  A parameter draw is **ruled out** when a simulated figure (mean of
 the draw's replications, current scenario) is farther from the observed value
 than the tolerance plus the simulation noise (1.96 standard errors of that mean,
 95 %): history matching, not fitting — what remains is every draw the county's
@@ -31,7 +33,7 @@ from enforcement_grid.sim.errors import ScenarioError
 # figure → (what it is, the measure of sim.measures it is, or None if computed here from the sums)
 FIGURES = {
     "cases_per_year": "violations discovered a year (platform cases), county",
-    "building_files_per_year": "filed cases of the illegal-building class a year, county",
+    "building_files_per_year": "illegal-building violations discovered a year (each gets a file), county",
     "on_time_closure_rate": "filed town cases closed within the time limit, share of those closed",
     "found_by_patrol_share": "share of discovered violations found by patrols",
     "found_by_grid_share": "share of discovered violations found by grid workers",
@@ -96,7 +98,8 @@ def figures(sums: pd.DataFrame, metrics: pd.DataFrame, window_min: float, buildi
     by_class = sums.groupby(level="klass").sum()
     out = {
         "cases_per_year": float(sums["discovered"].sum()) / years,
-        "building_files_per_year": float(by_class.loc[by_class.index.isin(building_classes), "filed"].sum()) / years,
+        "building_files_per_year": float(by_class.loc[by_class.index.isin(building_classes), "discovered"].sum())
+        / years,
     }
     for k in FIGURES:
         if k not in out:

@@ -89,7 +89,7 @@ def analyse(study: Study, out: str | Path, charts: bool = True) -> dict[str, pd.
     written["decisions"] = pd.concat(dec, ignore_index=True)
     written["regret"] = pd.concat(reg, ignore_index=True)
 
-    en, zh = conclusions(study, draws, indices, iv, kept, narrow)
+    en, zh = conclusions(study, draws, indices, iv, kept, narrow, hist)
     written["conclusion_en"], written["conclusion_zh"] = en, zh
 
     out = Path(out)
