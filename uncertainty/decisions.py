@@ -172,6 +172,14 @@ def conclusions(study, draws: pd.DataFrame, indices: pd.DataFrame, intervals: pd
                       "(what they count) need another look before the ranges can be narrowed.")
             zh.append("- 没有一组抽样与全部观测数据一致：需要重新审视参数范围、模型或观测数据的口径，才能收窄范围。")
         else:
+            if study.method == "morris":
+                k = len(study.inputs) + 1
+                traj = len({(d - 1) // k for d in kept})
+                en.append(f"- The kept draws come from {traj} of {study.samples} Morris trajectories; draws of one "
+                          f"trajectory share most values, so the narrowing below is indicative only "
+                          f"(use --method sobol for it).")
+                zh.append(f"- 保留的抽样来自 {study.samples} 条 Morris 轨迹中的 {traj} 条；同一轨迹内的抽样多数取值相同，"
+                          f"下列收窄仅供参考（收窄请用 --method sobol）。")
             narrowed = narrowing[narrowing["share_of_range_left"] < 1.0].sort_values("share_of_range_left")
             for r in narrowed.head(5).itertuples():
                 en.append(f"- `{r.input}`: {r.low:g}–{r.high:g} narrowed to {r.kept_low:.4g}–{r.kept_high:.4g} "
