@@ -8,6 +8,7 @@
     egrid compare RUN_DIR RUN_DIR … [--lang zh|en] [--out FILE]
     egrid report RUN_DIR [--lang zh|en] [--baseline RUN_DIR] [--out DIR]
     egrid sweep SWEEP_FILE [--out DIR] [--workers N] [--scheduler ADDRESS] [--force]
+    egrid uncertainty SCENARIO [--plan DIR …] [--method morris|sobol] [--samples N] [--days D] [-n N] [--out DIR]
 
 Every user mistake (a bad scenario, a bad option value, an existing run folder)
 prints one clear message per problem and exits with status 2, without a traceback.
@@ -22,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import county_cmd, optimize_cmd, sweep_cmd
+from . import county_cmd, optimize_cmd, sweep_cmd, uncertainty_cmd
 from .argtypes import nonnegative_int, positive_float, positive_int
 
 # pandas, the model and the optimisers are imported inside the commands that use them,
@@ -254,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimize_cmd.add_parser(sub, _scenario_args, positive_int, _load)
     sweep_cmd.add_parser(sub, positive_int)
     county_cmd.add_parser(sub, positive_int)
+    uncertainty_cmd.add_parser(sub, positive_int, positive_float)
 
     p = sub.add_parser("compare", help="compare run folders: each plan against the first, paired by replication")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="two or more run folders written by egrid run")

@@ -658,6 +658,10 @@ class Settings(_Settings):
                     raise ValueError(f"rate_factors.{klass}.{town} must be >= 0, got {f}")
         return v
     published_ranges: list[PublishedRange] = []
+    # Ranges of the estimates and a county's observed figures: read and checked by
+    # enforcement_grid.uncertainty (egrid uncertainty); the model itself ignores them.
+    uncertainty: dict[str, dict] = {}
+    observed: dict[str, dict] = {}
 
 
 # --------------------------------------------------------------------------- table rows
