@@ -8,6 +8,7 @@ scenario (``egrid run DIR/scenario.toml``).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import tempfile
@@ -103,8 +104,9 @@ def write_plan_folder(out: Path, sc: Scenario, tables: dict[str, pd.DataFrame], 
                     fig.savefig(tmp / "charts" / f"{stem}.{ext}", dpi=150)
         lines = []
         if "staffing.csv" in tables or "patrol.csv" in tables:
-            base = os.path.relpath(Path(sc.files["settings"]).resolve(), out.resolve())
-            lines = [f'extends = "{base}"', "", "[scenario]", f'name = "{sc.name}-plan"', "", "[tables]"]
+            base = os.path.relpath(Path(sc.files["settings"]).resolve(), out.resolve()).replace(os.sep, "/")
+            # a TOML string, escaped as JSON escapes it (a Windows \\ would otherwise start an escape)
+            lines = [f"extends = {json.dumps(base, ensure_ascii=False)}", "", "[scenario]", f'name = "{sc.name}-plan"', "", "[tables]"]
             if "staffing.csv" in tables:
                 lines.append('staffing = "staffing.csv"')
             if "patrol.csv" in tables:
