@@ -318,7 +318,7 @@ def _toml_problem(origins: Origins, error: dict) -> str:
     elif kind == "bool_type":
         hint = "; write true or false, without quotes"
     elif kind in ("float_type", "int_type") and _number_text(got):
-        hint = "; write the number without quotes (and without a thousands separator)"
+        hint = "; write the number without quotes" + (" and without a thousands separator" if "," in got else "")
     if isinstance(got, dict):
         return f"{file}: {field}: {msg}{note}"
     return f"{file}: {field}: {msg}; got {got!r}{hint}{note}"

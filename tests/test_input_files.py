@@ -206,7 +206,8 @@ CASES: list[Case] = [
             (f / "towns.csv").read_bytes().replace("甲镇".encode(), b"\xff\xfe\xff"))),
          Refuse("scenario.toml", "tables.towns", ("cannot read the table file", "CSV UTF-8"))),
     # ------------------------------------------------------------ what Excel writes into cells and rows
-    Case("csv-excel-empty-rows", plain(post=lambda f: edit_text(f, "items.csv", lambda t: t + ",,,,,,,,,,,,,,,,,,,\r\n" * 3)),
+    Case("csv-excel-empty-rows", plain(post=lambda f: edit_text(f, "items.csv", lambda t: t + (
+            "," * t.split("\n", 1)[0].count(",") + "\r\n") * 3)),
          Accept(lambda sc: len(sc.items) == 3)),
     Case("csv-blank-lines", plain(post=lambda f: edit_text(f, "towns.csv", lambda t: t.replace("\n", "\n\n", 1) + "\n\n")),
          Accept(lambda sc: len(sc.towns) == 2)),
