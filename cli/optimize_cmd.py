@@ -21,6 +21,7 @@ from enforcement_grid.optimize.loop import curves_table, sim_opt_loop
 from enforcement_grid.optimize.patrol import plan_patrols, repeated_inspections
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.output import check_target
+from enforcement_grid.sim.textfiles import read_frame
 
 
 def _fmt_ci(mean, lo, hi) -> str:
@@ -140,7 +141,7 @@ def cmd_patrol(args, load) -> int:
         vfile = Path(args.allocation).parent / "visits.csv" if Path(args.allocation).is_file() else \
             Path(args.allocation) / "visits.csv"
         if vfile.exists():
-            v = pd.read_csv(vfile)
+            v = read_frame(vfile)
             visits = dict(zip(v["village"], v["visits_per_week"].astype(int)))
     o = sc.settings.optimize
     result = plan_patrols(sc, visits, time_limit_s=o.time_limit_s, gap=o.patrol_gap)

@@ -20,6 +20,7 @@ import pandas as pd
 from enforcement_grid.sim.config import SOURCES, PatrolVisit, Scenario, StaffingRow
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.load import check_references
+from enforcement_grid.sim.textfiles import read_frame
 from enforcement_grid.sim.output import check_target, swap_into_place
 from enforcement_grid.sim.patrol_plan import PLAN_COLUMNS, default_plan
 
@@ -138,10 +139,7 @@ def read_allocation(path: str | Path, sc: Scenario) -> pd.DataFrame:
         path = path / "allocation.csv"
     if not path.exists():
         raise ScenarioError(f"{path}: allocation file not found")
-    try:
-        df = pd.read_csv(path, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise ScenarioError(f"{path}: cannot read the allocation as CSV ({err})") from None
+    df = read_frame(path, kind="allocation file")
     need = ["town", "source", "posts", "certified"]
     missing = [c for c in need if c not in df.columns]
     if missing:

@@ -129,3 +129,19 @@ def read_rows(path: str | Path, named_by: str | None = None, kind: str = "table 
         return [], []
     (_, header), rows = numbered[0], numbered[1:]
     return [h.strip() for h in header], rows
+
+
+def read_frame(path: str | Path, named_by: str | None = None, kind: str = "table file"):
+    """A table as a pandas DataFrame, read like :func:`read_rows` (encoding, delimiter, ``110,000``, empty rows)."""
+    import pandas as pd
+
+    text = read_text(path, named_by, kind)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = sniff_delimiter(first)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=delimiter, keep_default_na=False, na_values=[""],
+                         thousands=",", skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
+        raise ScenarioError(f"{_where(Path(path), named_by)}: cannot read the {kind} as a table ({err})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df.dropna(how="all").reset_index(drop=True)

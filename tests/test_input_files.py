@@ -381,3 +381,38 @@ def test_counts():
     """Keep the suite's promise: at least 45 kinds, every outcome class represented."""
     kinds = {type(c.expect) for c in CASES}
     assert len({c.id for c in CASES}) == len(CASES) >= 45 and kinds == {Accept, Refuse, Warn}
+
+
+# --------------------------------------------------------------------------- the one reader, on its own
+
+
+@pytest.mark.parametrize("encoding, bom", [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("gbk", b""),
+                                           ("gb18030", b""), ("utf-16-le", codecs.BOM_UTF16_LE),
+                                           ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-16-le", b"")],
+                         ids=["utf8", "utf8-bom", "gbk", "gb18030", "utf16le-bom", "utf16be-bom", "utf16le-no-bom"])
+def test_read_frame_same_table_in_any_encoding(tmp_path, encoding, bom):
+    """The report and the optimiser read the user's tables through the same reader as the loader."""
+    from enforcement_grid.sim.textfiles import read_frame, read_text
+
+    text = "town\ttown_en\tpopulation\t备注\n甲镇\tJia\t\"20,000\"\t注\n\t\t\t\n"
+    path = tmp_path / "t.csv"
+    path.write_bytes(bom + text.encode(encoding))
+    assert read_text(path).splitlines()[1].startswith("甲镇")
+    df = read_frame(path)
+    assert list(df.columns) == ["town", "town_en", "population", "备注"]
+    assert df.to_dict("records") == [{"town": "甲镇", "town_en": "Jia", "population": 20000, "备注": "注"}]
+
+
+def test_reader_refuses_without_quoting(tmp_path):
+    from enforcement_grid.sim.textfiles import read_text
+
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"secret-word\x00\x01\x02\x03\x04\x05")
+    with pytest.raises(ScenarioError) as caught:
+        read_text(path)
+    (line,) = caught.value.problems
+    assert "binary data" in line and "secret-word" not in line
+    with pytest.raises(ScenarioError, match="is a folder; expected a file"):
+        read_text(tmp_path)
+    with pytest.raises(ScenarioError, match="file not found"):
+        read_text(tmp_path / "nowhere.csv")
