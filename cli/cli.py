@@ -57,12 +57,13 @@ def _load(args) -> "object":
     from enforcement_grid.sim.errors import ScenarioError
 
     overrides = list(args.overrides)
+    # (option, override): a problem with the value is blamed on the option the user typed
     if args.days is not None:
-        overrides.append(f"scenario.horizon_days={args.days}")
+        overrides.append((f"--days {args.days:g}", f"scenario.horizon_days={args.days}"))
     if args.seed is not None:
-        overrides.append(f"scenario.seed={args.seed}")
+        overrides.append((f"--seed {args.seed}", f"scenario.seed={args.seed}"))
     if getattr(args, "replications", None) is not None:
-        overrides.append(f"scenario.replications={args.replications}")
+        overrides.append((f"--replications {args.replications}", f"scenario.replications={args.replications}"))
     sc = load_scenario(args.scenario, overrides)
     if args.days is not None and sc.settings.scenario.warmup_days >= args.days:
         raise ScenarioError(

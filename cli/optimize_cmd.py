@@ -139,6 +139,7 @@ def cmd_patrol(args, load) -> int:
     from enforcement_grid.optimize.patrol import plan_patrols, repeated_inspections
     from enforcement_grid.sim.errors import ScenarioError
     from enforcement_grid.sim.output import check_target
+    from enforcement_grid.sim.textfiles import read_frame
 
     sc = load(args)
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-patrol"
@@ -150,7 +151,7 @@ def cmd_patrol(args, load) -> int:
         vfile = Path(args.allocation).parent / "visits.csv" if Path(args.allocation).is_file() else \
             Path(args.allocation) / "visits.csv"
         if vfile.exists():
-            v = pd.read_csv(vfile)
+            v = read_frame(vfile)
             visits = dict(zip(v["village"], v["visits_per_week"].astype(int)))
     o = sc.settings.optimize
     result = plan_patrols(sc, visits, time_limit_s=o.time_limit_s, gap=o.patrol_gap)

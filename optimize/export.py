@@ -7,6 +7,7 @@ scenario (``egrid run DIR/scenario.toml``).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ import pandas as pd
 
 from enforcement_grid.sim.config import SOURCES, PatrolVisit, Scenario, StaffingRow
 from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.textfiles import read_frame
 from enforcement_grid.sim.output import check_target, swap_into_place
 from enforcement_grid.sim.patrol_plan import PLAN_COLUMNS, default_plan
 from enforcement_grid.sim.staffing import largest_remainder, with_staffing
@@ -98,8 +100,9 @@ def write_plan_folder(out: Path, sc: Scenario, tables: dict[str, pd.DataFrame], 
                     fig.savefig(tmp / "charts" / f"{stem}.{ext}", dpi=150)
         lines = []
         if "staffing.csv" in tables or "patrol.csv" in tables:
-            base = os.path.relpath(Path(sc.files["settings"]).resolve(), out.resolve())
-            lines = [f'extends = "{base}"', "", "[scenario]", f'name = "{sc.name}-plan"', "", "[tables]"]
+            base = os.path.relpath(Path(sc.files["settings"]).resolve(), out.resolve()).replace(os.sep, "/")
+            # a TOML string, escaped as JSON escapes it (a Windows \\ would otherwise start an escape)
+            lines = [f"extends = {json.dumps(base, ensure_ascii=False)}", "", "[scenario]", f'name = "{sc.name}-plan"', "", "[tables]"]
             if "staffing.csv" in tables:
                 lines.append('staffing = "staffing.csv"')
             if "patrol.csv" in tables:
@@ -131,10 +134,7 @@ def read_allocation(path: str | Path, sc: Scenario) -> pd.DataFrame:
         path = path / "allocation.csv"
     if not path.exists():
         raise ScenarioError(f"{path}: allocation file not found")
-    try:
-        df = pd.read_csv(path, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise ScenarioError(f"{path}: cannot read the allocation as CSV ({err})") from None
+    df = read_frame(path, kind="allocation file")
     need = ["town", "source", "posts", "certified"]
     missing = [c for c in need if c not in df.columns]
     if missing:

@@ -105,7 +105,7 @@ def load(file: str | Path, args, overrides: Sequence[str] = ()):
         path = HERE / file
     more = list(overrides)
     if args.days is not None:
-        more.append(f"scenario.horizon_days={args.days}")
+        more.append((f"--days {args.days:g}", f"scenario.horizon_days={args.days}"))
     return load_scenario(path, more)  # a --days shorter than the warm-up is refused here, with its reason
 
 

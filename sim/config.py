@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
+import datetime as dt
+import re
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MIN_PER_HOUR = 60.0
@@ -36,7 +39,8 @@ Source = Literal[SOURCES]  # one of SOURCES (validated)
 class _Settings(BaseModel):
     """A TOML section: strict types, unknown keys rejected, immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    # str_strip_whitespace: a stray space typed after a value ("甲镇 ") is not part of it
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False, str_strip_whitespace=True)
 
 
 class _Row(BaseModel):
@@ -51,7 +55,7 @@ class _Row(BaseModel):
 class ScenarioInfo(_Settings):
     """Name, seed and run length of a scenario."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, pattern=r"^[\w.-]+$")  # letters (Chinese too), digits, _ . -: a folder name
     title_zh: str = ""
     title_en: str = ""
     description: str = ""
@@ -154,6 +158,15 @@ class OfficerTime(_Settings):
         return (1.0 - self.desk_share) * (1.0 - self.other_town_work_share)
 
 
+def _clock_text(v):
+    """A clock time as written: ``"08:00"``, ``"08:00:00"`` or a TOML time (``08:00:00``) → ``"08:00"``."""
+    if isinstance(v, dt.time) and not (v.second or v.microsecond):
+        return v.strftime("%H:%M")
+    if isinstance(v, str) and re.fullmatch(r"\s*\d{1,2}:\d\d:00\s*", v):
+        return v.strip()[:-3]
+    return v
+
+
 def _clock_min(text: str) -> int:
     hh, _, mm = text.partition(":")
     if not (text.isascii() and hh.isdigit() and mm.isdigit() and len(mm) == 2):
@@ -182,6 +195,11 @@ class Shift(_Settings):
     end: str
     days: list[str] = Field(min_length=1)
     staff_share: float = Field(gt=0, le=1)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_as_written(cls, v):
+        return _clock_text(v)
 
     @field_validator("start", "end")
     @classmethod
@@ -379,9 +397,9 @@ class Transfer(_Settings):
 class Travel(_Settings):
     """Road travel time = overhead + circuity × great-circle distance / speed."""
 
-    circuity: float = Field(ge=1)
-    speed_kmh: float = Field(gt=0)
-    urban_speed_kmh: float = Field(gt=0)
+    circuity: float = Field(ge=1, le=3)  # road ÷ straight-line distance; above 3 is a slip (125 for 1.25)
+    speed_kmh: float = Field(gt=0, le=150)
+    urban_speed_kmh: float = Field(gt=0, le=150)
     urban_towns: list[str]
     overhead_min: float = Field(ge=0)
     noise_cv: float = Field(ge=0, le=2)
@@ -435,6 +453,11 @@ class Inspection(_Settings):
         for key, rate in v.items():
             if rate < 0:
                 raise ValueError(f"obligations.{key} must be >= 0, got {rate}")
+            if rate > 1:
+                raise ValueError(
+                    f"obligations.{key} is inspections per business a year, at most 1 (every business once); "
+                    f"got {rate:g}: for {rate:g} % write {rate / 100:g}"
+                )
         return v
 
     def visits_per_business(self, joint: bool | None = None) -> float:
@@ -548,7 +571,7 @@ class Lifecycle(_Settings):
     review_hours: float = Field(ge=0)
     decision_hours: float = Field(ge=0)
     review_min_severity: int = Field(ge=1, le=4)
-    reviewers_per_law_post: float = Field(ge=0)
+    reviewers_per_law_post: float = Field(ge=0, le=1)  # a share of each law post's time (0.5 = half)
     decision_working_days: dict[str, float] = {}
     default_decision_working_days: float = Field(gt=0)
 
@@ -557,10 +580,26 @@ class Lifecycle(_Settings):
     def _weekdays(cls, v: list[str]):
         return _weekday_names(v)
 
+    @field_validator("day_start", "day_end", mode="before")
+    @classmethod
+    def _clock_as_written(cls, v):
+        return _clock_text(v)
+
     @field_validator("day_start", "day_end")
     @classmethod
     def _clock(cls, v: str):
         _clock_min(v)
+        return v
+
+    @field_validator("holidays")
+    @classmethod
+    def _day_numbers(cls, v: list[int]):
+        for d in v:
+            if d < 0:
+                raise ValueError(f"holidays are day numbers from the start of the run (day 0), got {d}")
+            if d > 36600:
+                raise ValueError(f"holidays are day numbers from the start of the run (day 0 is a Monday), "
+                                 f"not dates; got {d}")
         return v
 
     @model_validator(mode="after")

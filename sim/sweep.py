@@ -90,6 +90,7 @@ from .config import Scenario
 from .errors import ScenarioError
 from .executors import Done, Executor, Failed, Shared, Task
 from .load import _field_path, _read_toml, load_scenario
+from .textfiles import read_text
 from .measures import summarise
 from .output import swap_into_place, write_frame_atomic
 from .runner import run_replication
@@ -429,7 +430,7 @@ def load_sweep(path: str | Path) -> Sweep:
         spec = SweepFile.model_validate(raw)
     except ValidationError as err:
         raise ScenarioError([_problem(file, e) for e in err.errors()]) from None
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text(path)
 
     scenario_path = path.parent / spec.scenario
     if not scenario_path.is_file():
