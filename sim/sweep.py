@@ -96,6 +96,7 @@ from .measures import summarise
 from .output import write_frame_atomic
 from .staging import TMP_TAG, check_target, read_marker, staged_folder, write_file_atomic, write_marker
 from .runner import run_replication
+from .size import MAX_HORIZON_DAYS, check_size
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ class SweepFile(_Strict):
     title: str = ""
     scenario: str = Field(min_length=1)
     replications: int | None = Field(default=None, ge=1, le=100_000)
-    days: float | None = Field(default=None, gt=0, le=365 * 100)
+    days: float | None = Field(default=None, gt=0, le=MAX_HORIZON_DAYS)
     seed: int | None = Field(default=None, ge=0)
     records: bool = False
     set: list[str] = []
@@ -884,6 +885,20 @@ def tasks_for(sweep: Sweep, todo: list[tuple[Point, int]]) -> list[Task]:
     return tasks
 
 
+def check_sweep_size(sweep: Sweep, max_violations: int | None, option: str = "--max-violations") -> None:
+    """Refuse a sweep whose points would create too many violations per replication (see :mod:`sim.size`)."""
+    problems = []
+    for p in sweep.points:
+        try:
+            check_size(p.scenario, max_violations, option)
+        except ScenarioError as err:
+            problems.extend(f"{sweep.path}: point {p.id}: {line}" for line in err.problems)
+        if len(problems) >= 10:
+            break
+    if problems:
+        raise ScenarioError(problems)
+
+
 def run_sweep(
     sweep: Sweep,
     out: str | Path,
@@ -928,5 +943,5 @@ def run_sweep(
 
 __all__ = [
     "SweepFile", "Factor", "Sweep", "Point", "load_sweep", "restaff", "point_id", "fingerprint", "toml_value",
-    "RepOutput", "replicate", "SweepFolder", "SweepReport", "run_sweep", "read_rep", "read_reps", "sweep_inputs",
+    "RepOutput", "replicate", "check_sweep_size", "SweepFolder", "SweepReport", "run_sweep", "read_rep", "read_reps", "sweep_inputs",
 ]
