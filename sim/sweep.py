@@ -699,32 +699,63 @@ class SweepFolder:
     # ---- at the end
 
     def tables(self, sweep: Sweep) -> tuple[pa.Table, pd.DataFrame]:
-        """results (an Arrow table) and summary, from the replication files only."""
+        """results (an Arrow table) and summary, from the replication files only.
+
+        Every point's files are read in one go (:func:`read_reps`), and the
+        summary of all points is one call of :func:`sim.measures.summarise`, with
+        (point, scope) and metric as integer codes: the same numbers, in the same
+        order, as summarising point by point.
+        """
+        import numpy as np
         import pyarrow as pa
 
         factors = sweep.factors
         kinds = _factor_types(sweep)
-        results, summaries = [], []
-        for p in sweep.points:
+        tables, which = [], []
+        for i, p in enumerate(sweep.points):
             files = [(k, self.rep_file(p.id, k)) for k in range(sweep.replications)]
             metrics = read_reps([(k, f) for k, f in files if f.exists()])
-            if metrics is None:
-                continue
-            n = metrics.num_rows
-            head = {"point": pa.repeat(p.id, n)}
-            for name in factors:
-                head[name] = pa.repeat(pa.scalar(_typed_cell(p.values[name], kinds[name]), type=kinds[name]), n)
-            results.append(pa.table({**head, **{c: metrics.column(c) for c in metrics.column_names}}))
-            frame = metrics.to_pandas()
-            summary = summarise(frame)[["scope", "metric", "mean", "ci_low", "ci_high", "sd", "n"]]
-            summaries.append(_prepend(summary, {"point": p.id, **{name: _cell(p.values[name]) for name in factors}}))
+            if metrics is not None and metrics.num_rows:
+                tables.append(metrics)
+                which.append(np.full(metrics.num_rows, i, dtype=np.int64))
         cols = ["point", *factors]
-        if not results:
+        if not tables:
             schema = pa.schema([("point", pa.string()), *((f, kinds[f]) for f in factors), ("scope", pa.string()),
                                 ("metric", pa.string()), ("rep", pa.int64()), ("value", pa.float64())])
             return (schema.empty_table(),
                     pd.DataFrame(columns=[*cols, "scope", "metric", "mean", "ci_low", "ci_high", "sd", "n"]))
-        return pa.concat_tables(results), pd.concat(summaries, ignore_index=True)
+        measures = pa.concat_tables(tables)
+        point = pa.array(np.concatenate(which))
+        ids = pa.array([p.id for p in sweep.points], pa.string())
+        head = {"point": ids.take(point)}
+        for name in factors:
+            head[name] = pa.array([_typed_cell(p.values[name], kinds[name]) for p in sweep.points],
+                                  kinds[name]).take(point)
+        results = pa.table({**head, **{c: measures.column(c) for c in measures.column_names}})
+
+        # one summary of every point: (point, scope) and metric as integer codes
+        scope = measures.column("scope").combine_chunks().dictionary_encode()
+        metric = measures.column("metric").combine_chunks().dictionary_encode()
+        n_scopes = len(scope.dictionary)
+        coded = pd.DataFrame({
+            "scope": point.to_numpy() * n_scopes + scope.indices.to_numpy().astype(np.int64),
+            "metric": metric.indices.to_numpy(),
+            "rep": measures.column("rep").to_numpy(),
+            "value": measures.column("value").to_numpy(),
+        })
+        s = summarise(coded)
+        key = s["scope"].to_numpy()
+        at = key // n_scopes
+        summary = pd.DataFrame({"point": np.asarray(ids.to_pylist(), dtype=object)[at]})
+        for name in factors:
+            cells = np.empty(len(sweep.points), dtype=object)
+            cells[:] = [_cell(p.values[name]) for p in sweep.points]
+            summary[name] = pd.Series(cells[at]).infer_objects()
+        summary["scope"] = np.asarray(scope.dictionary.to_pylist(), dtype=object)[key % n_scopes]
+        summary["metric"] = np.asarray(metric.dictionary.to_pylist(), dtype=object)[s["metric"].to_numpy()]
+        for c in ("mean", "ci_low", "ci_high", "sd", "n"):
+            summary[c] = s[c].to_numpy()
+        return results, summary
 
     def write_tables(self, sweep: Sweep) -> tuple[Path, pd.DataFrame]:
         """Write results.parquet and summary.csv (each atomically); return the results' path and the summary."""
