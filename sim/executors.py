@@ -105,22 +105,30 @@ _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
 
 def _where(exc: BaseException) -> str:
-    """The innermost frame of an exception's traceback, local or remote."""
-    cause = exc.__cause__
-    text = str(cause) if cause is not None and type(cause).__name__ == "_RemoteTraceback" else ""
-    frames = _FRAME.findall(text)
-    if not frames and exc.__traceback__ is not None:
-        frames = [(f.filename, f.lineno, f.name) for f in traceback.extract_tb(exc.__traceback__)]
-    frames = [f for f in frames if not _plumbing(f[0])]
-    if not frames:
-        return ""
-    file, line, fn = frames[-1]
-    return f"{os.path.basename(file)}:{line} in {fn}"
+    """The innermost frame of an exception's traceback, local or remote, following its causes
+    (SimPy re-raises a process's exception as a copy whose cause is the original)."""
+    chain, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        chain.append(exc)
+        exc = exc.__cause__
+    for e in reversed(chain):  # the innermost cause first
+        cause = e.__cause__
+        text = str(cause) if cause is not None and type(cause).__name__ == "_RemoteTraceback" else ""
+        frames = _FRAME.findall(text)
+        if not frames and e.__traceback__ is not None:
+            frames = [(f.filename, f.lineno, f.name) for f in traceback.extract_tb(e.__traceback__)]
+        frames = [f for f in frames if not _plumbing(f[0])]
+        if frames:
+            file, line, fn = frames[-1]
+            return f"{os.path.basename(file)}:{line} in {fn}"
+    return ""
 
 
 def _plumbing(file: str) -> bool:
     """Frames of the executors themselves, not of the task."""
-    parts = (f"concurrent{os.sep}futures", f"{os.sep}dask{os.sep}", f"{os.sep}distributed{os.sep}")
+    parts = (f"concurrent{os.sep}futures", f"{os.sep}dask{os.sep}", f"{os.sep}distributed{os.sep}",
+             f"{os.sep}simpy{os.sep}")
     return file == __file__ or any(p in file for p in parts)
 
 
@@ -364,15 +372,20 @@ class DaskExecutor(Executor):
             if security is not None and not str(scheduler).startswith("tls://"):
                 raise ScenarioError(f"--scheduler {scheduler}: with --security the address must start with "
                                     f"tls:// (e.g. tls://10.0.0.5:8786); plain tcp:// is not encrypted")
+            if security is None and str(scheduler).startswith("tls://"):
+                from distributed.security import Security
+
+                security = Security()  # TLS files from the Dask configuration, if it names them
+                if security.tls_ca_file is None:
+                    raise ScenarioError(f"--scheduler {scheduler}: a tls:// scheduler needs certificates; "
+                                        f"expected --security FILE (docs/sweeps.md)")
             extra = {"security": security} if security is not None else {}
             try:
                 self.client = Client(str(scheduler), timeout=f"{timeout_s}s", set_as_default=False, **extra)
-            except (OSError, TimeoutError, ValueError) as err:
+            except (OSError, TimeoutError, ValueError, TypeError) as err:
                 raise ScenarioError(
                     f"--scheduler {scheduler}: cannot connect to a Dask scheduler there ({err}); "
                     f"expected the address printed by `dask scheduler`, e.g. tls://10.0.0.5:8786"
-                    + ("" if security is not None or not str(scheduler).startswith("tls://")
-                       else " (a tls:// scheduler needs --security FILE)")
                 ) from None
             self._own = True
         self.workers = max(1, sum(self.client.nthreads().values()))

@@ -147,7 +147,7 @@ def run(
     try:
         for outcome in ex.map_unordered(tasks):
             if isinstance(outcome, Failed):
-                log.error("%s replication %s failed: %s", sc.name, outcome.replication, outcome.error)
+                log.info("%s replication %s failed: %s", sc.name, outcome.replication, outcome.error)
                 failures.append(outcome)
                 continue
             results[outcome.task.key] = outcome.value

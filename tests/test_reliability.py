@@ -438,6 +438,8 @@ def test_security_options_are_checked(tmp_path, capsys):
     code, err = run_cli(capsys, "run", path, "--days", "3", "--scheduler", "tcp://127.0.0.1:9",
                         "--security", tmp_path / "tls.toml")
     assert code == 2 and "must start with tls://" in err
+    code, err = run_cli(capsys, "run", path, "--days", "3", "--scheduler", "tls://127.0.0.1:9")
+    assert code == 2 and "a tls:// scheduler needs certificates" in err
 
 
 def _certificate(folder: Path) -> Path | None:
