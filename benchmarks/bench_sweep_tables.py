@@ -15,8 +15,10 @@ files, two ways in the same run:
   a point read in one go (pyarrow), ``results.parquet`` and ``summary.csv``.
 
 Target: ≤ 5 s at 7,200 replications.  Each way runs twice, interleaved
-(before, now, before, now), and the best of each is compared; the sizes of the
-written tables are shown too.  ``--quick`` uses 40 points × 12 replications (a smoke test).
+(before, now, before, now), and the best of each is compared; the process's CPU
+time is shown beside the wall time (on a busy machine the wall time grows with
+the load, the CPU time much less), and the sizes of the written tables too.
+Both ways must write the same ``summary.csv``, byte for byte: it is checked.  ``--quick`` uses 40 points × 12 replications (a smoke test).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def mib(path: Path) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="40 points × 12 replications instead of 240 × 30 (smoke test)")
+    ap.add_argument("--rounds", type=int, default=2, help="timed runs of each way, interleaved (default 2)")
     args = ap.parse_args()
     sc = load_scenario(SCENARIO, ["scenario.horizon_days=10", "scenario.warmup_days=1"])
     shape = run_replication(sc, 0, False).metrics[["scope", "metric", "value"]]
@@ -107,18 +110,21 @@ def main() -> None:
               f"(built in {time.perf_counter() - started:.1f} s); 1-minute load average "
               f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
         times: dict[str, list[float]] = {"before (CSV, pandas per file)": [], "now (Parquet, pyarrow)": []}
-        for _ in range(2):
+        cpu: dict[str, list[float]] = {name: [] for name in times}
+        for _ in range(args.rounds):
             for name, fn in zip(times, (before_csv, now_parquet), strict=True):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 fn(sweep, base)
                 times[name].append(time.perf_counter() - t)
+                cpu[name].append(time.process_time() - c)
         before_csv(sweep, base)  # untimed: both summaries, to check they are the same
         (base / "summary.csv").replace(base / "summary-before.csv")
         now_parquet(sweep, base)
         same = (base / "summary.csv").read_bytes() == (base / "summary-before.csv").read_bytes()
         b, a = (min(v) for v in times.values())
         for name, v in times.items():
-            print(f"  {name:32s} best {min(v):6.2f} s  (all: {', '.join(f'{x:.2f}' for x in v)})")
+            print(f"  {name:32s} best {min(v):6.2f} s  (all: {', '.join(f'{x:.2f}' for x in v)}); "
+                  f"CPU time of this process {min(cpu[name]):.2f} s")
         verdict = "not measured (--quick)" if args.quick else ("met" if a <= 5 else "NOT met")
         print(f"  ratio before / now: {b / a:.1f}×   target: now ≤ 5 s at 7,200 replications: {verdict}")
         print(f"  sizes: results.csv {mib(base / 'results.csv')}, results.parquet {mib(base / 'results.parquet')}, "
