@@ -24,8 +24,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +32,7 @@ import pandas as pd
 from enforcement_grid.sim.config import Scenario, Town
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.load import load_scenario
-from enforcement_grid.sim.output import swap_into_place
+from enforcement_grid.sim.staging import check_target, staged_folder
 
 from .cases import read_text
 from .villages import derive, largest_remainder
@@ -225,8 +223,7 @@ def write_new(out: Path, county: str, towns_csv: Path, villages_csv: Path | None
               name: str | None = None, force: bool = False) -> tuple[Path, list[str]]:
     """Write the scenario folder; return it and what the planner must still supply."""
     out = Path(out)
-    if out.exists() and not force:
-        raise ScenarioError(f"{out}: already exists; choose another folder or add --force to replace it")
+    check_target(out, force, what="scenario folder")  # before any work: refuse early
     template = load_scenario(template_path)
     towns = read_towns(Path(towns_csv), template)
     names = read_village_names(Path(villages_csv), towns) if villages_csv else None
@@ -280,8 +277,7 @@ def write_new(out: Path, county: str, towns_csv: Path, villages_csv: Path | None
         f"# \"{COPIED}\" is Hui'an's default ({template_path.name}) and should be replaced.",
         "", *toml_lines(s, notes)]) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out, writer="egrid new", force=force, what="scenario folder") as tmp:
         (tmp / "scenario.toml").write_text(text, encoding="utf-8")
         towns.to_csv(tmp / "towns.csv", index=False, lineterminator="\n")
         villages.to_csv(tmp / "villages.csv", index=False, lineterminator="\n")
@@ -294,10 +290,6 @@ def write_new(out: Path, county: str, towns_csv: Path, villages_csv: Path | None
                 df["source"] = df["source"] + " | base_town: the county seat (estimate)"
             df.to_csv(tmp / f"{key}.csv", index=False, lineterminator="\n")
         load_scenario(tmp / "scenario.toml")  # what we wrote must load
-        swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out, still_to_supply(out, towns, bool(names))
 
 

@@ -73,7 +73,13 @@ class WorkCalendar:
                     left -= room
             day += 1
             clock = 0.0
-        raise ValueError("working calendar has no working time")
+        if not self.weekdays or self.day_min <= 0:
+            raise ValueError("the working calendar has no working time (lifecycle.working_days, day_start, day_end)")
+        raise ValueError(
+            f"{minutes / self.day_min:,.0f} working days from day {int(t // MIN_PER_DAY)} do not end within "
+            f"100,000 days (about 270 years): a case time limit (lifecycle.decision_working_days) or case work "
+            f"that long cannot be simulated; expected a time limit of working days that ends within the calendar"
+        )
 
     def working_days_to_minutes(self, days: float) -> float:
         return days * self.day_min

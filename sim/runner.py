@@ -85,10 +85,12 @@ def _warn_unvisited(sc: Scenario) -> None:
 
 
 class ReplicationError(RuntimeError):
-    """Some replications raised; the others finished.  ``failures`` says which, with seed and error."""
+    """Some replications raised; the others finished.  ``failures`` says which, with seed and error;
+    ``partial`` holds the replications that finished (a :class:`RunSet`, or None if none did)."""
 
-    def __init__(self, failures: list[Failed]):
+    def __init__(self, failures: list[Failed], partial: "RunSet | None" = None):
         self.failures = failures
+        self.partial = partial
         lines = [f"{f.scenario} replication {f.replication} (seed {f.seed}): {f.error}" for f in failures]
         super().__init__(f"{len(failures)} replication(s) failed: " + "; ".join(lines))
 
@@ -141,7 +143,7 @@ def run(
     given; else ``workers`` local processes (None: all cores; 1: in this process).
     The numbers are the same wherever they run.  ``on_result`` is called with each
     replication as it finishes.  If some replications raise, the others still run
-    and :class:`ReplicationError` then lists the failures.
+    and :class:`ReplicationError` then lists the failures and holds the others.
     """
     if replications is None:
         replications = sc.settings.scenario.replications
@@ -159,7 +161,7 @@ def run(
     try:
         for outcome in ex.map_unordered(tasks):
             if isinstance(outcome, Failed):
-                log.error("%s replication %s failed: %s", sc.name, outcome.replication, outcome.error)
+                log.info("%s replication %s failed: %s", sc.name, outcome.replication, outcome.error)
                 failures.append(outcome)
                 continue
             results[outcome.task.key] = outcome.value
@@ -172,5 +174,6 @@ def run(
         failures.sort(key=lambda f: f.replication)
         if all(isinstance(f.exception, ScenarioError) for f in failures):  # the user's input, not a crash
             raise ScenarioError(sorted({p for f in failures for p in f.exception.problems}))
-        raise ReplicationError(failures) from failures[0].exception
+        finished = [results[r] for r in reps if r in results]
+        raise ReplicationError(failures, RunSet(sc, finished) if finished else None) from failures[0].exception
     return RunSet(sc, [results[r] for r in reps])
