@@ -36,12 +36,15 @@ DAYS_PER_MONTH = 365.0 / 12.0
 def presence_factor(sc: Scenario, pattern_name: str) -> float:
     """Share of a brigade's officers present on one of its working days.
 
-    Officers work ``net_duty_days`` a year spread over the pattern's working days
-    (e.g. 5 a week → 260.7 a year), at most all of them.
+    Officers work ``net_duty_days`` a year spread over the slots of the rota: a
+    shift with staff share s on n weekdays asks s × n officer-days a week of each
+    present officer (:attr:`ShiftPattern.slot_days_per_week`; a plain weekday
+    shift: 5 a week → 260.7 a year; a weekday shift plus a weekend duty shift of
+    0.3: 5.6 a week), at most all of them.
     """
     pattern = sc.settings.shift_patterns[pattern_name]
-    working_days_per_year = len(pattern.working_days) * 365.0 / 7.0
-    return min(1.0, sc.settings.officer_time.net_duty_days / working_days_per_year)
+    slot_days_per_year = pattern.slot_days_per_week * 365.0 / 7.0
+    return min(1.0, sc.settings.officer_time.net_duty_days / slot_days_per_year)
 
 
 def first_shift(sc: Scenario, pattern_name: str):
