@@ -694,6 +694,9 @@ class Settings(_Settings):
     stock: Stock | None = None
     lifecycle: Lifecycle | None = None
     campaigns: list[Campaign] = []
+    # each town's rota, replacing the towns table's shift_pattern column (town → a [shift_patterns] name):
+    # a planner switches one town with --set rotas.TOWN=PATTERN
+    rotas: dict[str, str] = {}
     # violation rates fitted to a county's case data (egrid calibrate): class → town → multiplier
     # of the item rates; absent: 1
     rate_factors: dict[str, dict[str, float]] = {}

@@ -148,3 +148,17 @@ def test_mutual_aid_helps_a_brigade_off_duty(tmp_path):
     assert lo > 0, (lo, hi)
     lo, hi = _paired(tmp_path, base, aid, "乙镇", "aided_by_others_share")
     assert lo > 0, (lo, hi)
+
+
+def test_a_planner_switches_one_towns_rota(tmp_path):
+    """``--set rotas.TOWN=PATTERN`` replaces the towns table's column for that town only, and
+    the one rule for teams (expected_teams) follows it."""
+    path = factory.scenario(tmp_path)
+    sc = load_scenario(path, ["rotas.乙镇=all"])
+    patterns = {b.name: b.shift_pattern for b in sc.brigades}
+    assert patterns == {"甲镇": "day", "乙镇": "all"}
+    assert set(expected_teams(sc, "乙镇")) == {"all"}
+    with pytest.raises(ScenarioError, match=r"rotas\.丁镇: '丁镇' is not a town"):
+        load_scenario(path, ["rotas.丁镇=all"])
+    with pytest.raises(ScenarioError, match=r"rotas\.乙镇: 'nights' is not defined"):
+        load_scenario(path, ["rotas.乙镇=nights"])
