@@ -239,8 +239,8 @@ class ShiftPattern(_Settings):
             raise ValueError("shift names must be unique within a pattern")
         per_day = [sum(s.staff_share for s in self.shifts if d in s.weekday_numbers) for d in range(7)]
         if max(per_day) > 1.0 + 1e-6 or abs(max(per_day) - 1.0) > 1e-6:
-            raise ValueError("staff_share of the shifts running on a weekday must sum to at most 1, "
-                             f"and to 1 on the fullest day; got {', '.join(f'{x:g}' for x in per_day)} (Mon…Sun)")
+            raise ValueError("staff_share of the shifts running on a weekday must sum to 1 on the fullest day "
+                             f"and to at most 1 on any day; got {', '.join(f'{x:g}' for x in per_day)} (Mon…Sun)")
         return self
 
     @property
