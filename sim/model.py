@@ -152,6 +152,8 @@ class Model:
         self.plan = plan
         by_brigade = agendas(sc, plan, self.village_index)
         self.days = days
+        lc = s.lifecycle  # the working calendar's public holidays: the Sunday rota runs (holiday duty)
+        self.holidays = frozenset(lc.holidays) if lc is not None else frozenset()
         pulled = self._campaign_pulls(days)
         self.unit_kind: dict[str, str] = {}
         self.unit_towns: dict[str, tuple[str, ...]] = {}
@@ -174,6 +176,7 @@ class Model:
                 self.streams.for_unit("roster", b.name), roster=roster,
                 first=pattern.shifts.index(first_shift(sc, b.shift_pattern)),
                 pulls=pulled.get(b.name, {}),  # teams away on a campaign (F11)
+                holidays=self.holidays,
             )
             served = [v for v in sc.villages if v.town in b.towns]
             businesses = sum(v.businesses for v in served)
@@ -189,7 +192,7 @@ class Model:
             self.unit_towns[b.name] = b.towns
         for d in sc.departments:
             pattern = s.shift_patterns[d.shift_pattern]
-            daily = DailyTeams(pattern, 1.0, 1.0, None, teams=sc.department_teams(d))
+            daily = DailyTeams(pattern, 1.0, 1.0, None, teams=sc.department_teams(d), holidays=self.holidays)
             self.units[d.department] = unit(d.department, d.base_town, pattern, daily)
             self.unit_kind[d.department] = "department"
             self.unit_towns[d.department] = ()

@@ -162,3 +162,18 @@ def test_a_planner_switches_one_towns_rota(tmp_path):
         load_scenario(path, ["rotas.丁镇=all"])
     with pytest.raises(ScenarioError, match=r"rotas\.乙镇: 'nights' is not defined"):
         load_scenario(path, ["rotas.乙镇=nights"])
+
+
+def test_a_public_holiday_runs_the_sunday_rota(tmp_path):
+    """Day 2 (a Wednesday) a holiday of the working calendar: no weekday shift, the weekend duty runs."""
+    def edit(s, t):
+        _duty(s, t)
+        s["lifecycle"] = dict(factory.PATHS_LIFECYCLE, holidays=[2])
+    sc = load_scenario(factory.scenario(tmp_path, edit))
+    unit = Model(sc, 0).units[TOWN]
+    day, duty = (unit.shift_names.index(n) for n in ("day", "weekend_duty"))
+    assert unit.daily.teams_on(1)[duty] == 0 and unit.daily.teams_on(1)[day] > 0
+    row = unit.daily.teams_on(2)
+    assert row[day] == 0 and row[duty] > 0
+    assert unit.team_on_duty(duty, 0, 2 * 1440 + 600)
+    assert not unit.team_on_duty(day, 0, 2 * 1440 + 600)

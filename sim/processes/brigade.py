@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from ..calendar import overlap
+from ..calendar import overlap, rota_weekday
 from ..config import MIN_PER_DAY, ShiftPattern
 
 ACTIVITIES = ("response", "case_work", "patrol", "inspection")
@@ -359,7 +359,7 @@ class Unit:
             self._row_day = day
         if k >= self._row[s]:
             return False
-        if day % 7 not in self._shift_days[s]:
+        if rota_weekday(day, self.daily.holidays) not in self._shift_days[s]:
             return False
         clock = t - day * MIN_PER_DAY
         return self._shift_start[s] <= clock < self._shift_end[s]
@@ -389,7 +389,7 @@ class Unit:
         order = sorted(range(len(self.shift_names)), key=lambda s: self._shift_start[s])
         w0, w1 = self.window
         for day in range(days):
-            wd = day % 7
+            wd = rota_weekday(day, self.daily.holidays)
             starts = [s for s in order if wd in self._shift_days[s]]
             for s in starts:
                 t_start = day * MIN_PER_DAY + self._shift_start[s]
