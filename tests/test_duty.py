@@ -8,7 +8,9 @@ numbers) on a four-week horizon.
 
 from __future__ import annotations
 
-import copy
+
+import csv
+import tomllib
 
 import pytest
 
@@ -28,12 +30,11 @@ ON_CALL = {"enabled": True, "callout_delay_min": 30.0, "min_severity": 3, "class
 
 
 def _on_call_paths(tmp_path):
+    """The paths scenario with the brigade on the weekday day shift, on call out of hours."""
     path = factory.paths(tmp_path, lifecycle=False)
-    import tomllib
     settings = tomllib.loads(path.read_text(encoding="utf-8"))
     settings["shift_patterns"]["day"] = {"shifts": [factory.DAY], "on_call": True}
     settings["on_call"] = dict(ON_CALL)
-    import csv
     towns = list(csv.DictReader(open(tmp_path / "towns.csv", encoding="utf-8")))
     towns[0]["shift_pattern"] = "day"
     tables = {k: list(csv.DictReader(open(tmp_path / f"{k}.csv", encoding="utf-8")))
@@ -177,3 +178,22 @@ def test_a_public_holiday_runs_the_sunday_rota(tmp_path):
     assert row[day] == 0 and row[duty] > 0
     assert unit.team_on_duty(duty, 0, 2 * 1440 + 600)
     assert not unit.team_on_duty(day, 0, 2 * 1440 + 600)
+
+
+def test_coverage_by_weekday_hour_table_adds_up_to_the_weekday_measures(tmp_path):
+    import pandas as pd
+    from enforcement_grid.sim.output import write_run
+
+    def edit(s, t):
+        s["scenario"].update(horizon_days=14.0, warmup_days=1.0, replications=1)
+        _duty(s, t)
+    sc = load_scenario(factory.scenario(tmp_path / "s", edit))
+    rs = run(sc, workers=1, keep_records=True)
+    out = write_run(tmp_path / "run", sc, rs)
+    table = pd.read_csv(out / "coverage_by_weekday_hour.csv")
+    assert list(table.columns) == ["rep", "town", "klass", "weekday", "hour", "eligible", "covered", "coverage"]
+    m = rs.metrics
+    for day, g in table.groupby("weekday"):
+        want = m[(m.scope == "county") & (m.metric == f"coverage_weekday_{day}")]["value"].iloc[0]
+        got = g["covered"].sum() / g["eligible"].sum() if g["eligible"].sum() else float("nan")
+        assert got == pytest.approx(want, nan_ok=True)
