@@ -336,7 +336,7 @@ class Unit:
         self._shift_days = [set(s.weekday_numbers) for s in pattern.shifts]
         self.daily = daily
         self.days = days
-        self._row_day, self._row = -1, []  # today's teams by shift (team_on_duty is asked often)
+        self._row_day, self._row, self._runs = -1, [], []  # today's teams and running shifts (asked often)
         self.route_rng = route_rng
         self.served_villages = None  # brigades: villages of its towns, and businesses' cumulative shares
         self.business_cum = None
@@ -356,10 +356,12 @@ class Unit:
             if day >= self.days:
                 return False
             self._row = self.daily.teams_on(day).tolist()
+            wd = rota_weekday(day, self.daily.holidays)  # a holiday runs the Sunday rota
+            self._runs = [wd in days for days in self._shift_days]
             self._row_day = day
         if k >= self._row[s]:
             return False
-        if rota_weekday(day, self.daily.holidays) not in self._shift_days[s]:
+        if not self._runs[s]:
             return False
         clock = t - day * MIN_PER_DAY
         return self._shift_start[s] <= clock < self._shift_end[s]
