@@ -9,7 +9,7 @@ borrowed.  What the planner must supply is printed at the end (:func:`still_to_s
   ``area_km2`` (面积), ``villages`` (村), optional ``communities`` (社区, default 0), and a
   location as ``lat`` + ``lon`` or one ``location`` cell ``"25.04,118.80"``; optional
   ``town_en``, ``businesses`` (else Hui'an's businesses per resident), ``urban_weight``
-  (else 1.0) and ``shift_pattern`` (else the template's rural pattern, ``day``).
+  (else 1.0) and ``shift_pattern`` (else the template's rural pattern: Hui'an's ``day_duty``).
 * **Villages**: from a village table (``village, town, kind``; figures optional) when
   given, else derived from the towns by :func:`.villages.derive` (placeholder names).  No
   well-kept Python package ships China's divisions down to villages and communities (the
@@ -75,6 +75,9 @@ def read_towns(path: Path, template: Scenario) -> pd.DataFrame:
     rows, numbers = _table(path, TOWN_ALIASES)
     t_pop = sum(t.population for t in template.towns)
     bus_per_resident = sum(t.businesses for t in template.towns) / t_pop
+    least_urban = min(t.urban_weight for t in template.towns)  # the template's rural rota: its most rural towns' pattern
+    rural = [t.shift_pattern for t in template.towns if t.urban_weight == least_urban]
+    rural_pattern = max(sorted(set(rural)), key=rural.count)
     need = ["town", "population", "area_km2", "villages"]
     missing = [c for c in need if c not in rows[0]]
     if "location" not in rows[0] and not {"lat", "lon"} <= set(rows[0]):
@@ -101,8 +104,8 @@ def read_towns(path: Path, template: Scenario) -> pd.DataFrame:
             r["urban_weight"] = "1.0"
             notes.append(f"urban_weight 1.0: {COPIED} (rural towns there)")
         if not r.get("shift_pattern"):
-            r["shift_pattern"] = "day"
-            notes.append(f"shift_pattern day: {COPIED} (rural brigades there)")
+            r["shift_pattern"] = rural_pattern
+            notes.append(f"shift_pattern {rural_pattern}: {COPIED} (rural brigades there)")
         cells = {"town": r.get("town", ""), "town_en": r.get("town_en") or r.get("town", ""), "population": pop,
                  "area_km2": r.get("area_km2", ""), "villages": r.get("villages", ""),
                  "communities": r.get("communities") or "0", "businesses": r["businesses"],

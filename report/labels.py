@@ -280,6 +280,16 @@ METRICS: dict[str, dict[str, str]] = {
     "returned_share": {"zh": "移送退回联合处置占比（%）", "en": "transfers returned for joint action (%)"},
     "stock_latent_end": {"zh": "存量违建期末未发现（件）", "en": "old illegal buildings unseen at end"},
     "inspections_per_business": {"zh": "每户年检查次数", "en": "inspections a year per business"},
+    **{f"coverage_weekday_{d}": {"zh": f"发生起算按时处置率·{zh}发生（%）", "en": f"coverage, arising on {en} (%)"}
+       for d, zh, en in (("Mon", "周一", "Monday"), ("Tue", "周二", "Tuesday"), ("Wed", "周三", "Wednesday"),
+                         ("Thu", "周四", "Thursday"), ("Fri", "周五", "Friday"), ("Sat", "周六", "Saturday"),
+                         ("Sun", "周日", "Sunday"))},
+    "call_outs_per_year": {"zh": "值班紧急出动（次/年）", "en": "on-call call-outs a year"},
+    "on_call_hours_per_year": {"zh": "值班出动工时（小组·小时/年）", "en": "on-call team-hours a year"},
+    "aided_others_per_year": {"zh": "支援邻镇（件/年）", "en": "reports taken for neighbouring towns a year"},
+    "aided_by_others_per_year": {"zh": "邻镇支援（件/年）", "en": "reports taken by neighbouring brigades a year"},
+    "aided_others_share": {"zh": "支援邻镇占所办（%）", "en": "share of reports taken that were a neighbour's (%)"},
+    "aided_by_others_share": {"zh": "由邻镇处置占比（%）", "en": "share of own reports taken by a neighbour (%)"},
 }
 
 

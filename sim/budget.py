@@ -47,7 +47,7 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
     rows = []
     for b in sc.brigades:
         pattern = s.shift_patterns[b.shift_pattern]
-        shift_h = sum(sh.staff_share * sh.length_min for sh in pattern.shifts) / MIN_PER_HOUR
+        shift_h = pattern.duty_day_min / MIN_PER_HOUR
         staff = [r for r in sc.staffing if r.brigade == b.name]
         officers = sum(r.officers for r in staff)
         certified = sum(r.certified for r in staff)
@@ -113,7 +113,7 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
 
 
 def _mean_shift_h(sc: Scenario) -> float:
-    lengths = [sum(sh.staff_share * sh.length_min for sh in p.shifts) for p in sc.settings.shift_patterns.values()]
+    lengths = [p.duty_day_min for p in sc.settings.shift_patterns.values()]
     return float(np.mean(lengths)) / MIN_PER_HOUR
 
 

@@ -237,19 +237,39 @@ class Shift(_Settings):
 
 
 class ShiftPattern(_Settings):
-    """The shifts a brigade works; staff shares on a working day add up to one."""
+    """The shifts a brigade works (its rota), and whether it keeps a team on call out of hours.
+
+    ``staff_share``: the share of the officers present on a day who work the shift.
+    On each weekday the shares of the shifts running that day add up to at most one,
+    and to exactly one on the fullest day (a weekday day shift of 1.0 plus a weekend
+    duty shift of 0.3: on a Saturday 30 % of a weekday's staff are on duty).  Officers
+    spread their duty days over all the slots (:func:`sim.roster.presence_factor`).
+    ``on_call``: out of hours a team can be called out for urgent items (``[on_call]``).
+    """
 
     shifts: list[Shift] = Field(min_length=1)
+    on_call: bool = False
 
     @model_validator(mode="after")
     def _shares(self):
         names = [s.name for s in self.shifts]
         if len(set(names)) != len(names):
             raise ValueError("shift names must be unique within a pattern")
-        total = sum(s.staff_share for s in self.shifts)
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"staff_share of the shifts must sum to 1, got {total:g}")
+        per_day = [sum(s.staff_share for s in self.shifts if d in s.weekday_numbers) for d in range(7)]
+        if max(per_day) > 1.0 + 1e-6 or abs(max(per_day) - 1.0) > 1e-6:
+            raise ValueError("staff_share of the shifts running on a weekday must sum to 1 on the fullest day "
+                             f"and to at most 1 on any day; got {', '.join(f'{x:g}' for x in per_day)} (Mon…Sun)")
         return self
+
+    @property
+    def slot_days_per_week(self) -> float:
+        """Σ staff_share × weekdays of each shift: the officer-days a week the rota asks per present officer."""
+        return sum(s.staff_share * len(s.weekday_numbers) for s in self.shifts)
+
+    @property
+    def duty_day_min(self) -> float:
+        """Mean shift minutes of an officer's duty day (weighted by the slots of each shift)."""
+        return sum(s.staff_share * len(s.weekday_numbers) * s.length_min for s in self.shifts) / self.slot_days_per_week
 
     @property
     def working_days(self) -> tuple[int, ...]:
@@ -381,6 +401,33 @@ class CommandCentre(_Settings):
 
     triage_mean_min: float = Field(ge=0)
     inspection_priority: int = Field(ge=0)
+
+
+class OnCall(_Settings):
+    """On-call duty out of hours (值班 with call-out): an urgent item reported while its brigade
+    has no team on duty calls out the on-call team after ``callout_delay_min``.
+
+    Urgent: severity ≥ ``min_severity``, or a class in ``classes``.  Only brigades whose
+    shift pattern has ``on_call = true`` keep ``teams`` on-call teams (outside the roster:
+    a call-out is overtime, so it takes no team from the next shift).
+    """
+
+    enabled: bool
+    callout_delay_min: float = Field(ge=0)
+    min_severity: int = Field(ge=1, le=4)
+    classes: list[str] = []
+    teams: int = Field(ge=1)
+
+
+class MutualAid(_Settings):
+    """Neighbouring brigades help (左右协同): when the home brigade has no team on duty, or its
+    queue holds ``queue_threshold`` jobs or more with no team free, the command centre sends the
+    nearest brigade (by travel time, base to base: ``sim.travel``) that has a free team on duty,
+    among those within ``max_travel_min``."""
+
+    enabled: bool
+    queue_threshold: int = Field(ge=0)
+    max_travel_min: float = Field(gt=0)
 
 
 class Transfer(_Settings):
@@ -673,6 +720,8 @@ class Settings(_Settings):
     complaint: Complaint
     command_centre: CommandCentre
     transfer: Transfer
+    on_call: OnCall | None = None
+    mutual_aid: MutualAid | None = None
     travel: Travel
     patrol: Patrol
     inspection: Inspection
@@ -684,6 +733,9 @@ class Settings(_Settings):
     stock: Stock | None = None
     lifecycle: Lifecycle | None = None
     campaigns: list[Campaign] = []
+    # each town's rota, replacing the towns table's shift_pattern column (town → a [shift_patterns] name):
+    # a planner switches one town with --set rotas.TOWN=PATTERN
+    rotas: dict[str, str] = {}
     # violation rates fitted to a county's case data (egrid calibrate): class → town → multiplier
     # of the item rates; absent: 1
     rate_factors: dict[str, dict[str, float]] = {}

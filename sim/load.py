@@ -98,9 +98,13 @@ def load_scenario(path: str | Path, overrides: Iterable[Override] = ()) -> Scena
             problems.extend(err.problems)
     if problems:
         raise ScenarioError(problems)
+    towns = tables["towns"]
+    if settings.rotas:  # a planner's choice of rota per town (--set rotas.TOWN=PATTERN) over the table's column
+        towns = tuple(t.model_copy(update={"shift_pattern": settings.rotas[t.town]}) if t.town in settings.rotas
+                      else t for t in towns)
     scenario = Scenario(
         settings=settings,
-        towns=tables["towns"],
+        towns=towns,
         villages=tables["villages"],
         items=tables["items"],
         departments=tables["departments"],
@@ -536,6 +540,16 @@ def check_references(sc: Scenario, origin: Callable[[str], str] | None = None) -
         _categories(net.categories, f"grid.separate.{name}.categories")
     if s.lifecycle is not None:
         _categories(s.lifecycle.decision_working_days, "lifecycle.decision_working_days")
+    for town, pattern in s.rotas.items():
+        if town not in towns:
+            p.append(f"{f['settings']}: rotas.{town}: {town!r} is not a town of {f['towns']}")
+        elif pattern not in s.shift_patterns:
+            p.append(f"{f['settings']}: rotas.{town}: {pattern!r} is not defined; expected one of "
+                     f"[shift_patterns]: {', '.join(sorted(s.shift_patterns))}")
+    if s.on_call is not None:
+        for klass in s.on_call.classes:
+            if klass not in s.classes:
+                p.append(f"{f['settings']}: on_call.classes: {klass!r} is not a class in [classes]")
     for klass, by_town in s.rate_factors.items():
         if klass not in s.classes:
             p.append(f"{f['settings']}: rate_factors.{klass}: {klass!r} is not a class in [classes]")

@@ -38,7 +38,7 @@ import pandas as pd
 import simpy
 
 from .calendar import days_in
-from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
+from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario, ShiftPattern
 from .patrol_plan import agendas, first_shift, plan_table, presence_factor
 from .processes.brigade import Unit, UnitCounters
 from .processes.campaign import campaign_process, campaign_villages
@@ -46,6 +46,8 @@ from .processes.casework import Casework
 from .processes.channels import PassiveChannel, build_channels
 from .processes.command_centre import CommandCentre
 from .processes.discovery import Violation, Watch
+from .processes.mutual_aid import MutualAid, preference_lists
+from .processes.on_call import OnCall
 from .processes.violations import ArrivalGenerator, injected_batch, on_site_minutes, rate_table
 from .recorder import Recorder, RecordList
 from .roster import DailyTeams, Roster
@@ -110,11 +112,12 @@ class Model:
         self.recorder = Recorder(env, sink, self.village_names, sc.items, self.class_keys, trace)
         self.watch = Watch(len(sc.villages))
         self.units: dict[str, Unit] = {}  # filled by _build_units; the parts below hold this dict
-        self.command_centre = CommandCentre(env, sc.items, self.units, self.watch, trace)
+        self.command_centre = CommandCentre(env, sc.items, self.units, self.watch, trace, s)
         self.channels = build_channels(sc, env, self.streams, self.watch, self.command_centre, trace)
         self.passive = [c for c in self.channels.values() if isinstance(c, PassiveChannel)]
         self.casework = Casework(env, sc, self.units, self.recorder, self.streams)
         self._build_units()
+        self._build_duty()
         self.arrivals = ArrivalGenerator(sc, rate_table(sc), self.streams)
         self._start_campaigns()
         env.process(self._arrive())
@@ -149,6 +152,8 @@ class Model:
         self.plan = plan
         by_brigade = agendas(sc, plan, self.village_index)
         self.days = days
+        lc = s.lifecycle  # the working calendar's public holidays: the Sunday rota runs (holiday duty)
+        self.holidays = frozenset(lc.holidays) if lc is not None else frozenset()
         pulled = self._campaign_pulls(days)
         self.unit_kind: dict[str, str] = {}
         self.unit_towns: dict[str, tuple[str, ...]] = {}
@@ -171,11 +176,13 @@ class Model:
                 self.streams.for_unit("roster", b.name), roster=roster,
                 first=pattern.shifts.index(first_shift(sc, b.shift_pattern)),
                 pulls=pulled.get(b.name, {}),  # teams away on a campaign (F11)
+                holidays=self.holidays,
             )
             served = [v for v in sc.villages if v.town in b.towns]
             businesses = sum(v.businesses for v in served)
+            routine = ShiftPattern.model_construct(shifts=[first_shift(sc, b.shift_pattern)])  # no weekend-duty inspections
             u = unit(b.name, b.base_town, pattern, daily, agendas=by_brigade.get(b.name, {}),
-                     inspections_per_day=inspection.per_day(businesses, pattern))
+                     inspections_per_day=inspection.per_day(businesses, routine))
             u.counters.businesses = businesses
             u.served_villages = np.array([self.village_index[v.village] for v in served], np.int64)
             weights = np.array([v.businesses for v in served], float)
@@ -185,10 +192,26 @@ class Model:
             self.unit_towns[b.name] = b.towns
         for d in sc.departments:
             pattern = s.shift_patterns[d.shift_pattern]
-            daily = DailyTeams(pattern, 1.0, 1.0, None, teams=sc.department_teams(d))
+            daily = DailyTeams(pattern, 1.0, 1.0, None, teams=sc.department_teams(d), holidays=self.holidays)
             self.units[d.department] = unit(d.department, d.base_town, pattern, daily)
             self.unit_kind[d.department] = "department"
             self.unit_towns[d.department] = ()
+
+    def _build_duty(self) -> None:
+        """On-call teams of brigades whose rota has them, and the mutual-aid rule of the command centre."""
+        s = self.sc.settings
+        brigades = [b.name for b in self.sc.brigades]
+        oc = s.on_call
+        if oc is not None and oc.enabled:
+            for b in self.sc.brigades:
+                if s.shift_patterns[b.shift_pattern].on_call:
+                    unit = self.units[b.name]
+                    unit.on_call = OnCall(unit, oc.teams, oc.callout_delay_min)
+        ma = s.mutual_aid
+        if ma is not None and ma.enabled:
+            bases = {name: self.units[name].base for name in brigades}
+            prefs = preference_lists(bases, self.travel.rows, ma.max_travel_min)
+            self.command_centre.mutual_aid = MutualAid(ma, self.units, prefs)
 
     # ------------------------------------------------------------------ campaigns (F11)
 

@@ -6,6 +6,8 @@ A run folder holds:
   or a town name as in the scenario);
 * ``replications.csv`` — every measure of every replication (``scope, metric, rep, value``);
 * ``records.csv.gz`` — one row per violation and replication (if records were kept);
+* ``coverage_by_weekday_hour.csv`` — coverage by replication, town, class, weekday and hour of
+  arising (if records were kept; :func:`sim.measures.coverage_by_weekday_hour`);
 * ``units.csv`` — team time and visit counts per unit and replication;
 * ``timeline.csv`` — certified officers and teams on duty per brigade, month and replication;
 * ``patrol_plan.csv`` — the weekly patrol plan the run used;
@@ -31,7 +33,8 @@ from pathlib import Path
 import pandas as pd
 
 from .config import Scenario
-from .measures import plan_visits
+from .measures import coverage_by_weekday_hour, plan_visits
+from .runner import item_targets
 from .staging import TargetState, staged_folder, write_file_atomic
 from .staging import check_target as _check_target
 
@@ -76,6 +79,9 @@ def write_run(out: Path, sc: Scenario, runset, force: bool = False, *, state: Ta
         records = runset.records
         if records is not None:
             records.to_csv(tmp / "records.csv.gz", index=False, compression="gzip")
+            st = sc.settings.scenario
+            coverage_by_weekday_hour(records, item_targets(sc), st.warmup_min, st.horizon_min).to_csv(
+                tmp / "coverage_by_weekday_hour.csv", index=False)
         failed = sorted(failures, key=lambda f: f.replication)
         meta = {
             "scenario": sc.name,

@@ -28,6 +28,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .calendar import rota_weekday
 from .config import OFFICERS_PER_TEAM, Scenario, ShiftPattern
 
 DAYS_PER_MONTH = 365.0 / 12.0
@@ -36,12 +37,15 @@ DAYS_PER_MONTH = 365.0 / 12.0
 def presence_factor(sc: Scenario, pattern_name: str) -> float:
     """Share of a brigade's officers present on one of its working days.
 
-    Officers work ``net_duty_days`` a year spread over the pattern's working days
-    (e.g. 5 a week → 260.7 a year), at most all of them.
+    Officers work ``net_duty_days`` a year spread over the slots of the rota: a
+    shift with staff share s on n weekdays asks s × n officer-days a week of each
+    present officer (:attr:`ShiftPattern.slot_days_per_week`; a plain weekday
+    shift: 5 a week → 260.7 a year; a weekday shift plus a weekend duty shift of
+    0.3: 5.6 a week), at most all of them.
     """
     pattern = sc.settings.shift_patterns[pattern_name]
-    working_days_per_year = len(pattern.working_days) * 365.0 / 7.0
-    return min(1.0, sc.settings.officer_time.net_duty_days / working_days_per_year)
+    slot_days_per_year = pattern.slot_days_per_week * 365.0 / 7.0
+    return min(1.0, sc.settings.officer_time.net_duty_days / slot_days_per_year)
 
 
 def first_shift(sc: Scenario, pattern_name: str):
@@ -151,7 +155,7 @@ class DailyTeams:
 
     def __init__(self, pattern: ShiftPattern, presence: float, field_share: float, rng: np.random.Generator | None,
                  roster: Roster | None = None, teams: float = 0.0, first: int = 0,
-                 pulls: dict[int, int] | None = None):
+                 pulls: dict[int, int] | None = None, holidays=frozenset()):
         """A brigade: certified officers from its ``roster``, rounded at random with ``rng``.
         A county department: a fixed number of ``teams`` shared over its shifts (``rng`` None)."""
         self.shares = np.array([s.staff_share for s in pattern.shifts], float)
@@ -162,6 +166,7 @@ class DailyTeams:
         self.rng = rng
         self.first = first
         self.pulls = pulls or {}
+        self.holidays = frozenset(holidays)  # public holidays run the Sunday rota (sim.calendar.rota_weekday)
         self.force: dict[int, int] = {}
         self._day = -1
         self._row = np.zeros(len(self.shares), np.int64)
@@ -189,7 +194,8 @@ class DailyTeams:
             people = np.floor(expected + self.rng.random(len(self.shares)))
         else:
             people = np.round(expected)
-        runs = np.array([day % 7 in d for d in self.days_of])
+        wd = rota_weekday(day, self.holidays)
+        runs = np.array([wd in d for d in self.days_of])
         row = np.where(runs, people // OFFICERS_PER_TEAM, 0).astype(np.int64)
         want = self.pulls.get(day, 0)
         if want:

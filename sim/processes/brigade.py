@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from ..calendar import overlap
+from ..calendar import overlap, rota_weekday
 from ..config import MIN_PER_DAY, ShiftPattern
 
 ACTIVITIES = ("response", "case_work", "patrol", "inspection")
@@ -86,6 +86,11 @@ class UnitCounters:
     shift_min: float = 0.0  # shift time whether or not a team was on it (minutes)
     campaign_min: float = 0.0  # team time spent on campaigns (outside routine work)
     businesses: int = 0  # businesses in the towns served (for inspections per business)
+    call_outs: int = 0  # urgent items out of hours that called out the on-call team
+    on_call_min: float = 0.0  # team time of on-call teams called out (overtime, not on-duty time)
+    aided_others: int = 0  # reports of another brigade's town this unit was sent to (mutual aid)
+    aided_by_others: int = 0  # reports of this unit's towns sent to another brigade (mutual aid)
+    routed: int = 0  # reports of this unit's towns routed to a brigade (home or helper)
     busy: dict[str, float] = field(default_factory=lambda: {a: 0.0 for a in ACTIVITIES})
 
 
@@ -331,13 +336,14 @@ class Unit:
         self._shift_days = [set(s.weekday_numbers) for s in pattern.shifts]
         self.daily = daily
         self.days = days
-        self._row_day, self._row = -1, []  # today's teams by shift (team_on_duty is asked often)
+        self._row_day, self._row, self._runs = -1, [], []  # today's teams and running shifts (asked often)
         self.route_rng = route_rng
         self.served_villages = None  # brigades: villages of its towns, and businesses' cumulative shares
         self.business_cum = None
         self.agendas = agendas or {}
         self.inspections_per_day = inspections_per_day
         self.counters = UnitCounters()
+        self.on_call = None  # brigades whose pattern has on_call: sim.processes.on_call.OnCall
         self.dispatcher = Dispatcher(self.env)
         most = daily.most(days - 1)
         self.teams = [Team(self, s, k) for s in range(len(pattern.shifts)) for k in range(int(most[s]))]
@@ -350,13 +356,24 @@ class Unit:
             if day >= self.days:
                 return False
             self._row = self.daily.teams_on(day).tolist()
+            wd = rota_weekday(day, self.daily.holidays)  # a holiday runs the Sunday rota
+            self._runs = [wd in days for days in self._shift_days]
             self._row_day = day
         if k >= self._row[s]:
             return False
-        if day % 7 not in self._shift_days[s]:
+        if not self._runs[s]:
             return False
         clock = t - day * MIN_PER_DAY
         return self._shift_start[s] <= clock < self._shift_end[s]
+
+    def any_on_duty(self, t: float) -> bool:
+        """Some rostered team of the unit is on duty at ``t`` (on-call teams do not count)."""
+        return any(self.team_on_duty(s, 0, t) for s in range(len(self.shift_names)))
+
+    def has_free_team(self) -> bool:
+        """An idle team of the unit is on duty now (it would take a job at once)."""
+        now = self.env.now
+        return any(team.on_duty(now) for team in self.dispatcher.idle)
 
     def count(self, counter: str, t: float) -> None:
         w0, w1 = self.window
@@ -374,9 +391,9 @@ class Unit:
         order = sorted(range(len(self.shift_names)), key=lambda s: self._shift_start[s])
         w0, w1 = self.window
         for day in range(days):
-            wd = day % 7
+            wd = rota_weekday(day, self.daily.holidays)
             starts = [s for s in order if wd in self._shift_days[s]]
-            for n, s in enumerate(starts):
+            for s in starts:
                 t_start = day * MIN_PER_DAY + self._shift_start[s]
                 t_end = day * MIN_PER_DAY + self._shift_end[s]
                 if t_start > env.now:
@@ -384,7 +401,7 @@ class Unit:
                 on_duty = int(self.daily.teams_on(day)[s])
                 self.counters.team_shift_min += on_duty * overlap(t_start, t_end, w0, w1)
                 self.counters.shift_min += overlap(t_start, t_end, w0, w1)
-                if n == 0:
+                if s == self.daily.first:  # routine work (patrols, inspections) runs on the first shift's days
                     self._start_patrols(day, s, t_end, on_duty)
                     carry += self.inspections_per_day
                     due = int(carry)
