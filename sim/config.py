@@ -436,6 +436,12 @@ class Inspection(_Settings):
     high_risk_business_share: float = Field(default=0.0, ge=0, le=1)
     high_risk_rate_factor: float = Field(default=1.0, ge=1)
 
+    @model_validator(mode="after")
+    def _targets(self):
+        if self.targeted_share > 0 and self.high_risk_business_share == 0:
+            raise ValueError("targeted_share > 0 needs a high-risk group: expected high_risk_business_share > 0")
+        return self
+
     @field_validator("obligations")
     @classmethod
     def _rates(cls, v: dict[str, float]):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import factory
 from intervals import paired_t_interval
-from enforcement_grid.sim import load_scenario, run, run_replication
+from enforcement_grid.sim import ScenarioError, load_scenario, run, run_replication
 from enforcement_grid.sim.processes.inspection import BusinessRisk, high_risk_count
 
 
@@ -109,3 +110,11 @@ def test_targeted_inspections_find_more_than_random_ones(tmp_path):
     assert lo > 0, (a.tolist(), b.tolist())
     # the same violations arose in both (targeting moves visits, not arrivals)
     assert county(rand, "violations_per_year").equals(county(aimed, "violations_per_year"))
+
+
+def test_targeting_without_a_high_risk_group_is_a_clear_error(tmp_path):
+    def edit(s, t):
+        s["inspection"].update(targeted_share=0.5, high_risk_business_share=0.0)
+
+    with pytest.raises(ScenarioError, match="high_risk_business_share"):
+        scenario(tmp_path, "bad", edit)
