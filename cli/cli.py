@@ -40,7 +40,7 @@ HEADLINE = [
     "on_time_disposal_rate", "report_closure_rate", "report_on_time_closure_rate",
     "backlog_end", "latent_end", "transfer_share", "found_by_grid_share", "found_by_patrol_share",
     "found_by_complaint_share", "found_by_inspection_share", "utilisation", "response_share",
-    "case_work_share", "patrol_share", "inspection_share", "certified_teams", "closure_rate",
+    "case_work_share", "patrol_share", "inspection_share", "reinspection_share", "unlisted_time_share", "certified_teams", "closure_rate",
     "on_time_closure_rate", "past_limit_cases_per_year", "legal_review_wait_min", "officer_hours_per_building_case",
     "transfer_time_min", "returned_share", "inspections_per_business", "patrol_visits_planned_share",
 ]
@@ -226,7 +226,7 @@ def cmd_budget(args) -> int:
     table = budget_table(sc)
     shown = table.copy()
     cols = ["officers", "certified", "team_field_hours", "response_hours", "case_work_hours",
-            "patrol_hours", "inspection_hours", "needed_hours", "needed_share"]
+            "patrol_hours", "inspection_hours", "reinspection_hours", "needed_hours", "needed_share"]
     shown = shown.set_index("brigade")[cols + ["desk_hours", "other_town_work_hours"]]
     fmt = {c: (lambda x: f"{x:.0%}") if c == "needed_share" else (lambda x: f"{x:,.0f}") for c in shown}
     print("Officer-hours a year, per brigade (needed work against certified field hours):")

@@ -133,6 +133,10 @@ def build_charts(
         reps = len(run.reps)
         add("certified_teams", C.certified_teams_over_time(certified, lang, note=L.t("certified.note", lang, reps=reps),
                                                            **(both if "series" in certified.columns else kw)))
+    tl = run.timeline
+    if tl is not None and "stock_latent" in tl.columns and tl["stock_latent"].sum() > 0:
+        stock = certified_by_month(tl, "stock_latent", horizon_days=run.horizon_min / 1440.0)
+        add("stock_latent", C.stock_over_time(stock, lang, **kw))
     for i, (campaign, frame) in enumerate(_campaign_frames(run, baseline)):
         towns = "、".join(campaign["towns"]) if lang == "zh" else ", ".join(te.get(t, t) for t in campaign["towns"])
         note = L.t("campaign.note", lang, name=campaign["name"], towns=towns,

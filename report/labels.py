@@ -103,6 +103,8 @@ LABELS: dict[str, dict[str, str]] = {
     "certified.x": {"zh": "改革后月份", "en": "months after the reform"},
     "certified.y": {"zh": "持证双人小组（个）", "en": "certified two-officer teams"},
     "certified.band": {"zh": "95% 置信区间", "en": "95 % CI"},
+    "stock.title": {"zh": "存量违建：每月末尚未发现", "en": "Old illegal buildings still unseen at the end of each month"},
+    "stock.y": {"zh": "未发现的存量违建（件）", "en": "old illegal buildings unseen"},
     "certified.note": {
         "zh": "全县各执法队每班在岗持证双人小组之和，按月平均；{reps} 次重复运行",
         "en": "certified two-officer teams on a running shift, summed over the brigades, monthly mean; {reps} replications",
@@ -262,6 +264,9 @@ METRICS: dict[str, dict[str, str]] = {
     "case_work_share": {"zh": "案件办理时间占比（%）", "en": "team time on case work (%)"},
     "patrol_share": {"zh": "巡查时间占比（%）", "en": "team time on patrols (%)"},
     "inspection_share": {"zh": "检查时间占比（%）", "en": "team time on inspections (%)"},
+    "reinspection_share": {"zh": "复查回访时间占比（%）", "en": "team time on re-inspections and follow-up visits (%)"},
+    "unlisted_time_share": {"zh": "所列工作以外的时间占比（%）", "en": "time not used by the listed work (%)"},
+    "unlisted_share": {"zh": "所列工作以外的时间占比（%）", "en": "time not used by the listed work (%)"},
     "teams_on_duty": {"zh": "平均在岗小组（个）", "en": "teams on duty (mean)"},
     "patrol_visits_done_share": {"zh": "计划巡查完成率（%）", "en": "planned patrol visits done (%)"},
     "inspections_done_share": {"zh": "计划检查完成率（%）", "en": "planned inspections done (%)"},

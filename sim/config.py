@@ -493,6 +493,19 @@ class Inspection(_Settings):
     joint: bool
     joint_share: float = Field(ge=0, le=1)
     visit_min: float = Field(gt=0)
+    # Risk-based targeting (absent: every visit drawn uniformly, as 双随机 alone).  The first
+    # ``high_risk_business_share`` of each village's businesses are high risk (三小场所, previous
+    # violators, complained-about); business items arise there ``high_risk_rate_factor`` times as
+    # often per business, and ``targeted_share`` of visits go to a high-risk business.
+    targeted_share: float = Field(default=0.0, ge=0, le=1)
+    high_risk_business_share: float = Field(default=0.0, ge=0, le=1)
+    high_risk_rate_factor: float = Field(default=1.0, ge=1)
+
+    @model_validator(mode="after")
+    def _targets(self):
+        if self.targeted_share > 0 and self.high_risk_business_share == 0:
+            raise ValueError("targeted_share > 0 needs a high-risk group: expected high_risk_business_share > 0")
+        return self
 
     @field_validator("obligations")
     @classmethod
@@ -592,11 +605,36 @@ class BuildingGrowth(_Settings):
 
 
 class Stock(_Settings):
-    """Old violations present at the start (e.g. unfound illegal buildings), with ages up to ``max_age_days``."""
+    """Old violations present at the start (e.g. unfound illegal buildings), with ages up to ``max_age_days``.
+
+    An old structure that is still there is one nobody has reported: the stock has its
+    own rates, as factors of its class's new-violation rates — ``grid_notice_factor``
+    (grid noticing), ``complaint_factor`` (complaints) and ``patrol_detection_factor``
+    (a patrol's detection probability).  Campaign sweeps keep their own ``detect_prob``.
+    Absent, a factor is 1: old violations are found like new ones.
+    """
 
     violations: int = Field(ge=0)
     klass: str
     max_age_days: float = Field(gt=0)
+    grid_notice_factor: float = Field(default=1.0, ge=0)
+    complaint_factor: float = Field(default=1.0, ge=0)
+    patrol_detection_factor: float = Field(default=1.0, ge=0, le=1)
+
+
+class Reinspection(_Settings):
+    """Re-inspection after a correction (复查) and follow-up visits of filed cases (F15).
+
+    A share of the violations put right on the spot (``corrected_share``) and of the
+    filed town cases (``case_share``) get a second visit ``delay_days`` after the first
+    action: a team travels to the village and spends ``visit_min`` there (queued with
+    the inspection priority).  Its team time is counted as ``reinspection``.
+    """
+
+    corrected_share: float = Field(ge=0, le=1)
+    case_share: float = Field(ge=0, le=1)
+    delay_days: float = Field(ge=0)
+    visit_min: float = Field(gt=0)
 
 
 class Lifecycle(_Settings):
@@ -731,6 +769,7 @@ class Settings(_Settings):
     transition: Transition | None = None
     building_growth: BuildingGrowth | None = None
     stock: Stock | None = None
+    reinspection: Reinspection | None = None
     lifecycle: Lifecycle | None = None
     campaigns: list[Campaign] = []
     # each town's rota, replacing the towns table's shift_pattern column (town → a [shift_patterns] name):

@@ -64,6 +64,10 @@ Definitions (window = violations arising after the warm-up):
 * ``transfer_time_min``: transfer → the county department on site;
   ``returned_share``: transferred cases sent back for joint action.
 * ``campaign_share``: share of team time spent on campaigns (F11).
+* ``reinspection_share``: share of on-duty team time on second visits (复查 after a
+  correction, follow-up visits of filed cases); ``unlisted_time_share``: on-duty team
+  time not used by the listed work (1 − utilisation; not "idle": the model lists no
+  other work for it).
 * ``inspections_per_business``: inspection visits a year per business of the
   brigades serving the scope (joint visits make fewer, F12); with
   ``inspections_done_share`` the share of scheduled visits (obligations) done.
@@ -105,7 +109,7 @@ PER_YEAR = ("violations", "past_limit_cases")
 
 # Ratios shown in per cent that can pass 1: work running past the end of shifts makes busy
 # time exceed on-duty time, and brigades may do more inspections than were scheduled.
-OPEN_RATIOS = ("utilisation", "department_utilisation", "inspections_done_share",
+OPEN_RATIOS = ("utilisation", "department_utilisation", "inspections_done_share", "unlisted_time_share",
                *(f"{a}_share" for a in ACTIVITIES))
 
 
@@ -295,6 +299,7 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     on_duty = units["on_duty_min"].sum()
     busy = sum(units[f"{a}_min"].sum() for a in ACTIVITIES)
     m["utilisation"] = _ratio(busy, on_duty)
+    m["unlisted_time_share"] = _ratio(on_duty - busy, on_duty)
     for a in ACTIVITIES:
         m[f"{a}_share"] = _ratio(units[f"{a}_min"].sum(), on_duty)
     m["teams_on_duty"] = _ratio(on_duty, window_min)

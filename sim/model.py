@@ -45,12 +45,13 @@ from .processes.campaign import campaign_process, campaign_villages
 from .processes.casework import Casework
 from .processes.channels import PassiveChannel, build_channels
 from .processes.command_centre import CommandCentre
+from .processes.inspection import BusinessRisk
 from .processes.discovery import Violation, Watch
 from .processes.mutual_aid import MutualAid, preference_lists
 from .processes.on_call import OnCall
 from .processes.violations import ArrivalGenerator, injected_batch, on_site_minutes, rate_table
 from .recorder import Recorder, RecordList
-from .roster import DailyTeams, Roster
+from .roster import DAYS_PER_MONTH, DailyTeams, Roster
 from .streams import Streams
 from .travel import travel_times
 
@@ -64,7 +65,7 @@ class ModelOutput:
     units: dict[str, UnitCounters]
     unit_kind: dict[str, str]  # unit name → "brigade" or "department"
     unit_towns: dict[str, tuple[str, ...]]
-    timeline: "pd.DataFrame"  # month, unit, certified, teams, past_deadline (brigades)
+    timeline: "pd.DataFrame"  # month, unit, certified, teams, past_deadline, stock_latent (brigades)
     past_deadline_end: dict[str, float]  # officers uncertified after the deadline, at the end
     latent_end: int
     violations: int  # the model's own count of violations created (records must add up to it)
@@ -143,6 +144,8 @@ class Model:
         self.village_businesses = [v.businesses for v in vs]
         self.item_handled = [sc.handled_by_brigade(i) for i in sc.items]
         self.item_business = [i.driver == "businesses" for i in sc.items]
+        self.business_risk = BusinessRisk(s.inspection)  # which business a business item arises at
+        self.stock_violations: list[Violation] = []  # for the remaining stock by month
 
     def _build_units(self) -> None:
         sc = self.sc
@@ -294,7 +297,9 @@ class Model:
         v.handled = self.item_handled[item_i]
         v.severity = item.severity
         nb = self.village_businesses[village]
-        v.business = int(b.business_u[j] * nb) if (self.item_business[item_i] and nb > 0) else -1
+        v.business = self.business_risk.arising(b.business_u[j], nb) if (self.item_business[item_i] and nb > 0) else -1
+        if stock:
+            self.stock_violations.append(v)
         now = max(t, 0.0)  # an old violation can only be found from the start on
         age = now - t
         # the passive channels compete: the earliest wins (ties: the first registered)
@@ -322,17 +327,43 @@ class Model:
 
     # ------------------------------------------------------------------ end of the run
 
+    def _month_end_min(self, month: int) -> float:
+        return min((month + 1) * DAYS_PER_MONTH * MIN_PER_DAY, self.horizon)
+
+    def _count_stock(self) -> None:
+        """Old violations still unseen now, by brigade: the month's ``stock_latent``."""
+        now = self.env.now
+        counts = dict.fromkeys(self.unit_kind, 0)
+        for v in self.stock_violations:
+            if not v.found and v.t_passive > now:
+                counts[v.brigade] = counts.get(v.brigade, 0) + 1
+        self.stock_latent.append(counts)
+
+    def _stock_clock(self):
+        """At the end of each month of the timeline, count the stock still unseen."""
+        month = 0
+        while self._month_end_min(month) < self.horizon:
+            yield self.env.timeout(self._month_end_min(month) - self.env.now)
+            self._count_stock()
+            month += 1
+
     def _timeline(self) -> pd.DataFrame:
         frames = []
         for name, unit in self.units.items():
             if self.unit_kind[name] == "brigade":
                 unit.daily.teams_on(self.days - 1)  # every day of the run drawn
-                frames.append(unit.daily.monthly(name))
+                f = unit.daily.monthly(name)
+                f["stock_latent"] = [self.stock_latent[min(int(m), len(self.stock_latent) - 1)].get(name, 0)
+                                     for m in f["month"]]
+                frames.append(f)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=["month", "unit", "certified", "teams", "past_deadline"])
+            columns=["month", "unit", "certified", "teams", "past_deadline", "stock_latent"])
 
     def run(self) -> ModelOutput:
+        self.stock_latent: list[dict[str, int]] = []  # by month: brigade → old violations unseen at its end
+        self.env.process(self._stock_clock())
         self.env.run(until=self.horizon)
+        self._count_stock()  # the last month ends at the horizon
         latent = self.watch.latent_count()
         self.recorder.close_books(self.horizon)
         return ModelOutput(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from ..calendar import overlap, rota_weekday
 from ..config import MIN_PER_DAY, ShiftPattern
 
-ACTIVITIES = ("response", "case_work", "patrol", "inspection")
+ACTIVITIES = ("response", "case_work", "patrol", "inspection", "reinspection")
 
 
 class Response:
@@ -61,6 +61,21 @@ class InspectionVisit:
         self.teams_needed = 1
 
 
+class Revisit:
+    """A second visit to a violation's village after its first action: re-inspection after a
+    correction (复查) or a filed case's follow-up visit (``[reinspection]``, queued by the casework)."""
+
+    __slots__ = ("violation", "village", "visit_min", "priority", "teams_needed")
+    kind = "reinspection"
+
+    def __init__(self, violation, visit_min: float, priority: int):
+        self.violation = violation
+        self.village = violation.village
+        self.visit_min = visit_min
+        self.priority = priority
+        self.teams_needed = 1
+
+
 class PatrolRoute:
     """A day's patrol: villages in order, to be started before ``shift_end``."""
 
@@ -82,6 +97,7 @@ class UnitCounters:
     patrol_visits_done: int = 0
     inspections_planned: int = 0
     inspections_done: int = 0
+    reinspections_done: int = 0
     team_shift_min: float = 0.0  # on-duty team time (team-minutes)
     shift_min: float = 0.0  # shift time whether or not a team was on it (minutes)
     campaign_min: float = 0.0  # team time spent on campaigns (outside routine work)
@@ -203,10 +219,12 @@ class Team:
                 yield from self._respond(job)
             elif job.kind == "inspection":
                 yield from self._inspect(job)
+            elif job.kind == "reinspection":
+                yield from self._revisit(job)
             else:
                 yield from self._patrol(job)
 
-    # -- the three kinds of work -------------------------------------------------------
+    # -- the kinds of work -------------------------------------------------------
 
     def _act(self, v, stage: str, activity: str):
         """Work on site on a violation the team is at, then let the case move on."""
@@ -266,6 +284,16 @@ class Team:
         for v in inspection.checked(job.village, job.business, job.department):
             if inspection.found(v, self):
                 yield from self._act(v, "first", "inspection")
+
+    def _revisit(self, job: Revisit):
+        unit = self.unit
+        t0 = self.env.now
+        yield self.env.timeout(unit.travel.trip(self.location, job.village, None, unit.route_rng) + job.visit_min)
+        self.location = job.village
+        self._account("reinspection", t0, self.env.now)
+        unit.count("reinspections_done", t0)
+        if unit.trace is not None:
+            unit.trace.append((self.env.now, self.id, f"v{job.violation.id} re-inspected"))
 
     def _patrol(self, job: PatrolRoute):
         unit = self.unit
