@@ -93,9 +93,15 @@ class Model:
     ``arrivals``: a list of :class:`~sim.processes.violations.InjectedViolation` replacing
     the Poisson arrivals (and the stock of old violations); ``trace``: a list that
     receives ``(time, who, what)`` events (exact tests).
+
+    ``restrict``: simulate only some towns (:mod:`sim.replay`): an object with ``towns``
+    (the towns simulated), ``stand_in(model, brigade)`` (what stands for a brigade not
+    simulated) and ``start(model)`` (starts the replay of the other towns' county work).
+    Violations of the other towns are still drawn (the same random numbers) but not simulated.
     """
 
-    def __init__(self, sc: Scenario, replication: int, sink=None, arrivals=None, trace: list | None = None):
+    def __init__(self, sc: Scenario, replication: int, sink=None, arrivals=None, trace: list | None = None,
+                 restrict=None):
         self.sc = sc
         s = sc.settings
         self.replication = replication
@@ -104,6 +110,8 @@ class Model:
         self.horizon = s.scenario.horizon_min
         self.window = (s.scenario.warmup_min, self.horizon)
         self.injected = arrivals
+        self.restrict = restrict
+        self.only_towns = restrict.towns if restrict is not None else None
         self.class_keys = tuple(s.classes)
         self.items = sc.items
         self._build_places()
@@ -118,6 +126,8 @@ class Model:
         self.arrivals = ArrivalGenerator(sc, rate_table(sc), self.streams)
         self._start_campaigns()
         env.process(self._arrive())
+        if restrict is not None:
+            restrict.start(self)
 
     @property
     def sink(self):
@@ -164,6 +174,11 @@ class Model:
             )
 
         for b in sc.brigades:
+            if self.only_towns is not None and not self.only_towns.intersection(b.towns):
+                self.units[b.name] = self.restrict.stand_in(self, b.name)
+                self.unit_kind[b.name] = "brigade"
+                self.unit_towns[b.name] = b.towns
+                continue
             pattern = s.shift_patterns[b.shift_pattern]
             roster = Roster(sc, b.name, self.streams.for_unit("certification", b.name))
             daily = DailyTeams(
@@ -210,7 +225,7 @@ class Model:
             names = campaign_villages(sc, c)
             self.campaign_villages[c.name] = names
             villages = [self.village_index[n] for n in names]
-            if not villages:
+            if not villages or self.only_towns is not None:  # restricted runs: campaigns are replayed work
                 continue
             shift_of = {}
             for town in c.towns:
@@ -290,6 +305,8 @@ class Model:
         v.on_site_dur = on_site_minutes(item.on_site_distribution, item.on_site_mean_min, item.on_site_cv, b.on_site_u[j])
         v.outcome_u = b.outcome_u[j]
         v.travel_z = b.travel_z[j]
+        if self.only_towns is not None and v.town not in self.only_towns:
+            return  # another town's: drawn alike (same numbers), not simulated
         self.recorder.opened(v)
         self.watch.add(v)
         if self.recorder.trace is not None:
@@ -302,7 +319,7 @@ class Model:
     def _timeline(self) -> pd.DataFrame:
         frames = []
         for name, unit in self.units.items():
-            if self.unit_kind[name] == "brigade":
+            if self.unit_kind[name] == "brigade" and unit.daily is not None:
                 unit.daily.teams_on(self.days - 1)  # every day of the run drawn
                 frames.append(unit.daily.monthly(name))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
@@ -318,7 +335,7 @@ class Model:
             unit_towns=dict(self.unit_towns),
             timeline=self._timeline(),
             past_deadline_end={name: float(u.daily.roster.past_deadline(self.days - 1))
-                               for name, u in self.units.items() if u.daily.roster is not None},
+                               for name, u in self.units.items() if u.daily is not None and u.daily.roster is not None},
             latent_end=latent,
             violations=self.recorder.created,
         )
