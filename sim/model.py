@@ -52,7 +52,7 @@ from .roster import DailyTeams, Roster
 from .streams import Streams
 from .travel import travel_times
 
-__all__ = ["Model", "ModelOutput", "RecordList", "Trips"]
+__all__ = ["Model", "ModelOutput", "RecordList", "Trips", "exact_delay"]
 
 
 @dataclass
@@ -67,6 +67,16 @@ class ModelOutput:
     latent_end: int
     violations: int  # the model's own count of violations created (records must add up to it)
     extras: dict = field(default_factory=dict)
+
+
+def exact_delay(now: float, at: float) -> float:
+    """A delay that brings a SimPy clock at ``now`` to exactly ``at`` (``now + delay == at`` in floating point)."""
+    d = at - now
+    while now + d < at:
+        d = math.nextafter(d, math.inf)
+    while now + d > at:
+        d = math.nextafter(d, -math.inf)
+    return d
 
 
 class Trips:
@@ -241,6 +251,9 @@ class Model:
     # ------------------------------------------------------------------ arrivals
 
     def _arrive(self):
+        if self.only_towns is not None:
+            yield from self._arrive_restricted()
+            return
         env = self.env
         if self.injected is not None:
             batch = injected_batch(self.sc, self.injected).as_lists()
@@ -270,6 +283,49 @@ class Model:
                     yield env.timeout(t - env.now)
                 self._new_violation(batch, j, t)
             t0 = t1
+
+    def _arrive_restricted(self):
+        """As :meth:`_arrive`, but the other towns' violations are only drawn (ids, channel draws), not waited
+        for: the clock of each simulated arrival is the one the whole county's arrival process would reach."""
+        env = self.env
+        if self.injected is not None:
+            raise ValueError("a restricted run cannot take injected arrivals")
+        towns = self.only_towns
+        simulated = [t in towns for t in self.village_town]
+        stock = self.sc.settings.stock
+        if stock is not None and stock.violations > 0:
+            batch = self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
+                                        stock.max_age_days * MIN_PER_DAY, self.streams.stock).as_lists()
+            for j in range(len(batch.time)):
+                if simulated[batch.village[j]]:
+                    self._new_violation(batch, j, batch.time[j], stock=True)
+                else:
+                    self._skip_violation(batch, j, batch.time[j])
+        clock = 0.0  # the whole county's arrival process's clock
+        t0 = 0.0
+        while t0 < self.horizon:
+            t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
+            batch = self.arrivals.batch(t0, t1).as_lists()
+            for j in range(len(batch.time)):
+                t = batch.time[j]
+                if t >= self.horizon:
+                    break
+                if t > clock:
+                    clock = clock + (t - clock)
+                if not simulated[batch.village[j]]:
+                    self._skip_violation(batch, j, t)
+                    continue
+                if clock > env.now:
+                    yield env.timeout(exact_delay(env.now, clock))
+                self._new_violation(batch, j, t)
+            t0 = t1
+
+    def _skip_violation(self, b, j: int, t: float) -> None:
+        """Another town's violation in a restricted run: its id and its channels' draws, nothing else."""
+        self.recorder.new_id()
+        age = max(t, 0.0) - t
+        for ch in self.passive:
+            ch.delay_min(b, j, b.klass[j], b.village[j], b.item[j], age)
 
     def _new_violation(self, b, j: int, t: float, stock: bool = False) -> None:
         """A violation arises at ``t`` (before the start, ``t`` < 0, for the stock of old ones)."""
@@ -305,8 +361,6 @@ class Model:
         v.on_site_dur = on_site_minutes(item.on_site_distribution, item.on_site_mean_min, item.on_site_cv, b.on_site_u[j])
         v.outcome_u = b.outcome_u[j]
         v.travel_z = b.travel_z[j]
-        if self.only_towns is not None and v.town not in self.only_towns:
-            return  # another town's: drawn alike (same numbers), not simulated
         self.recorder.opened(v)
         self.watch.add(v)
         if self.recorder.trace is not None:
