@@ -49,7 +49,7 @@ from .processes.discovery import Violation, Watch
 from .processes.violations import ArrivalGenerator, injected_batch, on_site_minutes, rate_table
 from .recorder import Recorder, RecordList
 from .roster import DailyTeams, Roster
-from .streams import Streams
+from .streams import BufferedNormals, Streams
 from .travel import travel_times
 
 __all__ = ["Model", "ModelOutput", "RecordList", "Trips", "exact_delay"]
@@ -179,7 +179,7 @@ class Model:
             return Unit(
                 self.env, name, self.seat[base_town], pattern, daily, days,
                 travel=self.travel, casework=self.casework, patrol=self.channels["patrol"],
-                inspection=inspection, window=self.window, route_rng=self.streams.for_unit("route", name),
+                inspection=inspection, window=self.window, route_rng=BufferedNormals(self.streams.for_unit("route", name)),  # trip noise only
                 trace=self.recorder.trace, **kw,
             )
 

@@ -160,7 +160,14 @@ def test_rerun_runs_only_missing_replications_and_gives_identical_tables(tmp_pat
         calls.append((sc.settings.officer_time.desk_share, rep))
         return real(sc, rep, keep)
 
+    real_restricted = sim_sweep.replicate_restricted
+
+    def counting_restricted(sc, base, key, brigades, rep, keep):  # staff points run restricted (sim.replay)
+        calls.append((sc.settings.officer_time.desk_share, rep))
+        return real_restricted(sc, base, key, brigades, rep, keep)
+
     monkeypatch.setattr(sim_sweep, "replicate", counting)
+    monkeypatch.setattr(sim_sweep, "replicate_restricted", counting_restricted)
     assert sweep_cli(path, out, "--workers", "1") == 0
     assert len(calls) == len(gone)
     assert all(f.stat().st_mtime_ns == t for f, t in kept.items())  # finished replications untouched
