@@ -97,6 +97,71 @@ class Trips:
         return mean * math.exp(sig * z - 0.5 * sig * sig)
 
 
+class _Arrivals:
+    """The Poisson arrivals of :meth:`Model._arrive` as a chain of timeouts with a callback: the same
+    events in the same order (an urgent start at minute 0, one timeout per later arrival minute),
+    without resuming a generator for each violation."""
+
+    def __init__(self, model: "Model"):
+        self.model = model
+        self.env = env = model.env
+        self.horizon = model.horizon
+        self.batch = None
+        self.j = 0
+        self.t0 = 0.0
+        start = simpy.events.Event(env)
+        start._ok = True
+        start._value = None
+        start.callbacks.append(self._start)
+        env.schedule(start, simpy.events.URGENT)
+
+    def _start(self, _event) -> None:
+        m = self.model
+        stock = m.sc.settings.stock
+        if stock is not None and stock.violations > 0:
+            batch = m.arrivals.stock(stock.violations, m.class_keys.index(stock.klass),
+                                     stock.max_age_days * MIN_PER_DAY, m.streams.stock).as_lists()
+            for j in range(len(batch.time)):
+                m._new_violation(batch, j, batch.time[j], stock=True)
+        self._next_batch()
+        self._step(None)
+
+    def _next_batch(self) -> bool:
+        t0 = self.t0
+        if t0 >= self.horizon:
+            self.batch = None
+            return False
+        t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
+        self.batch = self.model.arrivals.batch(t0, t1).as_lists()
+        self.j = 0
+        self.t0 = t1
+        return True
+
+    def _step(self, event) -> None:
+        env = self.env
+        new = self.model._new_violation
+        horizon = self.horizon
+        if event is not None:  # the timeout to arrival j: it arises now (as after the generator's yield)
+            new(self.batch, self.j, self.batch.time[self.j])
+            self.j += 1
+        while self.batch is not None:
+            times = self.batch.time
+            j = self.j
+            while j < len(times):
+                t = times[j]
+                if t >= horizon:
+                    j = len(times)
+                    break
+                if t > env.now:
+                    self.j = j
+                    env.timeout(t - env.now).callbacks.append(self._step)
+                    return
+                new(self.batch, j, t)
+                j += 1
+            self.j = j
+            self._next_batch()
+
+
 class Model:
     """One replication of a scenario.  ``run()`` simulates to the horizon and returns a ModelOutput.
 
@@ -135,7 +200,10 @@ class Model:
         self._build_units()
         self.arrivals = ArrivalGenerator(sc, rate_table(sc), self.streams)
         self._start_campaigns()
-        env.process(self._arrive())
+        if self.injected is None and restrict is None:
+            _Arrivals(self)  # the Poisson arrivals, as event callbacks (no process to resume per violation)
+        else:
+            env.process(self._arrive())
         if restrict is not None:
             restrict.start(self)
 

@@ -45,6 +45,13 @@ values = [10, 30]
 """
 
 
+@pytest.fixture(autouse=True)
+def whole_county_points(monkeypatch):
+    """These tests are of the sweep machinery on whole-county replications (the patched ``replicate`` and
+    ``run_replication``); staff points run restricted are tested in test_replay.py."""
+    monkeypatch.setattr(sim_sweep, "restricted_points", lambda sweep: set())
+
+
 def make_sweep(folder: Path, reps: int = 2, days: float = 10, body: str | None = None) -> Path:
     if not (folder / "scenario.toml").exists():
         factory.scenario(folder)
@@ -160,14 +167,7 @@ def test_rerun_runs_only_missing_replications_and_gives_identical_tables(tmp_pat
         calls.append((sc.settings.officer_time.desk_share, rep))
         return real(sc, rep, keep)
 
-    real_restricted = sim_sweep.replicate_restricted
-
-    def counting_restricted(sc, base, key, brigades, rep, keep):  # staff points run restricted (sim.replay)
-        calls.append((sc.settings.officer_time.desk_share, rep))
-        return real_restricted(sc, base, key, brigades, rep, keep)
-
     monkeypatch.setattr(sim_sweep, "replicate", counting)
-    monkeypatch.setattr(sim_sweep, "replicate_restricted", counting_restricted)
     assert sweep_cli(path, out, "--workers", "1") == 0
     assert len(calls) == len(gone)
     assert all(f.stat().st_mtime_ns == t for f, t in kept.items())  # finished replications untouched
