@@ -61,6 +61,15 @@ A folder holding a different sweep (other factors, or inputs that changed since
 — the scenario or a table edited) is refused unless ``force``; a different
 ``replications`` only adds (or leaves out) replications.
 
+A point that changes only brigades' staff (a ``staff`` factor, other factors fixed) simulates
+only those brigades' towns, with the rest of the county's department work replayed from a
+whole-county baseline of the same replication (:mod:`sim.replay`): the same records and
+measures, at about a quarter of the cost.  Where the towns are coupled (cases returned to the
+towns for joint action, campaigns or mutual aid involving the changed towns) it runs the whole
+county.  ``run_sweep(..., replay=False)`` turns this off.  With records off, a restricted
+replication sums its records in one batch, the whole county's in batches of 5,000: the measures
+may then differ in the last bits (never more).
+
 Every point runs with the scenario's seed, so replication *k* of every point
 sees the same random numbers (common random numbers): differences between points
 are the factors', not noise.

@@ -48,11 +48,11 @@ def test_unchanged_staff_restricted_reproduces_the_baseline(huian):
 
 def test_returned_cases_couple_the_towns_and_fall_back_to_the_whole_county(huian):
     base0, brigade, _ = huian
-    base = load_scenario(ROOT / "scenarios/huian.toml", ["scenario.horizon_days=120", "scenario.warmup_days=5"])
+    base = load_scenario(ROOT / "scenarios/huian.toml", ["scenario.horizon_days=80", "scenario.warmup_days=5"])
     changed = restaff(base, brigade, 4)
     assert "returned" in replay.restriction_problem(changed, base, [brigade])
     # forced anyway, the run itself sees the coupling: a department hands a case back to another town
-    # at another time than in the baseline (found in this replication within 120 days)
+    # at another time than in the baseline (found in this replication within 80 days)
     with pytest.raises(replay.Coupled):
         replay.run_restricted(changed, [brigade], replay.record_baseline(base, 0), keep_records=True)
     got = replay.replicate(changed, base, "key", [brigade], 0, keep_records=True)
