@@ -52,10 +52,10 @@ from .processes.on_call import OnCall
 from .processes.violations import ArrivalGenerator, injected_batch, on_site_minutes, rate_table
 from .recorder import Recorder, RecordList
 from .roster import DAYS_PER_MONTH, DailyTeams, Roster
-from .streams import Streams
+from .streams import BufferedNormals, Streams
 from .travel import travel_times
 
-__all__ = ["Model", "ModelOutput", "RecordList", "Trips"]
+__all__ = ["Model", "ModelOutput", "RecordList", "Trips", "exact_delay"]
 
 
 @dataclass
@@ -70,6 +70,16 @@ class ModelOutput:
     latent_end: int
     violations: int  # the model's own count of violations created (records must add up to it)
     extras: dict = field(default_factory=dict)
+
+
+def exact_delay(now: float, at: float) -> float:
+    """A delay that brings a SimPy clock at ``now`` to exactly ``at`` (``now + delay == at`` in floating point)."""
+    d = at - now
+    while now + d < at:
+        d = math.nextafter(d, math.inf)
+    while now + d > at:
+        d = math.nextafter(d, -math.inf)
+    return d
 
 
 class Trips:
@@ -90,15 +100,86 @@ class Trips:
         return mean * math.exp(sig * z - 0.5 * sig * sig)
 
 
+class _Arrivals:
+    """The Poisson arrivals of :meth:`Model._arrive` as a chain of timeouts with a callback: the same
+    events in the same order (an urgent start at minute 0, one timeout per later arrival minute),
+    without resuming a generator for each violation."""
+
+    def __init__(self, model: "Model"):
+        self.model = model
+        self.env = env = model.env
+        self.horizon = model.horizon
+        self.batch = None
+        self.j = 0
+        self.t0 = 0.0
+        start = simpy.events.Event(env)
+        start._ok = True
+        start._value = None
+        start.callbacks.append(self._start)
+        env.schedule(start, simpy.events.URGENT)
+
+    def _start(self, _event) -> None:
+        m = self.model
+        stock = m.sc.settings.stock
+        if stock is not None and stock.violations > 0:
+            batch = m.arrivals.stock(stock.violations, m.class_keys.index(stock.klass),
+                                     stock.max_age_days * MIN_PER_DAY, m.streams.stock).as_lists()
+            for j in range(len(batch.time)):
+                m._new_violation(batch, j, batch.time[j], stock=True)
+        self._next_batch()
+        self._step(None)
+
+    def _next_batch(self) -> bool:
+        t0 = self.t0
+        if t0 >= self.horizon:
+            self.batch = None
+            return False
+        t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
+        self.batch = self.model.arrivals.batch(t0, t1).as_lists()
+        self.j = 0
+        self.t0 = t1
+        return True
+
+    def _step(self, event) -> None:
+        env = self.env
+        new = self.model._new_violation
+        horizon = self.horizon
+        if event is not None:  # the timeout to arrival j: it arises now (as after the generator's yield)
+            new(self.batch, self.j, self.batch.time[self.j])
+            self.j += 1
+        while self.batch is not None:
+            times = self.batch.time
+            j = self.j
+            while j < len(times):
+                t = times[j]
+                if t >= horizon:
+                    j = len(times)
+                    break
+                if t > env.now:
+                    self.j = j
+                    env.timeout(t - env.now).callbacks.append(self._step)
+                    return
+                new(self.batch, j, t)
+                j += 1
+            self.j = j
+            self._next_batch()
+
+
 class Model:
     """One replication of a scenario.  ``run()`` simulates to the horizon and returns a ModelOutput.
 
     ``arrivals``: a list of :class:`~sim.processes.violations.InjectedViolation` replacing
     the Poisson arrivals (and the stock of old violations); ``trace``: a list that
     receives ``(time, who, what)`` events (exact tests).
+
+    ``restrict``: simulate only some towns (:mod:`sim.replay`): an object with ``towns``
+    (the towns simulated), ``stand_in(model, brigade)`` (what stands for a brigade not
+    simulated) and ``start(model)`` (starts the replay of the other towns' county work).
+    Violations of the other towns are still drawn (the same random numbers) but not simulated.
     """
 
-    def __init__(self, sc: Scenario, replication: int, sink=None, arrivals=None, trace: list | None = None):
+    def __init__(self, sc: Scenario, replication: int, sink=None, arrivals=None, trace: list | None = None,
+                 restrict=None):
         self.sc = sc
         s = sc.settings
         self.replication = replication
@@ -107,6 +188,8 @@ class Model:
         self.horizon = s.scenario.horizon_min
         self.window = (s.scenario.warmup_min, self.horizon)
         self.injected = arrivals
+        self.restrict = restrict
+        self.only_towns = restrict.towns if restrict is not None else None
         self.class_keys = tuple(s.classes)
         self.items = sc.items
         self._build_places()
@@ -121,7 +204,12 @@ class Model:
         self._build_duty()
         self.arrivals = ArrivalGenerator(sc, rate_table(sc), self.streams)
         self._start_campaigns()
-        env.process(self._arrive())
+        if self.injected is None and restrict is None:
+            _Arrivals(self)  # the Poisson arrivals, as event callbacks (no process to resume per violation)
+        else:
+            env.process(self._arrive())
+        if restrict is not None:
+            restrict.start(self)
 
     @property
     def sink(self):
@@ -167,11 +255,16 @@ class Model:
             return Unit(
                 self.env, name, self.seat[base_town], pattern, daily, days,
                 travel=self.travel, casework=self.casework, patrol=self.channels["patrol"],
-                inspection=inspection, window=self.window, route_rng=self.streams.for_unit("route", name),
+                inspection=inspection, window=self.window, route_rng=BufferedNormals(self.streams.for_unit("route", name)),  # trip noise only
                 trace=self.recorder.trace, **kw,
             )
 
         for b in sc.brigades:
+            if self.only_towns is not None and not self.only_towns.intersection(b.towns):
+                self.units[b.name] = self.restrict.stand_in(self, b.name)
+                self.unit_kind[b.name] = "brigade"
+                self.unit_towns[b.name] = b.towns
+                continue
             pattern = s.shift_patterns[b.shift_pattern]
             roster = Roster(sc, b.name, self.streams.for_unit("certification", b.name))
             daily = DailyTeams(
@@ -236,7 +329,7 @@ class Model:
             names = campaign_villages(sc, c)
             self.campaign_villages[c.name] = names
             villages = [self.village_index[n] for n in names]
-            if not villages:
+            if not villages or self.only_towns is not None:  # restricted runs: campaigns are replayed work
                 continue
             shift_of = {}
             for town in c.towns:
@@ -252,6 +345,9 @@ class Model:
     # ------------------------------------------------------------------ arrivals
 
     def _arrive(self):
+        if self.only_towns is not None:
+            yield from self._arrive_restricted()
+            return
         env = self.env
         if self.injected is not None:
             batch = injected_batch(self.sc, self.injected).as_lists()
@@ -281,6 +377,49 @@ class Model:
                     yield env.timeout(t - env.now)
                 self._new_violation(batch, j, t)
             t0 = t1
+
+    def _arrive_restricted(self):
+        """As :meth:`_arrive`, but the other towns' violations are only drawn (ids, channel draws), not waited
+        for: the clock of each simulated arrival is the one the whole county's arrival process would reach."""
+        env = self.env
+        if self.injected is not None:
+            raise ValueError("a restricted run cannot take injected arrivals")
+        towns = self.only_towns
+        simulated = [t in towns for t in self.village_town]
+        stock = self.sc.settings.stock
+        if stock is not None and stock.violations > 0:
+            batch = self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
+                                        stock.max_age_days * MIN_PER_DAY, self.streams.stock).as_lists()
+            for j in range(len(batch.time)):
+                if simulated[batch.village[j]]:
+                    self._new_violation(batch, j, batch.time[j], stock=True)
+                else:
+                    self._skip_violation(batch, j, batch.time[j])
+        clock = 0.0  # the whole county's arrival process's clock
+        t0 = 0.0
+        while t0 < self.horizon:
+            t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
+            batch = self.arrivals.batch(t0, t1).as_lists()
+            for j in range(len(batch.time)):
+                t = batch.time[j]
+                if t >= self.horizon:
+                    break
+                if t > clock:
+                    clock = clock + (t - clock)
+                if not simulated[batch.village[j]]:
+                    self._skip_violation(batch, j, t)
+                    continue
+                if clock > env.now:
+                    yield env.timeout(exact_delay(env.now, clock))
+                self._new_violation(batch, j, t)
+            t0 = t1
+
+    def _skip_violation(self, b, j: int, t: float) -> None:
+        """Another town's violation in a restricted run: its id and its channels' draws, nothing else."""
+        self.recorder.new_id()
+        age = max(t, 0.0) - t
+        for ch in self.passive:
+            ch.delay_min(b, j, b.klass[j], b.village[j], b.item[j], age)
 
     def _new_violation(self, b, j: int, t: float, stock: bool = False) -> None:
         """A violation arises at ``t`` (before the start, ``t`` < 0, for the stock of old ones)."""
@@ -350,7 +489,7 @@ class Model:
     def _timeline(self) -> pd.DataFrame:
         frames = []
         for name, unit in self.units.items():
-            if self.unit_kind[name] == "brigade":
+            if self.unit_kind[name] == "brigade" and unit.daily is not None:
                 unit.daily.teams_on(self.days - 1)  # every day of the run drawn
                 f = unit.daily.monthly(name)
                 f["stock_latent"] = [self.stock_latent[min(int(m), len(self.stock_latent) - 1)].get(name, 0)
@@ -372,7 +511,7 @@ class Model:
             unit_towns=dict(self.unit_towns),
             timeline=self._timeline(),
             past_deadline_end={name: float(u.daily.roster.past_deadline(self.days - 1))
-                               for name, u in self.units.items() if u.daily.roster is not None},
+                               for name, u in self.units.items() if u.daily is not None and u.daily.roster is not None},
             latent_end=latent,
             violations=self.recorder.created,
         )

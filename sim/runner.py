@@ -53,11 +53,19 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
     """Simulate one replication of a scenario and measure it."""
     s = sc.settings.scenario
     keep = sc.settings.records.keep if keep_records is None else keep_records
-    args = (item_targets(sc), s.warmup_min, s.horizon_min)
-    sink = RecordList() if keep else SumSink(*args)
+    sink = RecordList() if keep else SumSink(item_targets(sc), s.warmup_min, s.horizon_min)
     model = Model(sc, replication, sink=sink)
     out = model.run()
-    if keep:
+    return measure_replication(sc, replication, sink, out, model.plan, model.campaign_villages)
+
+
+def measure_replication(sc: Scenario, replication: int, sink, out, plan: pd.DataFrame,
+                        campaign_villages: dict[str, list[str]]) -> RunResult:
+    """The measures of one finished replication: ``sink`` a RecordList (records kept) or a SumSink,
+    ``out`` the model's :class:`~sim.model.ModelOutput`."""
+    s = sc.settings.scenario
+    args = (item_targets(sc), s.warmup_min, s.horizon_min)
+    if isinstance(sink, RecordList):
         records = records_frame(sink.rows).sort_values("violation", kind="stable", ignore_index=True)
         sums = violation_sums(records, *args)
     else:
@@ -67,10 +75,10 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
     timeline = out.timeline
     metrics = run_metrics(
         sums, units, [t.town for t in sc.towns], {k: c.weight for k, c in sc.settings.classes.items()},
-        s.horizon_min - s.warmup_min, plan_visits(sc, model.plan),
+        s.horizon_min - s.warmup_min, plan_visits(sc, plan),
     )
-    return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, model.plan, timeline,
-                     dict(model.campaign_villages))
+    return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, plan, timeline,
+                     dict(campaign_villages))
 
 
 def _warn_unvisited(sc: Scenario) -> None:

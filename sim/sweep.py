@@ -66,6 +66,15 @@ only a folder egrid wrote, and never one holding the sweep's own inputs
 replications it is written in seconds, where a CSV of every replication took
 tens of seconds and hundreds of megabytes.
 
+A point that changes only brigades' staff (a ``staff`` factor, other factors fixed) simulates
+only those brigades' towns, with the rest of the county's department work replayed from a
+whole-county baseline of the same replication (:mod:`sim.replay`): the same records and
+measures, at about a quarter of the cost.  Where the towns are coupled (cases returned to the
+towns for joint action, campaigns or mutual aid involving the changed towns) it runs the whole
+county.  ``run_sweep(..., replay=False)`` turns this off.  With records off, a restricted
+replication sums its records in one batch, the whole county's in batches of 5,000: the measures
+may then differ in the last bits (never more).
+
 Every point runs with the scenario's seed, so replication *k* of every point
 sees the same random numbers (common random numbers): differences between points
 are the factors', not noise.
@@ -269,6 +278,9 @@ class Point:
     values: dict[str, Any]
     scenario: Scenario
     fingerprint: str
+    base: Scenario | None = None  # the point before its staff changes (the baseline of a restricted run)
+    base_fingerprint: str = ""
+    changed: tuple[str, ...] = ()  # the brigades whose staff the point changes
 
 
 @dataclass(frozen=True, eq=False)
@@ -515,6 +527,7 @@ def load_sweep(path: str | Path) -> Sweep:
 
     # Every combination.
     points: list[Point] = []
+    base_prints: dict[tuple[str, ...], str] = {}
     for combo in itertools.product(*choices):
         values = {k: v for _, _, cols in combo for k, v in cols.items()}
         pid = point_id(values)
@@ -522,6 +535,7 @@ def load_sweep(path: str | Path) -> Sweep:
         sc = attempt(f"point {pid}", overrides)
         if sc is None:
             continue
+        unstaffed = sc
         try:
             for _, staff, _ in combo:
                 if staff is not None:
@@ -529,7 +543,11 @@ def load_sweep(path: str | Path) -> Sweep:
         except ScenarioError as err:
             problems.extend(f"{file}: point {pid}: {p}" for p in err.problems)
             continue
-        points.append(Point(pid, values, sc, fingerprint(sc)))
+        changed = tuple(dict.fromkeys(staff[0] for _, staff, _ in combo if staff is not None))
+        if changed and overrides not in base_prints:
+            base_prints[overrides] = fingerprint(unstaffed)
+        points.append(Point(pid, values, sc, fingerprint(sc), unstaffed if changed else None,
+                            base_prints.get(overrides, "") if changed else "", changed))
         if len(problems) > 50:
             break
     if problems:
@@ -884,13 +902,43 @@ class SweepReport:
         return self.reused + self.ran
 
 
-def tasks_for(sweep: Sweep, todo: list[tuple[Point, int]]) -> list[Task]:
+def replicate_restricted(sc: Scenario, base: Scenario, base_key: str, brigades: tuple[str, ...], replication: int,
+                         keep_records: bool) -> RepOutput:
+    """A replication of a point that changes only ``brigades``' staff: those brigades' towns simulated, the
+    rest of the county's department work replayed from ``base`` (:mod:`sim.replay`; the whole county where
+    the departments couple the towns).  The same numbers as :func:`replicate`."""
+    from .replay import replicate as replay_replicate
+
+    r = replay_replicate(sc, base, base_key, list(brigades), replication, keep_records)
+    return RepOutput(r.metrics, r.units, r.records)
+
+
+def restricted_points(sweep: Sweep) -> set[str]:
+    """Points whose replications can simulate only the brigades they change (:func:`sim.replay.restriction_problem`)."""
+    from .replay import restriction_problem
+
+    return {p.id for p in sweep.points
+            if p.changed and restriction_problem(p.scenario, p.base, list(p.changed)) is None}
+
+
+def tasks_for(sweep: Sweep, todo: list[tuple[Point, int]], replay: bool = True) -> list[Task]:
+    """One task per (point, replication).  With ``replay``, points changing one brigade's staff run
+    restricted (:func:`replicate_restricted`), replication by replication so each worker logs a
+    replication's baseline once for all the points."""
     shared: dict[str, Shared] = {}
+    restricted = restricted_points(sweep) if replay else set()
+    if restricted:
+        todo = sorted(todo, key=lambda pk: pk[1])  # the order of work only, not of any result
     tasks = []
     for p, k in todo:
         sc = shared.setdefault(p.id, Shared(p.scenario))
-        tasks.append(Task((p.id, k), replicate, (sc, k, sweep.keep_records),
-                          f"{p.scenario.name} {p.id}", p.scenario.settings.scenario.seed, k))
+        label = (f"{p.scenario.name} {p.id}", p.scenario.settings.scenario.seed, k)
+        if p.id in restricted:
+            base = shared.setdefault("base:" + p.base_fingerprint, Shared(p.base))
+            tasks.append(Task((p.id, k), replicate_restricted,
+                              (sc, base, p.base_fingerprint, p.changed, k, sweep.keep_records), *label))
+        else:
+            tasks.append(Task((p.id, k), replicate, (sc, k, sweep.keep_records), *label))
     return tasks
 
 
@@ -915,13 +963,15 @@ def run_sweep(
     force: bool = False,
     on_start: Callable[[SweepReport], None] | None = None,
     on_outcome: Callable[[Done | Failed], None] | None = None,
+    replay: bool = True,
 ) -> SweepReport:
     """Run the replications not yet stored in ``out``, storing each as it finishes; then write the tables.
 
     ``on_start`` receives the report before work starts (total and reused known);
     ``on_outcome`` each finished or failed replication.  An interruption
     (KeyboardInterrupt) propagates after the replications finished so far are
-    stored; running again resumes.
+    stored; running again resumes.  ``replay``: points that change only one brigade's staff
+    simulate only its towns where that gives the same numbers (:mod:`sim.replay`).
     """
     folder = SweepFolder(out)
     action = folder.check(sweep, force)
@@ -934,7 +984,7 @@ def run_sweep(
         on_start(report)
     if todo:
         folder.clear_tables()
-    for outcome in executor.map_unordered(tasks_for(sweep, todo)):
+    for outcome in executor.map_unordered(tasks_for(sweep, todo, replay)):
         point, rep = outcome.task.key
         if isinstance(outcome, Done):
             folder.save(point, rep, outcome.value)
@@ -952,5 +1002,6 @@ def run_sweep(
 
 __all__ = [
     "SweepFile", "Factor", "Sweep", "Point", "load_sweep", "restaff", "point_id", "fingerprint", "toml_value",
-    "RepOutput", "replicate", "check_sweep_size", "SweepFolder", "SweepReport", "run_sweep", "read_rep", "read_reps", "sweep_inputs",
+    "RepOutput", "replicate", "replicate_restricted", "restricted_points", "check_sweep_size", "SweepFolder",
+    "SweepReport", "run_sweep", "read_rep", "read_reps", "sweep_inputs",
 ]

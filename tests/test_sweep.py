@@ -45,6 +45,13 @@ values = [10, 30]
 """
 
 
+@pytest.fixture(autouse=True)
+def whole_county_points(monkeypatch):
+    """These tests are of the sweep machinery on whole-county replications (the patched ``replicate`` and
+    ``run_replication``); staff points run restricted are tested in test_replay.py."""
+    monkeypatch.setattr(sim_sweep, "restricted_points", lambda sweep: set())
+
+
 def make_sweep(folder: Path, reps: int = 2, days: float = 10, body: str | None = None) -> Path:
     if not (folder / "scenario.toml").exists():
         factory.scenario(folder)
