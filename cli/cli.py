@@ -260,6 +260,7 @@ def cmd_compare(args) -> int:
 
 def _check_compare_target(out: Path, run_dirs, force: bool) -> None:
     """The comparison CSV: not a folder, not a file of a run folder it reads, replaced only with --force."""
+    from enforcement_grid.sim.errors import ScenarioError
     from enforcement_grid.sim.staging import check_writable
 
     own = {"summary.csv", "replications.csv", "records.csv.gz", "units.csv", "timeline.csv", "patrol_plan.csv",

@@ -405,9 +405,9 @@ def summarise(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     values (a measure undefined in a replication, e.g. no building case in a small
     town) are left out of that measure's n.  With n < 2 the interval is NaN.
     """
-    g = metrics.groupby(["scope", "metric"], sort=False)["value"]
+    g = metrics.groupby(["scope", "metric"], sort=False, observed=True)["value"]
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
-    share = out["metric"].map(is_share).to_numpy(bool)
+    share = out["metric"].astype(str).map(is_share).to_numpy(bool)
     out["ci_low"], out["ci_high"] = mean_interval(out["mean"], out["sd"], out["n"], share, confidence)
     order = {s: i for i, s in enumerate(metrics["scope"].drop_duplicates())}
     out = out.sort_values("scope", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)

@@ -300,8 +300,8 @@ class Model:
         oc = s.on_call
         if oc is not None and oc.enabled:
             for b in self.sc.brigades:
-                if s.shift_patterns[b.shift_pattern].on_call:
-                    unit = self.units[b.name]
+                unit = self.units[b.name]
+                if s.shift_patterns[b.shift_pattern].on_call and getattr(unit, "simulated", True):
                     unit.on_call = OnCall(unit, oc.teams, oc.callout_delay_min)
         ma = s.mutual_aid
         if ma is not None and ma.enabled:

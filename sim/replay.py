@@ -180,6 +180,8 @@ def record_baseline(sc: Scenario, replication: int) -> Baseline:
 class _StandIn:
     """Stands for a brigade not simulated: receives the handbacks and checks them against the baseline."""
 
+    simulated = False  # the model gives it no on-call teams or other live parts
+
     def __init__(self, name: str, restriction: "_Restriction"):
         self.name = name
         self.restriction = restriction

@@ -735,7 +735,7 @@ class SweepFolder:
         n_scopes = len(scope.dictionary)
         coded = pd.DataFrame({
             "scope": point.to_numpy() * n_scopes + scope.indices.to_numpy().astype(np.int64),
-            "metric": metric.indices.to_numpy(),
+            "metric": pd.Categorical.from_codes(metric.indices.to_numpy(), categories=metric.dictionary.to_pylist()),
             "rep": measures.column("rep").to_numpy(),
             "value": measures.column("value").to_numpy(),
         })
@@ -748,7 +748,7 @@ class SweepFolder:
             cells[:] = [_cell(p.values[name]) for p in sweep.points]
             summary[name] = pd.Series(cells[at]).infer_objects()
         summary["scope"] = np.asarray(scope.dictionary.to_pylist(), dtype=object)[key % n_scopes]
-        summary["metric"] = np.asarray(metric.dictionary.to_pylist(), dtype=object)[s["metric"].to_numpy()]
+        summary["metric"] = s["metric"].astype(str).to_numpy(dtype=object)
         for c in ("mean", "ci_low", "ci_high", "sd", "n"):
             summary[c] = s[c].to_numpy()
         return results, summary

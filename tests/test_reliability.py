@@ -41,12 +41,12 @@ def run_cli(capsys, *argv) -> tuple[int, str]:
 
 def no_simulation(monkeypatch):
     """Make any simulation fail the test: a check must refuse before the work."""
-    from enforcement_grid.cli import cli
+    from enforcement_grid.sim import runner  # egrid run imports run from here when it runs
 
     def refuse(*a, **k):
         raise AssertionError("simulated before checking the target")
 
-    monkeypatch.setattr(cli, "run", refuse)
+    monkeypatch.setattr(runner, "run", refuse)
 
 
 def hidden(folder: Path) -> list[str]:
@@ -57,11 +57,11 @@ def hidden(folder: Path) -> list[str]:
 
 
 def test_a_folder_that_appears_while_a_run_goes_is_not_overwritten(tmp_path, capsys, monkeypatch):
-    from enforcement_grid.cli import cli
+    from enforcement_grid.sim import runner  # egrid run imports run from here when it runs
 
     path = factory.scenario(tmp_path / "sc")
     out = tmp_path / "run"
-    real = cli.run
+    real = runner.run
 
     def run_while_another_writes(*a, **k):
         result = real(*a, **k)
@@ -69,7 +69,7 @@ def test_a_folder_that_appears_while_a_run_goes_is_not_overwritten(tmp_path, cap
             (tmp / "theirs.txt").write_text("theirs")
         return result
 
-    monkeypatch.setattr(cli, "run", run_while_another_writes)
+    monkeypatch.setattr(runner, "run", run_while_another_writes)
     code, err = run_cli(capsys, "run", path, "--days", "3", "--out", out, "--workers", "1")
     assert code == 2
     assert "appeared while this command was running" in err

@@ -91,7 +91,7 @@ def test_stock_factors_slow_the_drawdown(tmp_path):
 
 def _targeting_edit(targeted_share):
     def edit(s, t):
-        s["inspection"].update(obligations={"fire": 3.0}, targeted_share=targeted_share,
+        s["inspection"].update(obligations={"fire": 1.0}, targeted_share=targeted_share,
                                high_risk_business_share=0.2, high_risk_rate_factor=5.0)
         s["classes"]["hidden"].update(grid_notice_per_day=0.005, complaint_per_day=0.0)
         t["items"][2]["annual_rate"] = 400.0
