@@ -98,9 +98,11 @@ def _errbars(mean: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
 
 
 def class_keys_in(summary: pd.DataFrame) -> list[str]:
-    """Class keys with a ``coverage_<class>`` measure in a summary (not ``coverage_weighted``)."""
+    """Class keys with a ``coverage_<class>`` measure in a summary (not ``coverage_weighted`` nor
+    the coverage by weekday of arising, ``coverage_weekday_<day>``)."""
     metrics = dict.fromkeys(summary["metric"])
-    return [m[len("coverage_"):] for m in metrics if m.startswith("coverage_") and m != "coverage_weighted"]
+    return [m[len("coverage_"):] for m in metrics
+            if m.startswith("coverage_") and m != "coverage_weighted" and not m.startswith("coverage_weekday_")]
 
 
 def coverage_by_town(
