@@ -305,6 +305,7 @@ def still_to_supply(out: Path, towns: pd.DataFrame, named: bool) -> list[str]:
     """What the planner must still replace, file by file."""
     todo = [
         f"{out}/staffing.csv: posts by brigade and source, and how many are certified (F3, F4)",
+        f"{out}/scenario.toml [sources]: the county's sources of posts, their labels and which are law posts",
         f"{out}/scenario.toml [staffing.sources]: the county's posts by source (they must add up with staffing.csv)",
         f"{out}/items.csv: the county's catalogue of delegated items and their annual rates "
         f"(egrid calibrate fits rates from platform case data)",

@@ -116,7 +116,7 @@ def build_charts(
         add("town_map", C.town_map(run.towns, run.summary, lang, **kw))
     alloc = allocation(run)
     if alloc is not None and not alloc.empty:
-        add("allocation_by_source", C.allocation_by_source(alloc, lang, town_en=te, **kw))
+        add("allocation_by_source", C.allocation_by_source(alloc, lang, town_en=te, source_labels=run.source_labels, **kw))
 
     plans = [(base_name, baseline), (name, run)] if baseline is not None else [(name, run)]
     plans = [(label, r) for label, r in plans if r.records is not None]
@@ -317,9 +317,9 @@ def validation_frame(run: RunDir) -> pd.DataFrame | None:
     return validation_table(run.summary, ranges) if ranges else None
 
 
-def validation_html(table: pd.DataFrame, lang: str, town_en) -> str:
+def validation_html(table: pd.DataFrame, lang: str, town_en, class_labels=None) -> str:
     rows = [(
-        L.town_label(r.scope, lang, town_en), L.metric_label(r.metric, lang),
+        L.town_label(r.scope, lang, town_en), L.metric_label(r.metric, lang, class_labels),
         format_value(r.metric, r.mean, r.ci_low, r.ci_high),
         f"{format_value(r.metric, r.published_low, math.nan, math.nan)}–{format_value(r.metric, r.published_high, math.nan, math.nan)}",
         L.verdict_label(r.verdict, lang), f"{r.what}; {r.source}",
@@ -414,7 +414,7 @@ def render_html(
         parts += [
             f'<h2>{_e(L.t("report.validation", lang))}</h2>',
             f'<p class="note">{_e(L.t("report.validation_note", lang))}</p>',
-            validation_html(validation, lang, run.town_en),
+            validation_html(validation, lang, run.town_en, cl),
         ]
     patrol = patrol_frame(run)
     if patrol is not None:
