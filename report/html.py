@@ -138,7 +138,7 @@ def build_charts(
     for i, (campaign, frame) in enumerate(_campaign_frames(run, baseline)):
         towns = "、".join(campaign["towns"]) if lang == "zh" else ", ".join(te.get(t, t) for t in campaign["towns"])
         note = L.t("campaign.note", lang, name=campaign["name"], towns=towns,
-                   category=L.category_label(campaign["category"], lang),
+                   category=L.category_label(campaign["category"], lang, run.category_labels),
                    villages=len(run.campaign_villages(campaign["name"])), smooth=CAMPAIGN_SMOOTH_DAYS)
         start = float(campaign["start_day"])
         end = min(start + float(campaign["days"]), run.horizon_min / 1440.0)

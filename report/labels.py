@@ -339,9 +339,12 @@ def source_label(source: str, lang: str, source_labels: Mapping[str, Mapping[str
     return source
 
 
-def category_label(category: str, lang: str) -> str:
-    """An item category (``category`` of items.csv); an unknown one is shown as given."""
+def category_label(category: str, lang: str, category_labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """An item category (``category`` of items.csv): its label in ``category_labels`` (the
+    scenario's ``[categories]``), else a common one of :data:`CATEGORIES`, else as given."""
     _check_lang(lang)
+    if category_labels and category in category_labels and category_labels[category].get(lang):
+        return category_labels[category][lang]
     return CATEGORIES.get(category, {}).get(lang, category)
 
 

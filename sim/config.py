@@ -120,6 +120,13 @@ class PostSource(_Settings):
     law: bool = False
 
 
+class CategoryLabel(_Settings):
+    """The labels of an item category (``[categories.<category of items.csv>]``) for charts and reports."""
+
+    label_zh: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+
+
 class Staffing(_Settings):
     """Posts by source (F3): the staffing table must add up to these totals.
 
@@ -640,6 +647,8 @@ class Settings(_Settings):
     reform: Reform
     sources: dict[str, PostSource] = Field(min_length=1)
     staffing: Staffing
+    # labels of the item categories (keys: the category column of items.csv); absent: the category as written
+    categories: dict[str, CategoryLabel] = {}
     officer_time: OfficerTime
     shift_patterns: dict[str, ShiftPattern] = Field(min_length=1)
     profiles: dict[str, Profile] = Field(min_length=1)

@@ -361,6 +361,7 @@ def check_references(sc: Scenario) -> None:
             if cat not in categories:
                 p.append(f"{f['settings']}: {field}: {cat!r} is not a category of {f['items']}")
 
+    _categories(s.categories, "categories")
     if s.reform.delegated_categories is not None:
         _categories(s.reform.delegated_categories, "reform.delegated_categories")
     for name, net in s.grid.separate.items():

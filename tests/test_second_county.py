@@ -54,6 +54,7 @@ def test_hexi_is_its_own_county():
     assert sc.law_sources == ("legal_officer",)
     assert sc.law_posts("河西镇") == 3  # the seat's legal reviewers: its legal_officer posts
     assert set(sc.settings.classes) == {"visible", "construction"}
+    assert set(sc.settings.categories) == {i.category for i in sc.items}  # each category labelled
     assert not set(sc.settings.classes) & set(hui.settings.classes)
     assert not {i.category for i in sc.items} & {i.category for i in hui.items} - {"market"}
     assert not set(sc.settings.shift_patterns) & set(hui.settings.shift_patterns)
