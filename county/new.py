@@ -273,6 +273,8 @@ def write_new(out: Path, county: str, towns_csv: Path, villages_csv: Path | None
         "optimize.tradeoff_posts": f"{COPIED} (scaled by residents, with this scenario's total)",
         **{f"staffing.sources.{k}": f"{COPIED} (posts per resident there × residents here); must match staffing.csv"
            for k in sums},
+        **{f"sources.{k}.{f}": f"{COPIED}: the county's own sources of posts and which are law posts"
+           for k in s.get("sources", {}) for f in ("label_zh", "label_en", "law")},
     }
     text = "\n".join([
         f"# {county}: a scenario written by egrid new from {Path(towns_csv).name}.",
