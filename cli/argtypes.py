@@ -38,3 +38,14 @@ def share(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}")
     return value
+
+
+def run_days(text: str) -> float:
+    """A run length in days: above 0, at most 36,500 (100 years; sim.size.MAX_HORIZON_DAYS)."""
+    from enforcement_grid.sim.size import MAX_HORIZON_DAYS
+
+    value = positive_float(text)
+    if value > MAX_HORIZON_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of days above 0 and at most {MAX_HORIZON_DAYS:,.0f} (100 years), got {text!r}")
+    return value

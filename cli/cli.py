@@ -1,17 +1,21 @@
 """``egrid``: the command line, a thin layer over the public API.
 
     egrid run SCENARIO [--replications N] [--days D] [--seed S] [--out DIR] [--force] [--workers W] [--set K=V]
+              [--scheduler ADDRESS [--security FILE]] [--max-violations N]
     egrid budget SCENARIO [--measure] [--days D] [--set K=V]
     egrid optimize allocation SCENARIO [--objective coverage|equity|min-posts] [--out DIR]
     egrid optimize patrol SCENARIO [--allocation FILE] [--out DIR]
     egrid optimize tradeoff SCENARIO [--out DIR]
     egrid compare RUN_DIR RUN_DIR … [--lang zh|en] [--out FILE]
     egrid report RUN_DIR [--lang zh|en] [--baseline RUN_DIR] [--out DIR]
-    egrid sweep SWEEP_FILE [--out DIR] [--workers N] [--scheduler ADDRESS] [--force]
+    egrid sweep SWEEP_FILE [--out DIR] [--workers N] [--scheduler ADDRESS [--security FILE]] [--force]
     egrid uncertainty SCENARIO [--plan DIR …] [--method morris|sobol] [--samples N] [--days D] [-n N] [--out DIR]
 
-Every user mistake (a bad scenario, a bad option value, an existing run folder)
-prints one clear message per problem and exits with status 2, without a traceback.
+Every user mistake (a bad scenario, a bad option value, an existing run folder,
+a place that cannot be written) prints one clear message per problem and exits
+with status 2, without a traceback; a file that cannot be written midway exits
+with status 1, and replications that failed are listed (exit status 1, the
+others written and marked incomplete).  SIGTERM stops a command like Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import time
 from pathlib import Path
 
 from . import county_cmd, optimize_cmd, sweep_cmd, uncertainty_cmd
-from .argtypes import nonnegative_int, positive_float, positive_int
+from .argtypes import nonnegative_int, positive_float, positive_int, run_days
 
 # pandas, the model and the optimisers are imported inside the commands that use them,
 # so that ``egrid --help`` and argument errors answer at once (benchmarks/bench_startup.py)
@@ -36,7 +40,7 @@ HEADLINE = [
     "on_time_disposal_rate", "report_closure_rate", "report_on_time_closure_rate",
     "backlog_end", "latent_end", "transfer_share", "found_by_grid_share", "found_by_patrol_share",
     "found_by_complaint_share", "found_by_inspection_share", "utilisation", "response_share",
-    "case_work_share", "patrol_share", "inspection_share", "certified_teams", "closure_rate",
+    "case_work_share", "patrol_share", "inspection_share", "reinspection_share", "unlisted_time_share", "certified_teams", "closure_rate",
     "on_time_closure_rate", "past_limit_cases_per_year", "legal_review_wait_min", "officer_hours_per_building_case",
     "transfer_time_min", "returned_share", "inspections_per_business", "patrol_visits_planned_share",
 ]
@@ -48,21 +52,27 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a setting, e.g. --set officer_time.desk_share=0.4 (repeatable)",
     )
-    p.add_argument("--days", type=positive_float, help="run length in days (scenario.horizon_days)")
+    p.add_argument("--days", type=run_days, help="run length in days, at most 36,500 (scenario.horizon_days)")
     p.add_argument("--seed", type=nonnegative_int, help="random seed (scenario.seed)")
+    p.add_argument(
+        "--max-violations", type=positive_int, default=None, metavar="N",
+        help="refuse a run expected to create more than N violations per replication "
+             "(estimated from the rate table before it starts; default 2,000,000)",
+    )
 
 
-def _load(args) -> "object":
+def _load(args, simulate: bool = True) -> "object":
     from enforcement_grid.sim import load_scenario
     from enforcement_grid.sim.errors import ScenarioError
 
     overrides = list(args.overrides)
+    # (option, override): a problem with the value is blamed on the option the user typed
     if args.days is not None:
-        overrides.append(f"scenario.horizon_days={args.days}")
+        overrides.append((f"--days {args.days:g}", f"scenario.horizon_days={args.days}"))
     if args.seed is not None:
-        overrides.append(f"scenario.seed={args.seed}")
+        overrides.append((f"--seed {args.seed}", f"scenario.seed={args.seed}"))
     if getattr(args, "replications", None) is not None:
-        overrides.append(f"scenario.replications={args.replications}")
+        overrides.append((f"--replications {args.replications}", f"scenario.replications={args.replications}"))
     sc = load_scenario(args.scenario, overrides)
     if args.days is not None and sc.settings.scenario.warmup_days >= args.days:
         raise ScenarioError(
@@ -70,6 +80,11 @@ def _load(args) -> "object":
             f"(scenario.warmup_days = {sc.settings.scenario.warmup_days:g} in {args.scenario}); "
             f"use a longer run or --set scenario.warmup_days=0"
         )
+    if simulate:
+        from enforcement_grid.sim.size import DEFAULT_MAX_VIOLATIONS, check_size
+
+        limit = getattr(args, "max_violations", None)
+        check_size(sc, limit if limit is not None else DEFAULT_MAX_VIOLATIONS)
     return sc
 
 
@@ -155,26 +170,50 @@ def print_patrol_plan(sc, plan, out=None) -> None:
         print(shown.to_string(), file=out)
 
 
-def cmd_run(args) -> int:
-    from enforcement_grid.sim.output import check_target, write_run
-    from enforcement_grid.sim.runner import run
+def print_failures(failures, out=None) -> None:
+    """One line per failed replication: scenario, seed, replication, the cause (and where it was raised)."""
+    out = out or sys.stderr
+    for f in sorted(failures, key=lambda f: (str(f.scenario), f.replication))[:10]:
+        where = f" (at {f.where})" if f.where else ""
+        print(f"error: {f.scenario} replication {f.replication} (seed {f.seed}) failed: {f.error}{where}", file=out)
+    if len(failures) > 10:
+        print(f"error: … and {len(failures) - 10} more", file=out)
 
+
+def cmd_run(args) -> int:
     from enforcement_grid.sim.measures import check_published_ranges
+    from enforcement_grid.sim.output import check_target, run_inputs, write_run
+    from enforcement_grid.sim.runner import ReplicationError, run
+
+    from .cluster import make_cli_executor
 
     sc = _load(args)
     check_published_ranges(sc)
     s = sc.settings.scenario
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    check_target(out, args.force)
+    state = check_target(out, args.force, inputs=run_inputs(sc))  # before any work: refuse early
     started = time.perf_counter()
-    runset = run(sc, s.replications, workers=args.workers, keep_records=False if args.no_records else None,
-                 scheduler=args.scheduler)
+    failures = []
+    with make_cli_executor(args, s.replications) as executor:
+        try:
+            runset = run(sc, s.replications, keep_records=False if args.no_records else None, executor=executor)
+        except ReplicationError as err:
+            failures, runset = err.failures, err.partial
     log.info("ran %d replication(s) in %.1f s", s.replications, time.perf_counter() - started)
-    summary = runset.summary
-    print_summary(sc, summary)
+    if runset is None:
+        print_failures(failures)
+        print(f"error: all {len(failures)} replication(s) failed; nothing was written", file=sys.stderr)
+        return 1
+    print_summary(sc, runset.summary)
     print_patrol_plan(sc, runset.results[0].plan)
-    print_validation(sc, summary)
-    write_run(out, sc, runset, force=args.force)
+    print_validation(sc, runset.summary)
+    write_run(out, sc, runset, force=args.force, state=state, failures=failures)
+    if failures:
+        print_failures(failures)
+        print(f"error: {len(failures)} of {s.replications} replication(s) failed; wrote the other "
+              f"{len(runset.results)} to {out}/, marked incomplete (errors.csv lists the failed ones, "
+              f"scenario.json says \"complete\": false)", file=sys.stderr)
+        return 1
     print(f"\nWrote {out}/ (summary.csv, replications.csv, records, scenario.json)")
     return 0
 
@@ -183,11 +222,11 @@ def cmd_budget(args) -> int:
     from enforcement_grid.sim.budget import budget_table, measured_shares, verdict
     from enforcement_grid.sim.runner import run_replication
 
-    sc = _load(args)
+    sc = _load(args, simulate=args.measure)
     table = budget_table(sc)
     shown = table.copy()
     cols = ["officers", "certified", "team_field_hours", "response_hours", "case_work_hours",
-            "patrol_hours", "inspection_hours", "needed_hours", "needed_share"]
+            "patrol_hours", "inspection_hours", "reinspection_hours", "needed_hours", "needed_share"]
     shown = shown.set_index("brigade")[cols + ["desk_hours", "other_town_work_hours"]]
     fmt = {c: (lambda x: f"{x:.0%}") if c == "needed_share" else (lambda x: f"{x:,.0f}") for c in shown}
     print("Officer-hours a year, per brigade (needed work against certified field hours):")
@@ -212,12 +251,30 @@ def cmd_compare(args) -> int:
     scopes = None if args.all_scopes else ("county",)
     print(format_comparison(table, args.lang, scopes=scopes, class_labels=load_run(args.run_dirs[-1]).class_labels))
     out = Path(args.out) if args.out else Path(args.run_dirs[-1]) / "comparison.csv"
-    if out.exists() and not args.force:
-        raise ScenarioError(f"{out}: already exists; choose another --out or add --force to replace it")
+    _check_compare_target(out, args.run_dirs, args.force)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_frame_atomic(table, out)
     print(f"\nWrote {out} (every measure per town and county)")
     return 0
+
+
+def _check_compare_target(out: Path, run_dirs, force: bool) -> None:
+    """The comparison CSV: not a folder, not a file of a run folder it reads, replaced only with --force."""
+    from enforcement_grid.sim.staging import check_writable
+
+    own = {"summary.csv", "replications.csv", "records.csv.gz", "units.csv", "timeline.csv", "patrol_plan.csv",
+           "scenario.json", "errors.csv", ".egrid-output"}
+    if out.is_dir():
+        raise ScenarioError(f"{out}: is a folder; expected the name of a CSV file to write (--out)")
+    where = out.resolve()
+    for run_dir in run_dirs:
+        folder = Path(run_dir).resolve()
+        if folder in where.parents and (where.parent != folder or where.name in own):
+            raise ScenarioError(f"{out}: is a file of the run folder {run_dir}, which this command reads; "
+                                f"choose another --out")
+    if out.is_symlink() or (out.exists() and not force):
+        raise ScenarioError(f"{out}: already exists; choose another --out or add --force to replace it")
+    check_writable(out)
 
 
 def cmd_report(args) -> int:
@@ -230,6 +287,8 @@ def cmd_report(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .cluster import add_dask_args
+
     parser = argparse.ArgumentParser(
         prog="egrid",
         description="Plan town-level enforcement: simulate scenarios, budget officer time.",
@@ -241,10 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_args(p)
     p.add_argument("--replications", "-n", type=positive_int, help="number of replications (scenario.replications)")
     p.add_argument("--out", help="run folder to write (default runs/<scenario>-<time>)")
-    p.add_argument("--force", action="store_true", help="replace an existing run folder")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing run folder (only one egrid wrote; never one holding the scenario)")
     p.add_argument("--workers", type=positive_int, default=None, help="parallel processes (default: all cores)")
     p.add_argument("--no-records", action="store_true", help="keep running sums only, not one record per violation")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run the replications on a Dask cluster (tcp://host:8786)")
+    add_dask_args(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("budget", help="officer-hours needed by the listed work against hours staff provide")
@@ -253,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_budget)
 
     optimize_cmd.add_parser(sub, _scenario_args, positive_int, _load)
-    sweep_cmd.add_parser(sub, positive_int)
+    sweep_cmd.add_parser(sub, positive_int, add_dask_args)
     county_cmd.add_parser(sub, positive_int)
     uncertainty_cmd.add_parser(sub, positive_int, positive_float)
 
@@ -270,26 +330,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--baseline", metavar="RUN_DIR", help="a second run to compare against (e.g. before the reform)")
     p.add_argument("--out", help="report folder (default RUN_DIR/report-<lang>)")
-    p.add_argument("--force", action="store_true", help="replace an existing report folder")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing report folder (only one egrid wrote; never the run reported on)")
     p.set_defaults(func=cmd_report)
     return parser
 
 
+def os_error_message(err: OSError) -> str:
+    """An OSError in words: which file, what went wrong."""
+    what = err.strerror or str(err)
+    names = " → ".join(str(n) for n in (err.filename, getattr(err, "filename2", None)) if n)
+    return f"{names}: {what}" if names else what
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .stopping import Terminated, sigterm_as_interrupt
+
     parser = build_parser()
     args = parser.parse_args(argv)
     from enforcement_grid.sim.errors import ScenarioError  # after parsing: --help needs no model
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
-        return args.func(args)
+        with sigterm_as_interrupt():
+            return args.func(args)
     except ScenarioError as err:
         for line in err.problems:
             print(f"error: {line}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("terminated: nothing more was written (what was complete is kept)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return 130
+    except OSError as err:
+        print(f"error: {os_error_message(err)}; the output was not written (or not completely: "
+              f"nothing half-written was left in place)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,13 +44,13 @@ def cmd_new(args) -> int:
 
 def cmd_calibrate(args) -> int:
     from enforcement_grid.sim import ScenarioError, load_scenario
+    from enforcement_grid.sim.staging import check_target
     from enforcement_grid.county.cases import load_cases, load_mapping, parse_period
     from enforcement_grid.county.fit import fit_all
     from enforcement_grid.county.write import write_fit
 
     out = Path(args.out)
-    if out.exists() and not args.force:
-        raise ScenarioError(f"{out}: already exists; choose another --out or add --force to replace it")
+    check_target(out, args.force, inputs=[args.cases, args.scenario], what="output folder")  # refuse early
     sc = load_scenario(args.scenario, args.overrides)
     mapping = load_mapping(_mapping_path(args, sc), sc)
     period = parse_period(args.period) if args.period else None
@@ -76,12 +76,12 @@ def cmd_calibrate(args) -> int:
 
 def cmd_holdout(args) -> int:
     from enforcement_grid.sim import ScenarioError, load_scenario
+    from enforcement_grid.sim.staging import check_target
     from enforcement_grid.county.cases import load_cases, load_mapping, parse_period
     from enforcement_grid.county.validate import run_holdout
 
     out = Path(args.out)
-    if out.exists() and not args.force:
-        raise ScenarioError(f"{out}: already exists; choose another --out or add --force to replace it")
+    check_target(out, args.force, inputs=[args.cases, args.scenario], what="output folder")  # refuse early
     sc = load_scenario(args.scenario, args.overrides)
     mapping = load_mapping(_mapping_path(args, sc), sc)
     period = parse_period(args.period) if args.period else None
@@ -97,6 +97,7 @@ def cmd_export(args) -> int:
     import pandas as pd
 
     from enforcement_grid.sim import ScenarioError, load_scenario
+    from enforcement_grid.sim.staging import check_target
     from enforcement_grid.county.cases import load_mapping
     from enforcement_grid.county.export import SYNTHETIC_NOTE, export_frame, write_export
     from enforcement_grid.sim.runner import run

@@ -8,6 +8,13 @@ from pathlib import Path
 # pandas, PuLP/HiGHS and the model are imported inside the commands: ``egrid --help`` stays quick
 
 
+def _check(out: Path, sc, force: bool, extra=()):
+    """Refuse an output folder that cannot or must not be written, before any solving (sim.staging)."""
+    from enforcement_grid.sim.output import run_inputs
+
+    return check_target(out, force, inputs=[*run_inputs(sc), *extra], what="output folder")
+
+
 def _fmt_ci(mean, lo, hi) -> str:
     return f"{mean:6.1%} [{lo:.1%}, {hi:.1%}]"
 
@@ -35,7 +42,8 @@ def cmd_allocation(args, load) -> int:
 
     sc = load(args)
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-allocation-{args.objective}"
-    check_target(out, args.force)
+    extra = [args.current] if args.current else []
+    state = _check(out, sc, args.force, extra)
     o = sc.settings.optimize
     target = args.target if args.target is not None else o.coverage_target
     current = read_allocation(args.current, sc) if args.current else None
@@ -108,7 +116,7 @@ def cmd_allocation(args, load) -> int:
               f"({int(result.table['certified'].sum())} certified); {have} exist: "
               + (f"{have - total} to spare." if total <= have else f"short by {total - have}."))
     charts = _allocation_charts(sc, tables, result, args.lang)
-    write_plan_folder(out, sc, tables, force=args.force, charts=charts)
+    write_plan_folder(out, sc, tables, force=args.force, charts=charts, state=state, inputs=extra)
     print(f"\nWrote {out}/ (allocation.csv, staffing.csv, visits.csv, curves.csv, scenario.toml, charts/)")
     return 0 if not problems else 1
 
@@ -144,10 +152,12 @@ def cmd_patrol(args, load) -> int:
     from enforcement_grid.optimize.patrol import plan_patrols, repeated_inspections
     from enforcement_grid.sim.errors import ScenarioError
     from enforcement_grid.sim.output import check_target
+    from enforcement_grid.sim.textfiles import read_frame
 
     sc = load(args)
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-patrol"
-    check_target(out, args.force)
+    extra = [args.allocation] if args.allocation else []
+    state = _check(out, sc, args.force, extra)
     visits = None
     if args.allocation:
         table = read_allocation(args.allocation, sc)
@@ -155,7 +165,7 @@ def cmd_patrol(args, load) -> int:
         vfile = Path(args.allocation).parent / "visits.csv" if Path(args.allocation).is_file() else \
             Path(args.allocation) / "visits.csv"
         if vfile.exists():
-            v = pd.read_csv(vfile)
+            v = read_frame(vfile)
             visits = dict(zip(v["village"], v["visits_per_week"].astype(int)))
     o = sc.settings.optimize
     result = plan_patrols(sc, visits, time_limit_s=o.time_limit_s, gap=o.patrol_gap)
@@ -184,7 +194,7 @@ def cmd_patrol(args, load) -> int:
               "response teams kept free.")
     write_plan_folder(out, sc, {"patrol.csv": plan, "inspections.csv": insp,
                                 "routes.csv": minutes.rename("minutes").rename_axis(["town", "day", "team"]).reset_index()},
-                      force=args.force)
+                      force=args.force, state=state, inputs=extra)
     print(f"\nWrote {out}/ (patrol.csv, routes.csv, inspections.csv, scenario.toml)")
     unsolved = [t for t, r in result.reports.items() if not r.has_solution]
     if unsolved:
@@ -203,7 +213,7 @@ def cmd_tradeoff(args, load) -> int:
 
     sc = load(args)
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-tradeoff"
-    check_target(out, args.force)
+    state = _check(out, sc, args.force)
     o = sc.settings.optimize
     base = allocation_data(sc)
     rows = []
@@ -225,7 +235,7 @@ def cmd_tradeoff(args, load) -> int:
     kw = _footnote(sc)
     kw.pop("town_en")
     fig = charts.tradeoff(df.dropna(subset=["coverage"]), args.lang, marked_posts=sum(base.posts.values()), **kw)
-    write_plan_folder(out, sc, {"tradeoff.csv": df}, force=args.force, charts={"tradeoff": fig})
+    write_plan_folder(out, sc, {"tradeoff.csv": df}, force=args.force, charts={"tradeoff": fig}, state=state)
     print(f"\nWrote {out}/tradeoff.csv")
     return 0
 
@@ -244,21 +254,21 @@ def add_parser(sub, scenario_args, positive_int, load) -> None:
     a.add_argument("--workers", type=positive_int, default=None, help="parallel processes for the simulated checks")
     a.add_argument("--out", help="output folder")
     a.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the charts")
-    a.add_argument("--force", action="store_true", help="replace an existing output folder")
+    a.add_argument("--force", action="store_true", help="replace an existing output folder (only one egrid wrote)")
     a.set_defaults(func=partial(cmd_allocation, load=load))
 
     q = osub.add_parser("patrol", help="weekly patrol schedule per brigade")
     scenario_args(q)
     q.add_argument("--allocation", help="allocation.csv (or its folder, with visits.csv) to plan for")
     q.add_argument("--out", help="output folder")
-    q.add_argument("--force", action="store_true", help="replace an existing output folder")
+    q.add_argument("--force", action="store_true", help="replace an existing output folder (only one egrid wrote)")
     q.set_defaults(func=partial(cmd_patrol, load=load))
 
     t = osub.add_parser("tradeoff", help="total posts against best county coverage")
     scenario_args(t)
     t.add_argument("--out", help="output folder")
     t.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the chart")
-    t.add_argument("--force", action="store_true", help="replace an existing output folder")
+    t.add_argument("--force", action="store_true", help="replace an existing output folder (only one egrid wrote)")
     t.set_defaults(func=partial(cmd_tradeoff, load=load))
 
 

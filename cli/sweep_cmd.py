@@ -1,6 +1,7 @@
 """``egrid sweep SWEEP_FILE``: a grid of scenario variants × replications, resumable, on cores or a cluster.
 
-    egrid sweep SWEEP_FILE [--out DIR] [--workers N] [--scheduler ADDRESS] [--force] [--quiet]
+    egrid sweep SWEEP_FILE [--out DIR] [--workers N] [--scheduler ADDRESS [--security FILE]] [--force]
+                [--max-violations N] [--quiet]
 
 The sweep file format and the output folder are described in :mod:`sim.sweep`
 and docs/sweeps.md.  Running the same command again after an interruption
@@ -9,7 +10,7 @@ resumes: finished replications are kept, the rest are run.
 Exit status: 0 all replications stored and tables written; 1 some replications
 raised (listed in DIR/errors.csv, the tables hold the others; run again to
 retry them); 2 a bad sweep file, scenario or folder (nothing written);
-130 interrupted (what finished is saved).
+130 interrupted, 143 terminated (SIGTERM) — what finished is saved.
 """
 
 from __future__ import annotations
@@ -53,14 +54,20 @@ def _overview(report, factors: list[str], out) -> None:
 def cmd_sweep(args) -> int:
     from tqdm import tqdm
 
-    from enforcement_grid.sim.executors import Failed, make_executor
-    from enforcement_grid.sim.sweep import SweepFolder, SweepReport, load_sweep, run_sweep
+    from enforcement_grid.sim.executors import Failed
+    from enforcement_grid.sim.size import DEFAULT_MAX_VIOLATIONS
+    from enforcement_grid.sim.sweep import SweepFolder, SweepReport, check_sweep_size, load_sweep, run_sweep
+
+    from .cluster import make_cli_executor
+    from .stopping import exit_status
 
     sweep = load_sweep(args.sweep_file)
+    limit = args.max_violations if args.max_violations is not None else DEFAULT_MAX_VIOLATIONS
+    check_sweep_size(sweep, limit)
     out = Path(args.out) if args.out else Path("runs") / f"sweep-{Path(args.sweep_file).stem}"
     folder = SweepFolder(out)
     folder.check(sweep, args.force)  # refuse a folder holding something else before any work
-    executor = make_executor(args.workers, args.scheduler)
+    executor = make_cli_executor(args)
     total = len(sweep.points) * sweep.replications
     bar = None
     show_bar = not args.quiet and sys.stderr.isatty()
@@ -85,13 +92,13 @@ def cmd_sweep(args) -> int:
     try:
         with executor:
             report = run_sweep(sweep, out, executor, force=args.force, on_start=on_start, on_outcome=on_outcome)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         if bar is not None:
             bar.close()
         saved = len(folder.finished(sweep)) if out.is_dir() else 0
         print(f"\ninterrupted: {saved} of {total} replications are saved in {out}/; "
               f"run the same command again to resume", file=sys.stderr)
-        return 130
+        return exit_status(stop)
     finally:
         if bar is not None:
             bar.close()
@@ -99,7 +106,7 @@ def cmd_sweep(args) -> int:
     if not args.quiet:
         _overview(report, sweep.factors, sys.stdout)
     print(f"\nRan {report.ran} replication(s) in {elapsed:.1f} s ({report.reused} were already saved); "
-          f"wrote {out}/results.csv and {out}/summary.csv")
+          f"wrote {out}/results.parquet and {out}/summary.csv")
     if report.failures:
         n = len(report.failures)
         print(f"error: {n} replication(s) failed and are listed in {out}/errors.csv; the tables hold the others. "
@@ -114,7 +121,7 @@ def cmd_sweep(args) -> int:
     return 0
 
 
-def add_parser(sub, positive_int) -> None:
+def add_parser(sub, positive_int, add_dask_args) -> None:
     p = sub.add_parser(
         "sweep", help="run a grid of scenario variants × replications (resumable; local cores or a Dask cluster)",
         description="Run every point of a sweep file's grid for its replications. Each replication is saved as "
@@ -124,9 +131,13 @@ def add_parser(sub, positive_int) -> None:
     p.add_argument("--out", help="sweep folder (default runs/sweep-<file name>); an existing one is resumed")
     p.add_argument("--workers", type=positive_int, default=None,
                    help="local processes (default: all cores; 1 runs in this process)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (workers need this package)")
-    p.add_argument("--force", action="store_true", help="discard a folder holding a different sweep and start again")
+    add_dask_args(p)
+    p.add_argument("--force", action="store_true",
+                   help="discard a folder holding a different sweep and start again (only a folder egrid wrote; "
+                        "never one holding the sweep's inputs)")
+    p.add_argument("--max-violations", type=positive_int, default=None, metavar="N",
+                   help="refuse a point expected to create more than N violations per replication "
+                        "(estimated from the rate table before anything runs; default 2,000,000)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or overview")
     p.set_defaults(func=cmd_sweep)
 

@@ -9,7 +9,7 @@ borrowed.  What the planner must supply is printed at the end (:func:`still_to_s
   ``area_km2`` (面积), ``villages`` (村), optional ``communities`` (社区, default 0), and a
   location as ``lat`` + ``lon`` or one ``location`` cell ``"25.04,118.80"``; optional
   ``town_en``, ``businesses`` (else Hui'an's businesses per resident), ``urban_weight``
-  (else 1.0) and ``shift_pattern`` (else the template's rural pattern, ``day``).
+  (else 1.0) and ``shift_pattern`` (else the template's rural pattern: Hui'an's ``day_duty``).
 * **Villages**: from a village table (``village, town, kind``; figures optional) when
   given, else derived from the towns by :func:`.villages.derive` (placeholder names).  No
   well-kept Python package ships China's divisions down to villages and communities (the
@@ -24,8 +24,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +32,7 @@ import pandas as pd
 from enforcement_grid.sim.config import Scenario, Town
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.load import load_scenario
-from enforcement_grid.sim.output import swap_into_place
+from enforcement_grid.sim.staging import check_target, staged_folder
 
 from .cases import read_text
 from .villages import derive, largest_remainder
@@ -77,6 +75,9 @@ def read_towns(path: Path, template: Scenario) -> pd.DataFrame:
     rows, numbers = _table(path, TOWN_ALIASES)
     t_pop = sum(t.population for t in template.towns)
     bus_per_resident = sum(t.businesses for t in template.towns) / t_pop
+    least_urban = min(t.urban_weight for t in template.towns)  # the template's rural rota: its most rural towns' pattern
+    rural = [t.shift_pattern for t in template.towns if t.urban_weight == least_urban]
+    rural_pattern = max(sorted(set(rural)), key=rural.count)
     need = ["town", "population", "area_km2", "villages"]
     missing = [c for c in need if c not in rows[0]]
     if "location" not in rows[0] and not {"lat", "lon"} <= set(rows[0]):
@@ -103,8 +104,8 @@ def read_towns(path: Path, template: Scenario) -> pd.DataFrame:
             r["urban_weight"] = "1.0"
             notes.append(f"urban_weight 1.0: {COPIED} (rural towns there)")
         if not r.get("shift_pattern"):
-            r["shift_pattern"] = "day"
-            notes.append(f"shift_pattern day: {COPIED} (rural brigades there)")
+            r["shift_pattern"] = rural_pattern
+            notes.append(f"shift_pattern {rural_pattern}: {COPIED} (rural brigades there)")
         cells = {"town": r.get("town", ""), "town_en": r.get("town_en") or r.get("town", ""), "population": pop,
                  "area_km2": r.get("area_km2", ""), "villages": r.get("villages", ""),
                  "communities": r.get("communities") or "0", "businesses": r["businesses"],
@@ -225,8 +226,7 @@ def write_new(out: Path, county: str, towns_csv: Path, villages_csv: Path | None
               name: str | None = None, force: bool = False) -> tuple[Path, list[str]]:
     """Write the scenario folder; return it and what the planner must still supply."""
     out = Path(out)
-    if out.exists() and not force:
-        raise ScenarioError(f"{out}: already exists; choose another folder or add --force to replace it")
+    check_target(out, force, what="scenario folder")  # before any work: refuse early
     template = load_scenario(template_path)
     towns = read_towns(Path(towns_csv), template)
     names = read_village_names(Path(villages_csv), towns) if villages_csv else None
@@ -282,8 +282,7 @@ def write_new(out: Path, county: str, towns_csv: Path, villages_csv: Path | None
         f"# \"{COPIED}\" is Hui'an's default ({template_path.name}) and should be replaced.",
         "", *toml_lines(s, notes)]) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out, writer="egrid new", force=force, what="scenario folder") as tmp:
         (tmp / "scenario.toml").write_text(text, encoding="utf-8")
         towns.to_csv(tmp / "towns.csv", index=False, lineterminator="\n")
         villages.to_csv(tmp / "villages.csv", index=False, lineterminator="\n")
@@ -296,10 +295,6 @@ def write_new(out: Path, county: str, towns_csv: Path, villages_csv: Path | None
                 df["source"] = df["source"] + " | base_town: the county seat (estimate)"
             df.to_csv(tmp / f"{key}.csv", index=False, lineterminator="\n")
         load_scenario(tmp / "scenario.toml")  # what we wrote must load
-        swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out, still_to_supply(out, towns, bool(names))
 
 

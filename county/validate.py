@@ -20,8 +20,6 @@ The report says plainly, line by line, where the model misses.
 from __future__ import annotations
 
 import math
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +30,7 @@ from scipy import stats
 from enforcement_grid.sim.config import Scenario
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.load import load_scenario
-from enforcement_grid.sim.output import swap_into_place
+from enforcement_grid.sim.staging import check_target, staged_folder
 from enforcement_grid.sim.runner import run
 
 from .cases import CaseTable, Mapping
@@ -207,11 +205,9 @@ def run_holdout(cases: CaseTable, sc: Scenario, mapping: Mapping, months: int, o
                 replications: int = 5, workers: int | None = 1, force: bool = False) -> Holdout:
     """:func:`holdout`, with the fitted scenario, report, chart and tables written to ``out`` whole."""
     out = Path(out)
-    if out.exists() and not force:
-        raise ScenarioError(f"{out}: already exists; choose another --out or add --force to replace it")
+    check_target(out, force, what="holdout folder")  # before any work: refuse early
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out, writer="egrid holdout", force=force, what="holdout folder") as tmp:
         h = holdout(cases, sc, mapping, months, tmp, replications, workers)
         (tmp / "charts").mkdir()
         holdout_chart(h, tmp / "charts" / "monthly.png")
@@ -226,8 +222,4 @@ def run_holdout(cases: CaseTable, sc: Scenario, mapping: Mapping, months: int, o
             "![monthly](charts/monthly.png)\n", "## Monthly cases by town\n", _md(h.monthly),
             "## Channel shares\n", _md(h.shares), "## Report to closure (median hours)\n", _md(h.closure)])
         (tmp / "holdout-report.md").write_text(text, encoding="utf-8")
-        swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return h

@@ -13,8 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +20,7 @@ import pandas as pd
 from enforcement_grid.sim.config import Scenario
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.load import load_scenario
-from enforcement_grid.sim.output import swap_into_place
+from enforcement_grid.sim.staging import check_target, staged_folder
 
 from .fit import CONFIDENCE, FIT_CHANNELS, Fit
 
@@ -118,11 +116,9 @@ def write_items(fit: Fit, sc: Scenario, path: Path) -> bool:
 def write_fit(fit: Fit, sc: Scenario, out: Path, force: bool = False, name: str | None = None) -> Path:
     """Write the fitted scenario folder (see the module docstring)."""
     out = Path(out)
-    if out.exists() and not force:
-        raise ScenarioError(f"{out}: already exists; choose another --out or add --force to replace it")
+    check_target(out, force, what="calibration folder")  # before any work: refuse early
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out, writer="egrid calibrate", force=force, what="calibration folder") as tmp:
         extends = os.path.relpath(Path(sc.files["settings"]).resolve(), out.resolve().parent / out.name)
         items_file = "items.csv" if write_items(fit, sc, tmp / "items.csv") else None
         text = scenario_text(fit, sc, extends, name or f"{sc.name}-fitted", items_file)
@@ -139,10 +135,6 @@ def write_fit(fit: Fit, sc: Scenario, out: Path, force: bool = False, name: str 
         fit.cases.other_sources.to_csv(tables / "other_sources.csv", index=False)
         charts = fit_charts(fit, sc, tmp / "charts")
         (tmp / "fit-report.md").write_text(report_text(fit, sc, charts), encoding="utf-8")
-        swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -47,7 +47,7 @@ from pydantic import ValidationError
 from enforcement_grid.sim import RunSet, Scenario, ScenarioError, run, summarise
 from enforcement_grid.sim.config import Settings
 from enforcement_grid.sim.executors import make_executor
-from enforcement_grid.sim.load import _toml_problem, check_references
+from enforcement_grid.sim.load import Origins, _toml_problem, check_references
 from enforcement_grid.sim.output import write_frame_atomic
 
 MAX_LEVERS = 4  # 2^4 = 16 combinations; more would need sampled Shapley orders
@@ -85,7 +85,7 @@ def with_settings(sc: Scenario, overrides: Mapping[str, Any], where: str = "over
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as err:
-        raise ScenarioError([_toml_problem(where, e) for e in err.errors()]) from None
+        raise ScenarioError([_toml_problem(Origins(where), e) for e in err.errors()]) from None
     out = dataclasses.replace(sc, settings=settings)
     if check:
         check_references(out)
@@ -170,10 +170,19 @@ def _leaf_differences(a: Any, b: Any, prefix: str) -> list[str]:
     return [] if a == b else [prefix]
 
 
+# settings sections that describe the inputs rather than drive the model
+NOT_MODEL_INPUTS = ("uncertainty", "observed", "published_ranges")
+
+
 def differences(a: Scenario, b: Scenario) -> list[str]:
-    """The settings (dotted keys) and tables in which two scenarios differ, labels and file paths aside."""
-    da = a.settings.model_dump(mode="json", exclude={"tables"})
-    db = b.settings.model_dump(mode="json", exclude={"tables"})
+    """The settings (dotted keys) and tables in which two scenarios differ, labels and file paths aside.
+
+    Sections the model never reads (ranges of the estimates, observed and published
+    figures) are left out: they cannot carry an effect.
+    """
+    exclude = {"tables", *NOT_MODEL_INPUTS}
+    da = a.settings.model_dump(mode="json", exclude=exclude)
+    db = b.settings.model_dump(mode="json", exclude=exclude)
     for d in (da, db):
         for key in LABELS:
             d["scenario"].pop(key, None)

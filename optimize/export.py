@@ -7,9 +7,8 @@ scenario (``egrid run DIR/scenario.toml``).
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,9 @@ import pandas as pd
 
 from enforcement_grid.sim.config import PatrolVisit, Scenario, StaffingRow
 from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.output import check_target, swap_into_place
+from enforcement_grid.sim.output import run_inputs
+from enforcement_grid.sim.staging import TargetState, staged_folder
+from enforcement_grid.sim.textfiles import read_frame
 from enforcement_grid.sim.patrol_plan import PLAN_COLUMNS, default_plan
 from enforcement_grid.sim.staffing import largest_remainder, with_staffing
 
@@ -78,18 +79,19 @@ def proportional_allocation(sc: Scenario) -> pd.DataFrame:
 
 
 def write_plan_folder(out: Path, sc: Scenario, tables: dict[str, pd.DataFrame], force: bool = False,
-                      charts: dict | None = None) -> Path:
+                      charts: dict | None = None, *, state: TargetState | None = None, inputs=(),
+                      writer: str = "egrid optimize") -> Path:
     """Write result tables (and charts, as PNG and SVG) and a scenario that uses the plan, whole or not at all.
 
     ``tables`` maps file names (``allocation.csv`` …) to DataFrames; if it holds
     ``staffing.csv`` and/or ``patrol.csv``, a ``scenario.toml`` extending the
-    original scenario with them is written too.
+    original scenario with them is written too.  ``state``: the check made
+    before the work (:func:`sim.staging.check_target`); ``inputs``: files read
+    besides the scenario's, which the folder must not hold.
     """
     out = Path(out)
-    check_target(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out, writer=writer, force=force, inputs=[*run_inputs(sc), *inputs], what="output folder",
+                       state=state) as tmp:
         for name, df in tables.items():
             df.to_csv(tmp / name, index=False)
         if charts:
@@ -99,8 +101,9 @@ def write_plan_folder(out: Path, sc: Scenario, tables: dict[str, pd.DataFrame], 
                     fig.savefig(tmp / "charts" / f"{stem}.{ext}", dpi=150)
         lines = []
         if "staffing.csv" in tables or "patrol.csv" in tables:
-            base = os.path.relpath(Path(sc.files["settings"]).resolve(), out.resolve())
-            lines = [f'extends = "{base}"', "", "[scenario]", f'name = "{sc.name}-plan"', "", "[tables]"]
+            base = os.path.relpath(Path(sc.files["settings"]).resolve(), out.resolve()).replace(os.sep, "/")
+            # a TOML string, escaped as JSON escapes it (a Windows \\ would otherwise start an escape)
+            lines = [f"extends = {json.dumps(base, ensure_ascii=False)}", "", "[scenario]", f'name = "{sc.name}-plan"', "", "[tables]"]
             if "staffing.csv" in tables:
                 lines.append('staffing = "staffing.csv"')
             if "patrol.csv" in tables:
@@ -110,10 +113,6 @@ def write_plan_folder(out: Path, sc: Scenario, tables: dict[str, pd.DataFrame], 
                 inner = ", ".join(f"{k} = {int(totals.get(k, 0))}" for k in sc.settings.staffing.sources)
                 lines += ["", "[staffing]", f"sources = {{ {inner} }}"]
             (tmp / "scenario.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
@@ -132,10 +131,7 @@ def read_allocation(path: str | Path, sc: Scenario) -> pd.DataFrame:
         path = path / "allocation.csv"
     if not path.exists():
         raise ScenarioError(f"{path}: allocation file not found")
-    try:
-        df = pd.read_csv(path, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise ScenarioError(f"{path}: cannot read the allocation as CSV ({err})") from None
+    df = read_frame(path, kind="allocation file")
     need = ["town", "source", "posts", "certified"]
     missing = [c for c in need if c not in df.columns]
     if missing:

@@ -512,6 +512,40 @@ def certified_teams_over_time(
     return _finish(fig, lang, L.t("certified.title", lang), scenario, seed, [note])
 
 
+def stock_over_time(
+    df: pd.DataFrame,
+    lang: str = "zh",
+    *,
+    scenario: str | None = None,
+    seed=None,
+    note: str | None = None,
+) -> Figure:
+    """Old violations of the stock still unseen at the end of each month, with a 95 % CI band.
+
+    ``df``: ``month, mean, ci_low, ci_high``, as :func:`report.rundir.certified_by_month`
+    gives for the timeline's ``stock_latent`` column.
+    """
+    _require(df, ["month", "mean"], "stock_over_time")
+    d = df.sort_values("month")
+    x, y = _as_float(d["month"]) + 1.0, _as_float(d["mean"])  # counted at the end of each month
+    fig = _figure(7.5, 4.6)
+    ax = fig.subplots()
+    if {"ci_low", "ci_high"} <= set(d.columns):
+        lo, hi = _as_float(d["ci_low"]), _as_float(d["ci_high"])
+        ok = ~np.isnan(lo) & ~np.isnan(hi)
+        if ok.any():
+            ax.fill_between(x[ok], lo[ok], hi[ok], color="0.6", alpha=0.35, linewidth=0, label=L.t("certified.band", lang))
+    ax.plot(x, y, marker="o", markersize=4, color=_shades(1, 0.2)[0], label=L.t("mean", lang), gid="mean")
+    ax.set_xlim(0.0, max(1.0, float(np.nanmax(x)) if x.size else 1.0))
+    ax.set_ylim(bottom=0.0)
+    ax.xaxis.set_major_locator(MultipleLocator(1 if (x.size == 0 or np.nanmax(x) <= 12) else 6))
+    ax.set_xlabel(L.t("certified.x", lang))
+    ax.set_ylabel(L.t("stock.y", lang))
+    ax.grid(color="0.9", linewidth=0.6)
+    ax.legend(loc="upper right", fontsize=9)
+    return _finish(fig, lang, L.t("stock.title", lang), scenario, seed, [note])
+
+
 # ---------------------------------------------------------------------------- backlog
 
 
@@ -717,6 +751,6 @@ def legend_entries(fig: Figure) -> list[str]:
 
 __all__ = [
     "coverage_by_town", "coverage_vs_staff", "tradeoff", "allocation_by_source", "delay_cdf", "patrol_grid",
-    "certified_teams_over_time", "backlog_over_time", "campaign_effect", "town_map", "png_bytes", "save",
+    "certified_teams_over_time", "stock_over_time", "backlog_over_time", "campaign_effect", "town_map", "png_bytes", "save",
     "legend_entries",
 ]

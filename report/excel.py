@@ -4,6 +4,10 @@ Values stay in their stored units (shares as fractions, times in minutes) so the
 workbook can be computed on; the label column says what each measure is, with
 its display unit.  Sheet names and column headers are in the report's language
 (:func:`sheet_names`).
+
+Every text cell is written as text (:func:`text_as_text`): scenario files pass
+between planners and consultants, and a town name or a comment starting with
+``=`` must never become a live formula (``=HYPERLINK(…)`` leaking a cell).
 """
 
 from __future__ import annotations
@@ -95,6 +99,38 @@ def _fit_columns(ws, frame: pd.DataFrame, max_width: int = 70) -> None:
     ws.freeze_panes = "B2"
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_as_text(ws) -> int:
+    """Make every text cell of a worksheet plain text: never a formula; text starting with a formula
+    character (``= + - @``, tab, carriage return) is marked as quoted text (Excel's ``'`` prefix), so that
+    editing the cell does not bring a formula to life either.  Returns the number of cells neutralised."""
+    neutralised = 0
+    for row in ws.iter_rows():
+        for cell in row:
+            value = cell.value
+            if not isinstance(value, str):
+                continue
+            cell.data_type = "s"  # openpyxl makes any string starting with "=" a formula
+            if value.startswith(FORMULA_TRIGGERS):
+                cell.quotePrefix = True
+                neutralised += 1
+    return neutralised
+
+
+def write_frames(path: Path, sheets: list[tuple[str, pd.DataFrame]], fit: bool = True) -> Path:
+    """Write DataFrames as the sheets of one workbook, every text cell as text: the one way the toolkit writes xlsx."""
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for name, frame in sheets:
+            frame.to_excel(xl, sheet_name=name, index=False)
+            ws = xl.sheets[name]
+            text_as_text(ws)
+            if fit:
+                _fit_columns(ws, frame)
+    return Path(path)
+
+
 def write_workbook(
     path: Path,
     lang: str,
@@ -122,8 +158,4 @@ def write_workbook(
     if comparison is not None:
         sheets.append((L.t("sheet.comparison", lang), comparison_sheet(comparison, lang, town_en, class_labels)))
     sheets.append((L.t("sheet.assumptions", lang), assumptions_sheet(assumptions, lang)))
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        for name, frame in sheets:
-            frame.to_excel(xl, sheet_name=name, index=False)
-            _fit_columns(xl.sheets[name], frame)
-    return Path(path)
+    return write_frames(path, sheets)

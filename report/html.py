@@ -14,9 +14,10 @@ plans.  A run longer than a few months (its ``timeline.csv`` spans more than
 :data:`TIMELINE_MIN_MONTHS` months) gets the chart of certified teams over
 time; a run whose scenario has ``[[campaigns]]``, reported against a baseline
 without them, gets the campaign-effect chart of each campaign.  Everything is
-written into a temporary folder next to ``out_dir`` and renamed into place, so
-an interrupted write leaves no half-written report; an existing ``out_dir`` is
-replaced only with ``force=True``.
+written into a temporary folder next to ``out_dir`` and renamed into place
+(:class:`~sim.staging.staged_folder`), so an interrupted write leaves no
+half-written report; an existing ``out_dir`` is replaced only with
+``force=True``, only if egrid wrote it, and never if it holds the run reported on.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +32,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.measures import brigade_visits, validation_table
-from enforcement_grid.sim.output import swap_into_place
+from enforcement_grid.sim.staging import check_target, staged_folder
 
 from . import charts as C
 from . import labels as L
@@ -135,6 +133,10 @@ def build_charts(
         reps = len(run.reps)
         add("certified_teams", C.certified_teams_over_time(certified, lang, note=L.t("certified.note", lang, reps=reps),
                                                            **(both if "series" in certified.columns else kw)))
+    tl = run.timeline
+    if tl is not None and "stock_latent" in tl.columns and tl["stock_latent"].sum() > 0:
+        stock = certified_by_month(tl, "stock_latent", horizon_days=run.horizon_min / 1440.0)
+        add("stock_latent", C.stock_over_time(stock, lang, **kw))
     for i, (campaign, frame) in enumerate(_campaign_frames(run, baseline)):
         towns = "、".join(campaign["towns"]) if lang == "zh" else ", ".join(te.get(t, t) for t in campaign["towns"])
         note = L.t("campaign.note", lang, name=campaign["name"], towns=towns,
@@ -475,8 +477,8 @@ def write_report(
     run = load_run(run_dir)
     base = load_run(baseline) if baseline is not None else None
     out = Path(out_dir)
-    if out.exists() and not force and (not out.is_dir() or any(out.iterdir())):
-        raise ScenarioError(f"{out}: the report folder already exists; choose another folder or pass force=True to replace it")
+    inputs = [run_dir] + ([baseline] if baseline is not None else [])
+    state = check_target(out, force, inputs=inputs, what="report folder")
 
     charts = build_charts(run, lang, base, patrol_towns)
     comparison = None
@@ -485,9 +487,8 @@ def write_report(
         comparison = compare_runs(base, run).assign(plan_a=base_name, plan_b=name)
     rows = assumptions(run, inherited_label=L.t("report.inherited", lang, file="{file}"))
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out, writer="egrid report", force=force, inputs=inputs, what="report folder",
+                       state=state) as tmp:
         (tmp / "charts").mkdir()
         rendered, files = [], []
         for chart in charts:
@@ -500,8 +501,4 @@ def write_report(
         (tmp / "report.html").write_text(page, encoding="utf-8")
         write_workbook(tmp / "report.xlsx", lang, run.summary, rows, comparison, run.town_en, run.class_labels,
                        validation=validation_frame(run), patrol=patrol_frame(run))
-        swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return {"html": out / "report.html", "excel": out / "report.xlsx", "charts": files}

@@ -96,6 +96,8 @@ LABELS: dict[str, dict[str, str]] = {
     "certified.x": {"zh": "改革后月份", "en": "months after the reform"},
     "certified.y": {"zh": "持证双人小组（个）", "en": "certified two-officer teams"},
     "certified.band": {"zh": "95% 置信区间", "en": "95 % CI"},
+    "stock.title": {"zh": "存量违建：每月末尚未发现", "en": "Old illegal buildings still unseen at the end of each month"},
+    "stock.y": {"zh": "未发现的存量违建（件）", "en": "old illegal buildings unseen"},
     "certified.note": {
         "zh": "全县各执法队每班在岗持证双人小组之和，按月平均；{reps} 次重复运行",
         "en": "certified two-officer teams on a running shift, summed over the brigades, monthly mean; {reps} replications",
@@ -249,6 +251,9 @@ METRICS: dict[str, dict[str, str]] = {
     "case_work_share": {"zh": "案件办理时间占比（%）", "en": "team time on case work (%)"},
     "patrol_share": {"zh": "巡查时间占比（%）", "en": "team time on patrols (%)"},
     "inspection_share": {"zh": "检查时间占比（%）", "en": "team time on inspections (%)"},
+    "reinspection_share": {"zh": "复查回访时间占比（%）", "en": "team time on re-inspections and follow-up visits (%)"},
+    "unlisted_time_share": {"zh": "所列工作以外的时间占比（%）", "en": "time not used by the listed work (%)"},
+    "unlisted_share": {"zh": "所列工作以外的时间占比（%）", "en": "time not used by the listed work (%)"},
     "teams_on_duty": {"zh": "平均在岗小组（个）", "en": "teams on duty (mean)"},
     "patrol_visits_done_share": {"zh": "计划巡查完成率（%）", "en": "planned patrol visits done (%)"},
     "inspections_done_share": {"zh": "计划检查完成率（%）", "en": "planned inspections done (%)"},
@@ -267,6 +272,16 @@ METRICS: dict[str, dict[str, str]] = {
     "returned_share": {"zh": "移送退回联合处置占比（%）", "en": "transfers returned for joint action (%)"},
     "stock_latent_end": {"zh": "存量违建期末未发现（件）", "en": "old illegal buildings unseen at end"},
     "inspections_per_business": {"zh": "每户年检查次数", "en": "inspections a year per business"},
+    **{f"coverage_weekday_{d}": {"zh": f"发生起算按时处置率·{zh}发生（%）", "en": f"coverage, arising on {en} (%)"}
+       for d, zh, en in (("Mon", "周一", "Monday"), ("Tue", "周二", "Tuesday"), ("Wed", "周三", "Wednesday"),
+                         ("Thu", "周四", "Thursday"), ("Fri", "周五", "Friday"), ("Sat", "周六", "Saturday"),
+                         ("Sun", "周日", "Sunday"))},
+    "call_outs_per_year": {"zh": "值班紧急出动（次/年）", "en": "on-call call-outs a year"},
+    "on_call_hours_per_year": {"zh": "值班出动工时（小组·小时/年）", "en": "on-call team-hours a year"},
+    "aided_others_per_year": {"zh": "支援邻镇（件/年）", "en": "reports taken for neighbouring towns a year"},
+    "aided_by_others_per_year": {"zh": "邻镇支援（件/年）", "en": "reports taken by neighbouring brigades a year"},
+    "aided_others_share": {"zh": "支援邻镇占所办（%）", "en": "share of reports taken that were a neighbour's (%)"},
+    "aided_by_others_share": {"zh": "由邻镇处置占比（%）", "en": "share of own reports taken by a neighbour (%)"},
 }
 
 # Measures of one violation class (``<prefix><class>``): the class's label fills ``{name}``.

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.textfiles import read_frame, read_text
 
 MIN_PER_DAY = 1440.0
 DAYS_PER_MONTH = 365.0 / 12.0  # the months of the run's timeline (sim.roster.DailyTeams)
@@ -123,7 +124,7 @@ class RunDir:
     def table(self, key: str) -> pd.DataFrame | None:
         """A copied input table (``towns``, ``villages``, ``items``, ``staffing``, …) or None."""
         path = self.tables.get(key)
-        return pd.read_csv(path, keep_default_na=False, na_values=[""]) if path is not None else None
+        return read_frame(path) if path is not None else None  # the user's table, as the run read it
 
     @property
     def scenario_toml(self) -> Path | None:
@@ -197,7 +198,7 @@ def load_run(run: "str | Path | RunDir") -> RunDir:
         return pd.read_csv(p, keep_default_na=False, na_values=[""]) if p.is_file() else None
 
     tables = {p.stem: p for p in sorted((path / "tables").glob("*.csv"))} if (path / "tables").is_dir() else {}
-    towns = pd.read_csv(tables["towns"], keep_default_na=False, na_values=[""]) if "towns" in tables else None
+    towns = read_frame(tables["towns"]) if "towns" in tables else None
     return RunDir(
         path=path, meta=meta, summary=summary, replications=replications,
         units=opt("units.csv"), plan=opt("patrol_plan.csv"), towns=towns, tables=tables,
@@ -573,7 +574,7 @@ def assumptions(run: RunDir, inherited_label: str = "inherited from {file}") -> 
     path = run.scenario_toml
     if path is None:
         return pd.DataFrame(columns=columns)
-    rows = parse_toml_assumptions(path.read_text(encoding="utf-8")).assign(file="scenario.toml")
+    rows = parse_toml_assumptions(read_text(path)).assign(file="scenario.toml")
     settings = run.settings
     in_run = []
     for section, key, value in zip(rows["section"], rows["key"], rows["value"]):
@@ -591,7 +592,7 @@ def assumptions(run: RunDir, inherited_label: str = "inherited from {file}") -> 
     if original:
         parent = Path(original).parent / parent_name
         if parent.is_file():
-            parent_rows = parse_toml_assumptions(parent.read_text(encoding="utf-8"))
+            parent_rows = parse_toml_assumptions(read_text(parent))
     covered = {f"{s}.{k}" if s else k for s, k in zip(rows["section"], rows["key"])}
 
     def is_covered(section: str, key: str) -> bool:

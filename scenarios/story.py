@@ -105,7 +105,7 @@ def load(file: str | Path, args, overrides: Sequence[str] = ()):
         path = HERE / file
     more = list(overrides)
     if args.days is not None:
-        more.append(f"scenario.horizon_days={args.days}")
+        more.append((f"--days {args.days:g}", f"scenario.horizon_days={args.days}"))
     sc = load_scenario(path, more)  # a --days shorter than the warm-up is refused here, with its reason
     CLASS_LABELS.update({k: {"zh": c.label_zh, "en": c.label_en} for k, c in sc.settings.classes.items()})
     return sc

@@ -16,7 +16,10 @@ Needed, per brigade, from the scenario's rates and times (expected values):
 from base plus on-site time (an upper bound: violations found on patrol need no
 extra trip); ``case_work_hours`` — follow-up of filed cases; ``patrol_hours`` —
 the weekly patrol plan's routes (travel and visits) × 52.14; ``inspection_hours``
-— scheduled inspections with a round trip each.
+— scheduled inspections with a round trip each; ``reinspection_hours`` — second
+visits (``[reinspection]``, 复查) of the corrected and filed town cases, a round trip
+and the visit each.  What the listed work leaves of the field hours is time not used
+by the listed work (the model has no other work for it), not "idle" time.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from .roster import expected_teams
 from .travel import travel_times
 
 WEEKS_PER_YEAR = 365.0 / 7.0
-NEED_COLUMNS = ["response_hours", "case_work_hours", "patrol_hours", "inspection_hours"]
+NEED_COLUMNS = ["response_hours", "case_work_hours", "patrol_hours", "inspection_hours", "reinspection_hours"]
 
 
 def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -47,7 +50,7 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
     rows = []
     for b in sc.brigades:
         pattern = s.shift_patterns[b.shift_pattern]
-        shift_h = sum(sh.staff_share * sh.length_min for sh in pattern.shifts) / MIN_PER_HOUR
+        shift_h = pattern.duty_day_min / MIN_PER_HOUR
         staff = [r for r in sc.staffing if r.brigade == b.name]
         officers = sum(r.officers for r in staff)
         certified = sum(r.certified for r in staff)
@@ -62,7 +65,8 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
         served = [i for i, v in enumerate(villages) if v.town in b.towns]
         round_trip = {i: 2.0 * travel.minutes(base, villages[i]) for i in served}
 
-        response = case_work = 0.0
+        response = case_work = reinspection = 0.0
+        r = s.reinspection
         mask = np.isin(rates.village, served)
         for v_i, it_i, per_year in zip(rates.village[mask], rates.item[mask], rates.per_year[mask]):
             item = sc.items[it_i]
@@ -72,6 +76,9 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
             officers_per = OFFICERS_PER_TEAM * item.teams_needed
             response += per_year * officers_per * (round_trip[int(v_i)] + item.on_site_mean_min)
             case_work += per_year * OFFICERS_PER_TEAM * cls.case_share * cls.case_followup_min
+            if r is not None:
+                revisits = cls.corrected_share * r.corrected_share + cls.case_share * r.case_share
+                reinspection += per_year * OFFICERS_PER_TEAM * revisits * (round_trip[int(v_i)] + r.visit_min)
 
         patrol = 0.0
         mine = plan[plan["town"] == b.name].sort_values(["day", "team", "order"])
@@ -102,6 +109,7 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
             "case_work_hours": case_work / MIN_PER_HOUR,
             "patrol_hours": patrol / MIN_PER_HOUR,
             "inspection_hours": inspection / MIN_PER_HOUR,
+            "reinspection_hours": reinspection / MIN_PER_HOUR,
         })
     df = pd.DataFrame(rows)
     total = df.drop(columns="brigade").sum()
@@ -113,7 +121,7 @@ def budget_table(sc: Scenario, plan: pd.DataFrame | None = None) -> pd.DataFrame
 
 
 def _mean_shift_h(sc: Scenario) -> float:
-    lengths = [sum(sh.staff_share * sh.length_min for sh in p.shifts) for p in sc.settings.shift_patterns.values()]
+    lengths = [p.duty_day_min for p in sc.settings.shift_patterns.values()]
     return float(np.mean(lengths)) / MIN_PER_HOUR
 
 
@@ -129,11 +137,12 @@ def verdict(df: pd.DataFrame) -> str:
     if share <= 0.5:
         text = (
             f"{head} Staff are far more than the listed work needs: about {c['spare_officers']:.0f} "
-            f"officers' field time is left for seeing more (extra patrols, inspections). Coverage then "
+            f"officers' field time is not used by the listed work and is left for seeing more (extra "
+            f"patrols, inspections) or for work the model does not list. Coverage then "
             f"depends on how often villages are patrolled and businesses inspected, not on response capacity."
         )
     elif share <= 1.0:
-        text = f"{head} Staff cover the listed work with {1 - share:.0%} to spare."
+        text = f"{head} Staff cover the listed work; {1 - share:.0%} of the field hours is not used by it."
     else:
         text = f"{head} Staff are short of the listed work by {c['needed_hours'] - c['team_field_hours']:,.0f} hours."
     if short:
@@ -142,7 +151,9 @@ def verdict(df: pd.DataFrame) -> str:
 
 
 def measured_shares(units: pd.DataFrame) -> pd.DataFrame:
-    """Shares of on-duty team time by activity, as measured in a run, per brigade and county."""
+    """Shares of on-duty team time by activity, as measured in a run, per brigade and county;
+    ``unlisted_share`` is the rest: time not used by the listed work (not idleness: the
+    model simply lists no other work for it)."""
     from .processes.brigade import ACTIVITIES  # the activity names the model accounts
 
     brig = units[units["kind"] == "brigade"]
@@ -151,5 +162,5 @@ def measured_shares(units: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=g.index)
     for a in ACTIVITIES:
         out[f"{a}_share"] = g[f"{a}_min"] / g["on_duty_min"]
-    out["idle_share"] = 1.0 - out.sum(axis=1)
+    out["unlisted_share"] = 1.0 - out.sum(axis=1)
     return out.reset_index().rename(columns={"unit": "brigade"})

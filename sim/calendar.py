@@ -18,9 +18,16 @@ def weekday(t_min: float) -> int:
     return int(t_min // MIN_PER_DAY) % 7
 
 
-def shift_windows(pattern: ShiftPattern, day: int) -> list[tuple[str, float, float]]:
+def rota_weekday(day: int, holidays=frozenset()) -> int:
+    """The weekday whose rota runs on ``day``: a public holiday runs the Sunday rota (holiday duty,
+    节假日值班), any other day its own weekday (0 = Monday).  ``holidays``: day numbers of the working
+    calendar (``lifecycle.holidays``)."""
+    return 6 if day in holidays else day % 7
+
+
+def shift_windows(pattern: ShiftPattern, day: int, holidays=frozenset()) -> list[tuple[str, float, float]]:
     """The shifts running on ``day`` as ``(shift name, start, end)`` in model minutes."""
-    wd = day % 7
+    wd = rota_weekday(day, holidays)
     base = day * MIN_PER_DAY
     return [
         (s.name, base + s.start_min, base + s.end_min)
@@ -39,7 +46,8 @@ def days_in(horizon_min: float) -> int:
     return int(-(-horizon_min // MIN_PER_DAY))
 
 
-__all__ = ["MIN_PER_DAY", "MIN_PER_WEEK", "day_index", "weekday", "shift_windows", "overlap", "days_in"]
+__all__ = ["MIN_PER_DAY", "MIN_PER_WEEK", "day_index", "weekday", "rota_weekday", "shift_windows", "overlap",
+           "days_in"]
 
 
 class WorkCalendar:
@@ -73,7 +81,13 @@ class WorkCalendar:
                     left -= room
             day += 1
             clock = 0.0
-        raise ValueError("working calendar has no working time")
+        if not self.weekdays or self.day_min <= 0:
+            raise ValueError("the working calendar has no working time (lifecycle.working_days, day_start, day_end)")
+        raise ValueError(
+            f"{minutes / self.day_min:,.0f} working days from day {int(t // MIN_PER_DAY)} do not end within "
+            f"100,000 days (about 270 years): a case time limit (lifecycle.decision_working_days) or case work "
+            f"that long cannot be simulated; expected a time limit of working days that ends within the calendar"
+        )
 
     def working_days_to_minutes(self, days: float) -> float:
         return days * self.day_min

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
+import datetime as dt
+import re
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MIN_PER_HOUR = 60.0
@@ -35,7 +38,8 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 class _Settings(BaseModel):
     """A TOML section: strict types, unknown keys rejected, immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    # str_strip_whitespace: a stray space typed after a value ("甲镇 ") is not part of it
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False, str_strip_whitespace=True)
 
 
 class _Row(BaseModel):
@@ -50,7 +54,7 @@ class _Row(BaseModel):
 class ScenarioInfo(_Settings):
     """Name, seed and run length of a scenario."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, pattern=r"^[\w.-]+$")  # letters (Chinese too), digits, _ . -: a folder name
     title_zh: str = ""
     title_en: str = ""
     description: str = ""
@@ -174,6 +178,15 @@ class OfficerTime(_Settings):
         return (1.0 - self.desk_share) * (1.0 - self.other_town_work_share)
 
 
+def _clock_text(v):
+    """A clock time as written: ``"08:00"``, ``"08:00:00"`` or a TOML time (``08:00:00``) → ``"08:00"``."""
+    if isinstance(v, dt.time) and not (v.second or v.microsecond):
+        return v.strftime("%H:%M")
+    if isinstance(v, str) and re.fullmatch(r"\s*\d{1,2}:\d\d:00\s*", v):
+        return v.strip()[:-3]
+    return v
+
+
 def _clock_min(text: str) -> int:
     hh, _, mm = text.partition(":")
     if not (text.isascii() and hh.isdigit() and mm.isdigit() and len(mm) == 2):
@@ -202,6 +215,11 @@ class Shift(_Settings):
     end: str
     days: list[str] = Field(min_length=1)
     staff_share: float = Field(gt=0, le=1)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_as_written(cls, v):
+        return _clock_text(v)
 
     @field_validator("start", "end")
     @classmethod
@@ -239,19 +257,39 @@ class Shift(_Settings):
 
 
 class ShiftPattern(_Settings):
-    """The shifts a brigade works; staff shares on a working day add up to one."""
+    """The shifts a brigade works (its rota), and whether it keeps a team on call out of hours.
+
+    ``staff_share``: the share of the officers present on a day who work the shift.
+    On each weekday the shares of the shifts running that day add up to at most one,
+    and to exactly one on the fullest day (a weekday day shift of 1.0 plus a weekend
+    duty shift of 0.3: on a Saturday 30 % of a weekday's staff are on duty).  Officers
+    spread their duty days over all the slots (:func:`sim.roster.presence_factor`).
+    ``on_call``: out of hours a team can be called out for urgent items (``[on_call]``).
+    """
 
     shifts: list[Shift] = Field(min_length=1)
+    on_call: bool = False
 
     @model_validator(mode="after")
     def _shares(self):
         names = [s.name for s in self.shifts]
         if len(set(names)) != len(names):
             raise ValueError("shift names must be unique within a pattern")
-        total = sum(s.staff_share for s in self.shifts)
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"staff_share of the shifts must sum to 1, got {total:g}")
+        per_day = [sum(s.staff_share for s in self.shifts if d in s.weekday_numbers) for d in range(7)]
+        if max(per_day) > 1.0 + 1e-6 or abs(max(per_day) - 1.0) > 1e-6:
+            raise ValueError("staff_share of the shifts running on a weekday must sum to 1 on the fullest day "
+                             f"and to at most 1 on any day; got {', '.join(f'{x:g}' for x in per_day)} (Mon…Sun)")
         return self
+
+    @property
+    def slot_days_per_week(self) -> float:
+        """Σ staff_share × weekdays of each shift: the officer-days a week the rota asks per present officer."""
+        return sum(s.staff_share * len(s.weekday_numbers) for s in self.shifts)
+
+    @property
+    def duty_day_min(self) -> float:
+        """Mean shift minutes of an officer's duty day (weighted by the slots of each shift)."""
+        return sum(s.staff_share * len(s.weekday_numbers) * s.length_min for s in self.shifts) / self.slot_days_per_week
 
     @property
     def working_days(self) -> tuple[int, ...]:
@@ -385,6 +423,33 @@ class CommandCentre(_Settings):
     inspection_priority: int = Field(ge=0)
 
 
+class OnCall(_Settings):
+    """On-call duty out of hours (值班 with call-out): an urgent item reported while its brigade
+    has no team on duty calls out the on-call team after ``callout_delay_min``.
+
+    Urgent: severity ≥ ``min_severity``, or a class in ``classes``.  Only brigades whose
+    shift pattern has ``on_call = true`` keep ``teams`` on-call teams (outside the roster:
+    a call-out is overtime, so it takes no team from the next shift).
+    """
+
+    enabled: bool
+    callout_delay_min: float = Field(ge=0)
+    min_severity: int = Field(ge=1, le=4)
+    classes: list[str] = []
+    teams: int = Field(ge=1)
+
+
+class MutualAid(_Settings):
+    """Neighbouring brigades help (左右协同): when the home brigade has no team on duty, or its
+    queue holds ``queue_threshold`` jobs or more with no team free, the command centre sends the
+    nearest brigade (by travel time, base to base: ``sim.travel``) that has a free team on duty,
+    among those within ``max_travel_min``."""
+
+    enabled: bool
+    queue_threshold: int = Field(ge=0)
+    max_travel_min: float = Field(gt=0)
+
+
 class Transfer(_Settings):
     """Transfer (移送) of non-delegated items to the owning county department (F2, F15)."""
 
@@ -399,9 +464,9 @@ class Transfer(_Settings):
 class Travel(_Settings):
     """Road travel time = overhead + circuity × great-circle distance / speed."""
 
-    circuity: float = Field(ge=1)
-    speed_kmh: float = Field(gt=0)
-    urban_speed_kmh: float = Field(gt=0)
+    circuity: float = Field(ge=1, le=3)  # road ÷ straight-line distance; above 3 is a slip (125 for 1.25)
+    speed_kmh: float = Field(gt=0, le=150)
+    urban_speed_kmh: float = Field(gt=0, le=150)
     urban_towns: list[str]
     overhead_min: float = Field(ge=0)
     noise_cv: float = Field(ge=0, le=2)
@@ -448,6 +513,19 @@ class Inspection(_Settings):
     joint: bool
     joint_share: float = Field(ge=0, le=1)
     visit_min: float = Field(gt=0)
+    # Risk-based targeting (absent: every visit drawn uniformly, as 双随机 alone).  The first
+    # ``high_risk_business_share`` of each village's businesses are high risk (三小场所, previous
+    # violators, complained-about); business items arise there ``high_risk_rate_factor`` times as
+    # often per business, and ``targeted_share`` of visits go to a high-risk business.
+    targeted_share: float = Field(default=0.0, ge=0, le=1)
+    high_risk_business_share: float = Field(default=0.0, ge=0, le=1)
+    high_risk_rate_factor: float = Field(default=1.0, ge=1)
+
+    @model_validator(mode="after")
+    def _targets(self):
+        if self.targeted_share > 0 and self.high_risk_business_share == 0:
+            raise ValueError("targeted_share > 0 needs a high-risk group: expected high_risk_business_share > 0")
+        return self
 
     @field_validator("obligations")
     @classmethod
@@ -455,6 +533,11 @@ class Inspection(_Settings):
         for key, rate in v.items():
             if rate < 0:
                 raise ValueError(f"obligations.{key} must be >= 0, got {rate}")
+            if rate > 1:
+                raise ValueError(
+                    f"obligations.{key} is inspections per business a year, at most 1 (every business once); "
+                    f"got {rate:g}: for {rate:g} % write {rate / 100:g}"
+                )
         return v
 
     def visits_per_business(self, joint: bool | None = None) -> float:
@@ -542,11 +625,36 @@ class BuildingGrowth(_Settings):
 
 
 class Stock(_Settings):
-    """Old violations present at the start (e.g. unfound illegal buildings), with ages up to ``max_age_days``."""
+    """Old violations present at the start (e.g. unfound illegal buildings), with ages up to ``max_age_days``.
+
+    An old structure that is still there is one nobody has reported: the stock has its
+    own rates, as factors of its class's new-violation rates — ``grid_notice_factor``
+    (grid noticing), ``complaint_factor`` (complaints) and ``patrol_detection_factor``
+    (a patrol's detection probability).  Campaign sweeps keep their own ``detect_prob``.
+    Absent, a factor is 1: old violations are found like new ones.
+    """
 
     violations: int = Field(ge=0)
     klass: str
     max_age_days: float = Field(gt=0)
+    grid_notice_factor: float = Field(default=1.0, ge=0)
+    complaint_factor: float = Field(default=1.0, ge=0)
+    patrol_detection_factor: float = Field(default=1.0, ge=0, le=1)
+
+
+class Reinspection(_Settings):
+    """Re-inspection after a correction (复查) and follow-up visits of filed cases (F15).
+
+    A share of the violations put right on the spot (``corrected_share``) and of the
+    filed town cases (``case_share``) get a second visit ``delay_days`` after the first
+    action: a team travels to the village and spends ``visit_min`` there (queued with
+    the inspection priority).  Its team time is counted as ``reinspection``.
+    """
+
+    corrected_share: float = Field(ge=0, le=1)
+    case_share: float = Field(ge=0, le=1)
+    delay_days: float = Field(ge=0)
+    visit_min: float = Field(gt=0)
 
 
 class Lifecycle(_Settings):
@@ -568,7 +676,7 @@ class Lifecycle(_Settings):
     review_hours: float = Field(ge=0)
     decision_hours: float = Field(ge=0)
     review_min_severity: int = Field(ge=1, le=4)
-    reviewers_per_law_post: float = Field(ge=0)
+    reviewers_per_law_post: float = Field(ge=0, le=1)  # a share of each law post's time (0.5 = half)
     decision_working_days: dict[str, float] = {}
     default_decision_working_days: float = Field(gt=0)
 
@@ -577,10 +685,26 @@ class Lifecycle(_Settings):
     def _weekdays(cls, v: list[str]):
         return _weekday_names(v)
 
+    @field_validator("day_start", "day_end", mode="before")
+    @classmethod
+    def _clock_as_written(cls, v):
+        return _clock_text(v)
+
     @field_validator("day_start", "day_end")
     @classmethod
     def _clock(cls, v: str):
         _clock_min(v)
+        return v
+
+    @field_validator("holidays")
+    @classmethod
+    def _day_numbers(cls, v: list[int]):
+        for d in v:
+            if d < 0:
+                raise ValueError(f"holidays are day numbers from the start of the run (day 0), got {d}")
+            if d > 36600:
+                raise ValueError(f"holidays are day numbers from the start of the run (day 0 is a Monday), "
+                                 f"not dates; got {d}")
         return v
 
     @model_validator(mode="after")
@@ -657,6 +781,8 @@ class Settings(_Settings):
     complaint: Complaint
     command_centre: CommandCentre
     transfer: Transfer
+    on_call: OnCall | None = None
+    mutual_aid: MutualAid | None = None
     travel: Travel
     patrol: Patrol
     inspection: Inspection
@@ -666,8 +792,12 @@ class Settings(_Settings):
     transition: Transition | None = None
     building_growth: BuildingGrowth | None = None
     stock: Stock | None = None
+    reinspection: Reinspection | None = None
     lifecycle: Lifecycle | None = None
     campaigns: list[Campaign] = []
+    # each town's rota, replacing the towns table's shift_pattern column (town → a [shift_patterns] name):
+    # a planner switches one town with --set rotas.TOWN=PATTERN
+    rotas: dict[str, str] = {}
     # violation rates fitted to a county's case data (egrid calibrate): class → town → multiplier
     # of the item rates; absent: 1
     rate_factors: dict[str, dict[str, float]] = {}

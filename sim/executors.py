@@ -15,7 +15,9 @@ with the exception text.  A failing task never stops the others.
   (after it has done so twice) while the innocent ones complete.
 * :class:`DaskExecutor` — ``dask.distributed`` on a cluster whose scheduler runs
   at an address (``dask scheduler`` and ``dask worker ADDRESS --nthreads 1`` on
-  each machine; the workers need this package installed).  Dask reschedules the
+  each machine; the workers need this package installed).  Plain ``tcp://`` is
+  unauthenticated: use ``tls://`` with certificates (:func:`load_security`) on
+  any network you do not fully control.  Dask reschedules the
   tasks of a lost worker itself and reports a task that kills workers
   repeatedly as ``KilledWorker``.  Large arguments wrapped in :class:`Shared`
   are sent to the cluster once, not once per task.
@@ -30,6 +32,9 @@ import logging
 import os
 import re
 import signal
+import sys
+import threading
+import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -100,22 +105,30 @@ _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
 
 def _where(exc: BaseException) -> str:
-    """The innermost frame of an exception's traceback, local or remote."""
-    cause = exc.__cause__
-    text = str(cause) if cause is not None and type(cause).__name__ == "_RemoteTraceback" else ""
-    frames = _FRAME.findall(text)
-    if not frames and exc.__traceback__ is not None:
-        frames = [(f.filename, f.lineno, f.name) for f in traceback.extract_tb(exc.__traceback__)]
-    frames = [f for f in frames if not _plumbing(f[0])]
-    if not frames:
-        return ""
-    file, line, fn = frames[-1]
-    return f"{os.path.basename(file)}:{line} in {fn}"
+    """The innermost frame of an exception's traceback, local or remote, following its causes
+    (SimPy re-raises a process's exception as a copy whose cause is the original)."""
+    chain, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        chain.append(exc)
+        exc = exc.__cause__
+    for e in reversed(chain):  # the innermost cause first
+        cause = e.__cause__
+        text = str(cause) if cause is not None and type(cause).__name__ == "_RemoteTraceback" else ""
+        frames = _FRAME.findall(text)
+        if not frames and e.__traceback__ is not None:
+            frames = [(f.filename, f.lineno, f.name) for f in traceback.extract_tb(e.__traceback__)]
+        frames = [f for f in frames if not _plumbing(f[0])]
+        if frames:
+            file, line, fn = frames[-1]
+            return f"{os.path.basename(file)}:{line} in {fn}"
+    return ""
 
 
 def _plumbing(file: str) -> bool:
     """Frames of the executors themselves, not of the task."""
-    parts = (f"concurrent{os.sep}futures", f"{os.sep}dask{os.sep}", f"{os.sep}distributed{os.sep}")
+    parts = (f"concurrent{os.sep}futures", f"{os.sep}dask{os.sep}", f"{os.sep}distributed{os.sep}",
+             f"{os.sep}simpy{os.sep}")
     return file == __file__ or any(p in file for p in parts)
 
 
@@ -157,9 +170,53 @@ class SerialExecutor(Executor):
                 yield Done(task, value)
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them (no traceback from every worker)."""
+PARENT_POLL_S = 1.0  # how often a worker checks that the process that started it is alive
+
+
+def _end_with_parent(parent: int) -> None:
+    """Make this worker process end when ``parent`` (the egrid process) ends, however it ends.
+
+    On Linux the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``);
+    everywhere a daemon thread also checks every :data:`PARENT_POLL_S` seconds and
+    ends the worker once its parent is gone (a kill -9 of the parent included).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the thread below still ends it
+            pass
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent and not _alive(parent):
+                os._exit(1)
+            time.sleep(PARENT_POLL_S)
+
+    if os.getppid() != parent and not _alive(parent):  # died before the kernel was told
+        os._exit(1)
+    threading.Thread(target=watch, name="egrid-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    if sys.platform == "win32":  # pragma: no cover - os.kill would end the process there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover
+        return True
+    return True
+
+
+def _worker_start(parent: int) -> None:
+    """Workers leave Ctrl-C and SIGTERM to the main process, which stops them; they end with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _end_with_parent(parent)
 
 
 class ProcessExecutor(Executor):
@@ -173,7 +230,7 @@ class ProcessExecutor(Executor):
 
     def _new_pool(self, n: int) -> ProcessPoolExecutor:
         self._shutdown(kill=True)
-        self._pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
+        self._pool = ProcessPoolExecutor(max_workers=n, initializer=_worker_start, initargs=(os.getpid(),))
         return self._pool
 
     def map_unordered(self, tasks: Iterable[Task]) -> Iterator[Done | Failed]:
@@ -240,10 +297,71 @@ class ProcessExecutor(Executor):
         self._shutdown(kill=True)
 
 
-class DaskExecutor(Executor):
-    """Tasks on a Dask distributed cluster, given its scheduler's address (or a ``Client``)."""
+SECURITY_KEYS = {"ca_file": "tls_ca_file", "cert": "tls_client_cert", "key": "tls_client_key"}
 
-    def __init__(self, scheduler, timeout_s: float = 20.0):
+
+def load_security(path):
+    """A Dask TLS configuration from a small TOML file → ``distributed.security.Security``.
+
+    The file names the certificate authority and this client's certificate and
+    key (paths relative to the file)::
+
+        ca_file = "ca.pem"          # the authority that signed the scheduler's and workers' certificates
+        cert = "client.pem"         # this machine's certificate (may hold the key too)
+        key = "client-key.pem"      # optional if cert holds the key
+
+    Encryption is then required: the client refuses a plain ``tcp://`` scheduler.
+    """
+    from pathlib import Path
+
+    from .load import _read_toml
+
+    path = Path(path)
+    raw = _read_toml(path)
+    problems = [f"{path}: {k}: unknown key; expected one of {', '.join(SECURITY_KEYS)}"
+                for k in raw if k not in SECURITY_KEYS]
+    for k in ("ca_file", "cert"):
+        if k not in raw:
+            problems.append(f"{path}: {k}: missing; expected the path of a PEM file")
+    files = {}
+    for k, v in raw.items():
+        if k not in SECURITY_KEYS:
+            continue
+        if not isinstance(v, str) or not v.strip():
+            problems.append(f"{path}: {k}: expected the path of a PEM file; got {v!r}")
+            continue
+        file = (path.parent / v).resolve()
+        if not file.is_file():
+            problems.append(f"{path}: {k}: file {file} not found")
+        files[SECURITY_KEYS[k]] = str(file)
+    if problems:
+        raise ScenarioError(problems)
+    from distributed.security import Security
+
+    return Security(require_encryption=True, **files)
+
+
+def plain_tcp_warning(address: str) -> str | None:
+    """What to say when a scheduler is reached over plain, unauthenticated TCP (anything but loopback)."""
+    text = str(address)
+    if not text.startswith("tcp://"):
+        return None
+    host = text[len("tcp://"):].rsplit(":", 1)[0].strip("[]")
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return None
+    return (f"warning: {text} is plain TCP: unauthenticated and unencrypted. Anyone who can reach that port "
+            f"can run code on the workers, and results come back as pickles that egrid loads. Bind the "
+            f"scheduler to a private interface, or use tls:// with --security (docs/sweeps.md)")
+
+
+class DaskExecutor(Executor):
+    """Tasks on a Dask distributed cluster, given its scheduler's address (or a ``Client``).
+
+    ``security``: a ``distributed.security.Security`` (TLS certificates, see
+    :func:`load_security`) for a ``tls://`` scheduler.
+    """
+
+    def __init__(self, scheduler, timeout_s: float = 20.0, security=None):
         try:
             from distributed import Client
         except ImportError as err:  # pragma: no cover - a dependency of the project
@@ -251,12 +369,23 @@ class DaskExecutor(Executor):
         if isinstance(scheduler, Client):
             self.client, self._own = scheduler, False
         else:
+            if security is not None and not str(scheduler).startswith("tls://"):
+                raise ScenarioError(f"--scheduler {scheduler}: with --security the address must start with "
+                                    f"tls:// (e.g. tls://10.0.0.5:8786); plain tcp:// is not encrypted")
+            if security is None and str(scheduler).startswith("tls://"):
+                from distributed.security import Security
+
+                security = Security()  # TLS files from the Dask configuration, if it names them
+                if security.tls_ca_file is None:
+                    raise ScenarioError(f"--scheduler {scheduler}: a tls:// scheduler needs certificates; "
+                                        f"expected --security FILE (docs/sweeps.md)")
+            extra = {"security": security} if security is not None else {}
             try:
-                self.client = Client(str(scheduler), timeout=f"{timeout_s}s", set_as_default=False)
-            except (OSError, TimeoutError, ValueError) as err:
+                self.client = Client(str(scheduler), timeout=f"{timeout_s}s", set_as_default=False, **extra)
+            except (OSError, TimeoutError, ValueError, TypeError) as err:
                 raise ScenarioError(
                     f"--scheduler {scheduler}: cannot connect to a Dask scheduler there ({err}); "
-                    f"expected the address printed by `dask scheduler`, e.g. tcp://10.0.0.5:8786"
+                    f"expected the address printed by `dask scheduler`, e.g. tls://10.0.0.5:8786"
                 ) from None
             self._own = True
         self.workers = max(1, sum(self.client.nthreads().values()))
@@ -307,15 +436,20 @@ class DaskExecutor(Executor):
             self.client.close()
 
 
-def make_executor(workers: int | None = None, scheduler=None) -> Executor:
-    """Dask if a scheduler address (or Client) is given; else local processes; one worker runs in-process."""
+def make_executor(workers: int | None = None, scheduler=None, security=None) -> Executor:
+    """Dask if a scheduler address (or Client) is given; else local processes; one worker runs in-process.
+
+    ``security``: a ``Security`` or the path of a TLS file (:func:`load_security`) for a Dask scheduler.
+    """
     if scheduler is not None:
-        return DaskExecutor(scheduler)
+        if security is not None and not hasattr(security, "get_connection_args"):
+            security = load_security(security)
+        return DaskExecutor(scheduler, security=security)
     n = os.cpu_count() or 1 if workers is None else max(1, int(workers))
     return SerialExecutor() if n == 1 else ProcessExecutor(n)
 
 
 __all__ = [
     "Task", "Shared", "Done", "Failed", "Executor", "ExecutorLost", "SerialExecutor", "ProcessExecutor",
-    "DaskExecutor", "make_executor", "failure",
+    "DaskExecutor", "make_executor", "failure", "load_security", "plain_tcp_warning",
 ]

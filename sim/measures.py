@@ -15,6 +15,16 @@ Definitions (window = violations arising after the warm-up):
   Only violations whose target falls inside the run are counted (no censoring).
   Also per class: ``coverage_<class>``, and ``coverage_weighted``, the classes
   weighted by their ``weight`` (so street volume does not decide alone).
+  ``coverage_weekday_<Mon…Sun>``: coverage of the violations arising on that weekday
+  (day 0 of a run is a Monday), so the effect of a duty rota shows; by weekday and
+  hour in the run folder's ``coverage_by_weekday_hour.csv`` (:func:`coverage_by_weekday_hour`).
+* ``call_outs_per_year``, ``on_call_hours_per_year``: urgent items out of hours that
+  called out the on-call team, and that team's (overtime) hours.
+* ``aided_others_per_year`` / ``aided_by_others_per_year``: reports a scope's brigade(s)
+  took for another brigade's towns / gave to another brigade (mutual aid);
+  ``aided_by_others_share``: share of the scope's reports routed to a brigade that a
+  neighbour took; ``aided_others_share``: share of the reports the brigade(s) took
+  that were a neighbour's.
 * ``discovery_delay_min``: arising → discovery, over discovered violations.
 * ``response_time_min``: report at the command centre → first team on site, over
   violations that went through the command centre (not those acted on the spot by
@@ -54,6 +64,10 @@ Definitions (window = violations arising after the warm-up):
 * ``transfer_time_min``: transfer → the county department on site;
   ``returned_share``: transferred cases sent back for joint action.
 * ``campaign_share``: share of team time spent on campaigns (F11).
+* ``reinspection_share``: share of on-duty team time on second visits (复查 after a
+  correction, follow-up visits of filed cases); ``unlisted_time_share``: on-duty team
+  time not used by the listed work (1 − utilisation; not "idle": the model lists no
+  other work for it).
 * ``inspections_per_business``: inspection visits a year per business of the
   brigades serving the scope (joint visits make fewer, F12); with
   ``inspections_done_share`` the share of scheduled visits (obligations) done.
@@ -69,7 +83,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .config import DAYS_PER_YEAR, MIN_PER_DAY, Scenario
+from .config import DAYS_PER_YEAR, MIN_PER_DAY, WEEKDAYS, Scenario
 from .errors import ScenarioError
 from .patrol_plan import plan_shortfall, visits_required
 from .processes.brigade import ACTIVITIES
@@ -83,7 +97,11 @@ SUM_COLUMNS = [
     "filed", "filed_closed", "filed_on_time", "past_limit", "reviewed", "review_wait_sum_min",
     "costed", "officer_hours_sum", "transfer_acted", "transfer_time_sum_min", "returned", "stock_latent_end",
     "report_eligible", "report_on_time", "report_closed", "report_closed_on_time",
+    *[f"eligible_{d}" for d in WEEKDAYS], *[f"covered_{d}" for d in WEEKDAYS],
 ]
+
+# Unit counters of duty out of hours and mutual aid (sim.processes.on_call, .mutual_aid).
+DUTY_COUNTERS = ("call_outs", "on_call_min", "aided_others", "aided_by_others", "routed")
 
 # Counts of events over the run window, scaled to a year: ``<name>_per_year``.
 PER_YEAR = ("violations", "past_limit_cases")
@@ -91,7 +109,7 @@ PER_YEAR = ("violations", "past_limit_cases")
 
 # Ratios shown in per cent that can pass 1: work running past the end of shifts makes busy
 # time exceed on-duty time, and brigades may do more inspections than were scheduled.
-OPEN_RATIOS = ("utilisation", "department_utilisation", "inspections_done_share",
+OPEN_RATIOS = ("utilisation", "department_utilisation", "inspections_done_share", "unlisted_time_share",
                *(f"{a}_share" for a in ACTIVITIES))
 
 
@@ -152,6 +170,10 @@ def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_
     }
     # from the report, as a platform counts: only reports whose target time ends inside the run
     report_eligible = reported & (reported_at + target <= horizon_min)
+    arising_day = np.floor(occurred / MIN_PER_DAY) % 7  # day 0 is a Monday
+    for n, d in enumerate(WEEKDAYS):
+        cols[f"eligible_{d}"] = eligible & (arising_day == n)
+        cols[f"covered_{d}"] = covered & (arising_day == n)
     cols.update({
         "report_eligible": report_eligible,
         "report_on_time": report_eligible & (resp <= target),
@@ -225,6 +247,7 @@ def unit_table(units, unit_kind, unit_towns, past_deadline=None) -> pd.DataFrame
             "inspections_planned": c.inspections_planned,
             "inspections_done": c.inspections_done,
             "businesses": c.businesses,
+            **{k: getattr(c, k) for k in DUTY_COUNTERS},
         })
     return pd.DataFrame(rows)
 
@@ -254,6 +277,8 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
             m[f"coverage_{k}"] = _ratio(by_class.at[k, "covered"], by_class.at[k, "eligible"])
         else:
             m[f"coverage_{k}"] = float("nan")
+    for d in WEEKDAYS:
+        m[f"coverage_weekday_{d}"] = _ratio(tot[f"covered_{d}"], tot[f"eligible_{d}"])
     m["discovery_delay_min"] = _ratio(tot["discovery_sum_min"], tot["discovered"])
     m["response_time_min"] = _ratio(tot["response_sum_min"], tot["responded"])
     m["closure_time_min"] = _ratio(tot["closure_sum_min"], tot["closed"])
@@ -274,6 +299,7 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     on_duty = units["on_duty_min"].sum()
     busy = sum(units[f"{a}_min"].sum() for a in ACTIVITIES)
     m["utilisation"] = _ratio(busy, on_duty)
+    m["unlisted_time_share"] = _ratio(on_duty - busy, on_duty)
     for a in ACTIVITIES:
         m[f"{a}_share"] = _ratio(units[f"{a}_min"].sum(), on_duty)
     m["teams_on_duty"] = _ratio(on_duty, window_min)
@@ -294,6 +320,13 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     m["inspections_done_share"] = _ratio(units["inspections_done"].sum(), units["inspections_planned"].sum())
     years = window_min / (DAYS_PER_YEAR * MIN_PER_DAY)
     m["inspections_per_business"] = _ratio(units["inspections_done"].sum(), units["businesses"].sum() * years)
+    m["call_outs_per_year"] = float(units["call_outs"].sum()) * per_year
+    m["on_call_hours_per_year"] = float(units["on_call_min"].sum()) / 60.0 * per_year
+    aided, aided_by, routed = (float(units[k].sum()) for k in ("aided_others", "aided_by_others", "routed"))
+    m["aided_others_per_year"] = aided * per_year
+    m["aided_by_others_per_year"] = aided_by * per_year
+    m["aided_by_others_share"] = _ratio(aided_by, routed)
+    m["aided_others_share"] = _ratio(aided, routed - aided_by + aided)
     return m
 
 
@@ -458,11 +491,37 @@ def metric_names(sc: Scenario) -> list[str]:
                          dtype=float)
     units = pd.DataFrame(columns=["kind", "towns", "on_duty_min", "shift_min", "campaign_min", "past_deadline_officers",
                                   *[f"{a}_min" for a in ACTIVITIES], "patrol_visits_planned", "patrol_visits_done",
-                                  "inspections_planned", "inspections_done", "businesses"], dtype=float)
+                                  "inspections_planned", "inspections_done", "businesses", *DUTY_COUNTERS],
+                         dtype=float)
     units["kind"] = units["kind"].astype(object)
     visits = pd.DataFrame(columns=["town", "visits_required", "visits_planned_needed"])
     m = run_metrics(empty, units, [], {k: c.weight for k, c in sc.settings.classes.items()}, 1.0, visits)
     return m["metric"].tolist()
+
+
+def coverage_by_weekday_hour(records: pd.DataFrame, targets_min: dict[str, float], warmup_min: float,
+                             horizon_min: float) -> pd.DataFrame:
+    """Tidy coverage by town, class, weekday and hour a violation arose: rep (if given), town, klass,
+    weekday, hour, eligible, covered, coverage — the same eligibility and coverage as
+    :func:`violation_sums`, so a rota's effect on nights and weekends can be seen."""
+    r = records
+    occurred = r["occurred_min"].to_numpy()
+    target = r["item"].map(targets_min).to_numpy(float)
+    eligible = (occurred >= warmup_min) & (occurred + target <= horizon_min)
+    covered = eligible & (r["on_site_min"].to_numpy() - occurred <= target)
+    keys = ["rep"] if "rep" in r.columns else []
+    frame = r[keys + ["town", "klass"]].copy()
+    frame["weekday"] = [WEEKDAYS[int(d)] for d in np.floor(occurred / MIN_PER_DAY) % 7]
+    frame["hour"] = (np.floor(occurred / 60.0) % 24).astype(int)
+    frame["eligible"] = eligible.astype(int)
+    frame["covered"] = covered.astype(int)
+    out = frame.groupby(keys + ["town", "klass", "weekday", "hour"], sort=False)[["eligible", "covered"]].sum()
+    out = out.reset_index()
+    out["weekday"] = pd.Categorical(out["weekday"], categories=list(WEEKDAYS), ordered=True)
+    out = out.sort_values(keys + ["town", "klass", "weekday", "hour"], ignore_index=True)
+    out["weekday"] = out["weekday"].astype(str)
+    out["coverage"] = np.where(out["eligible"] > 0, out["covered"] / out["eligible"].where(out["eligible"] > 0, 1), np.nan)
+    return out
 
 
 def validation_table(summary: pd.DataFrame, ranges) -> pd.DataFrame:

@@ -38,21 +38,24 @@ import pandas as pd
 import simpy
 
 from .calendar import days_in
-from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario
+from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario, ShiftPattern
 from .patrol_plan import agendas, first_shift, plan_table, presence_factor
 from .processes.brigade import Unit, UnitCounters
 from .processes.campaign import campaign_process, campaign_villages
 from .processes.casework import Casework
 from .processes.channels import PassiveChannel, build_channels
 from .processes.command_centre import CommandCentre
+from .processes.inspection import BusinessRisk
 from .processes.discovery import Violation, Watch
+from .processes.mutual_aid import MutualAid, preference_lists
+from .processes.on_call import OnCall
 from .processes.violations import ArrivalGenerator, injected_batch, on_site_minutes, rate_table
 from .recorder import Recorder, RecordList
-from .roster import DailyTeams, Roster
-from .streams import Streams
+from .roster import DAYS_PER_MONTH, DailyTeams, Roster
+from .streams import BufferedNormals, Streams
 from .travel import travel_times
 
-__all__ = ["Model", "ModelOutput", "RecordList", "Trips"]
+__all__ = ["Model", "ModelOutput", "RecordList", "Trips", "exact_delay"]
 
 
 @dataclass
@@ -62,11 +65,21 @@ class ModelOutput:
     units: dict[str, UnitCounters]
     unit_kind: dict[str, str]  # unit name → "brigade" or "department"
     unit_towns: dict[str, tuple[str, ...]]
-    timeline: "pd.DataFrame"  # month, unit, certified, teams, past_deadline (brigades)
+    timeline: "pd.DataFrame"  # month, unit, certified, teams, past_deadline, stock_latent (brigades)
     past_deadline_end: dict[str, float]  # officers uncertified after the deadline, at the end
     latent_end: int
     violations: int  # the model's own count of violations created (records must add up to it)
     extras: dict = field(default_factory=dict)
+
+
+def exact_delay(now: float, at: float) -> float:
+    """A delay that brings a SimPy clock at ``now`` to exactly ``at`` (``now + delay == at`` in floating point)."""
+    d = at - now
+    while now + d < at:
+        d = math.nextafter(d, math.inf)
+    while now + d > at:
+        d = math.nextafter(d, -math.inf)
+    return d
 
 
 class Trips:
@@ -87,15 +100,86 @@ class Trips:
         return mean * math.exp(sig * z - 0.5 * sig * sig)
 
 
+class _Arrivals:
+    """The Poisson arrivals of :meth:`Model._arrive` as a chain of timeouts with a callback: the same
+    events in the same order (an urgent start at minute 0, one timeout per later arrival minute),
+    without resuming a generator for each violation."""
+
+    def __init__(self, model: "Model"):
+        self.model = model
+        self.env = env = model.env
+        self.horizon = model.horizon
+        self.batch = None
+        self.j = 0
+        self.t0 = 0.0
+        start = simpy.events.Event(env)
+        start._ok = True
+        start._value = None
+        start.callbacks.append(self._start)
+        env.schedule(start, simpy.events.URGENT)
+
+    def _start(self, _event) -> None:
+        m = self.model
+        stock = m.sc.settings.stock
+        if stock is not None and stock.violations > 0:
+            batch = m.arrivals.stock(stock.violations, m.class_keys.index(stock.klass),
+                                     stock.max_age_days * MIN_PER_DAY, m.streams.stock).as_lists()
+            for j in range(len(batch.time)):
+                m._new_violation(batch, j, batch.time[j], stock=True)
+        self._next_batch()
+        self._step(None)
+
+    def _next_batch(self) -> bool:
+        t0 = self.t0
+        if t0 >= self.horizon:
+            self.batch = None
+            return False
+        t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
+        self.batch = self.model.arrivals.batch(t0, t1).as_lists()
+        self.j = 0
+        self.t0 = t1
+        return True
+
+    def _step(self, event) -> None:
+        env = self.env
+        new = self.model._new_violation
+        horizon = self.horizon
+        if event is not None:  # the timeout to arrival j: it arises now (as after the generator's yield)
+            new(self.batch, self.j, self.batch.time[self.j])
+            self.j += 1
+        while self.batch is not None:
+            times = self.batch.time
+            j = self.j
+            while j < len(times):
+                t = times[j]
+                if t >= horizon:
+                    j = len(times)
+                    break
+                if t > env.now:
+                    self.j = j
+                    env.timeout(t - env.now).callbacks.append(self._step)
+                    return
+                new(self.batch, j, t)
+                j += 1
+            self.j = j
+            self._next_batch()
+
+
 class Model:
     """One replication of a scenario.  ``run()`` simulates to the horizon and returns a ModelOutput.
 
     ``arrivals``: a list of :class:`~sim.processes.violations.InjectedViolation` replacing
     the Poisson arrivals (and the stock of old violations); ``trace``: a list that
     receives ``(time, who, what)`` events (exact tests).
+
+    ``restrict``: simulate only some towns (:mod:`sim.replay`): an object with ``towns``
+    (the towns simulated), ``stand_in(model, brigade)`` (what stands for a brigade not
+    simulated) and ``start(model)`` (starts the replay of the other towns' county work).
+    Violations of the other towns are still drawn (the same random numbers) but not simulated.
     """
 
-    def __init__(self, sc: Scenario, replication: int, sink=None, arrivals=None, trace: list | None = None):
+    def __init__(self, sc: Scenario, replication: int, sink=None, arrivals=None, trace: list | None = None,
+                 restrict=None):
         self.sc = sc
         s = sc.settings
         self.replication = replication
@@ -104,20 +188,28 @@ class Model:
         self.horizon = s.scenario.horizon_min
         self.window = (s.scenario.warmup_min, self.horizon)
         self.injected = arrivals
+        self.restrict = restrict
+        self.only_towns = restrict.towns if restrict is not None else None
         self.class_keys = tuple(s.classes)
         self.items = sc.items
         self._build_places()
         self.recorder = Recorder(env, sink, self.village_names, sc.items, self.class_keys, trace)
         self.watch = Watch(len(sc.villages))
         self.units: dict[str, Unit] = {}  # filled by _build_units; the parts below hold this dict
-        self.command_centre = CommandCentre(env, sc.items, self.units, self.watch, trace)
+        self.command_centre = CommandCentre(env, sc.items, self.units, self.watch, trace, s)
         self.channels = build_channels(sc, env, self.streams, self.watch, self.command_centre, trace)
         self.passive = [c for c in self.channels.values() if isinstance(c, PassiveChannel)]
         self.casework = Casework(env, sc, self.units, self.recorder, self.streams)
         self._build_units()
+        self._build_duty()
         self.arrivals = ArrivalGenerator(sc, rate_table(sc), self.streams)
         self._start_campaigns()
-        env.process(self._arrive())
+        if self.injected is None and restrict is None:
+            _Arrivals(self)  # the Poisson arrivals, as event callbacks (no process to resume per violation)
+        else:
+            env.process(self._arrive())
+        if restrict is not None:
+            restrict.start(self)
 
     @property
     def sink(self):
@@ -140,6 +232,8 @@ class Model:
         self.village_businesses = [v.businesses for v in vs]
         self.item_handled = [sc.handled_by_brigade(i) for i in sc.items]
         self.item_business = [i.driver == "businesses" for i in sc.items]
+        self.business_risk = BusinessRisk(s.inspection)  # which business a business item arises at
+        self.stock_violations: list[Violation] = []  # for the remaining stock by month
 
     def _build_units(self) -> None:
         sc = self.sc
@@ -149,6 +243,8 @@ class Model:
         self.plan = plan
         by_brigade = agendas(sc, plan, self.village_index)
         self.days = days
+        lc = s.lifecycle  # the working calendar's public holidays: the Sunday rota runs (holiday duty)
+        self.holidays = frozenset(lc.holidays) if lc is not None else frozenset()
         pulled = self._campaign_pulls(days)
         self.unit_kind: dict[str, str] = {}
         self.unit_towns: dict[str, tuple[str, ...]] = {}
@@ -159,11 +255,16 @@ class Model:
             return Unit(
                 self.env, name, self.seat[base_town], pattern, daily, days,
                 travel=self.travel, casework=self.casework, patrol=self.channels["patrol"],
-                inspection=inspection, window=self.window, route_rng=self.streams.for_unit("route", name),
+                inspection=inspection, window=self.window, route_rng=BufferedNormals(self.streams.for_unit("route", name)),  # trip noise only
                 trace=self.recorder.trace, **kw,
             )
 
         for b in sc.brigades:
+            if self.only_towns is not None and not self.only_towns.intersection(b.towns):
+                self.units[b.name] = self.restrict.stand_in(self, b.name)
+                self.unit_kind[b.name] = "brigade"
+                self.unit_towns[b.name] = b.towns
+                continue
             pattern = s.shift_patterns[b.shift_pattern]
             roster = Roster(sc, b.name, self.streams.for_unit("certification", b.name))
             daily = DailyTeams(
@@ -171,11 +272,13 @@ class Model:
                 self.streams.for_unit("roster", b.name), roster=roster,
                 first=pattern.shifts.index(first_shift(sc, b.shift_pattern)),
                 pulls=pulled.get(b.name, {}),  # teams away on a campaign (F11)
+                holidays=self.holidays,
             )
             served = [v for v in sc.villages if v.town in b.towns]
             businesses = sum(v.businesses for v in served)
+            routine = ShiftPattern.model_construct(shifts=[first_shift(sc, b.shift_pattern)])  # no weekend-duty inspections
             u = unit(b.name, b.base_town, pattern, daily, agendas=by_brigade.get(b.name, {}),
-                     inspections_per_day=inspection.per_day(businesses, pattern))
+                     inspections_per_day=inspection.per_day(businesses, routine))
             u.counters.businesses = businesses
             u.served_villages = np.array([self.village_index[v.village] for v in served], np.int64)
             weights = np.array([v.businesses for v in served], float)
@@ -185,10 +288,26 @@ class Model:
             self.unit_towns[b.name] = b.towns
         for d in sc.departments:
             pattern = s.shift_patterns[d.shift_pattern]
-            daily = DailyTeams(pattern, 1.0, 1.0, None, teams=sc.department_teams(d))
+            daily = DailyTeams(pattern, 1.0, 1.0, None, teams=sc.department_teams(d), holidays=self.holidays)
             self.units[d.department] = unit(d.department, d.base_town, pattern, daily)
             self.unit_kind[d.department] = "department"
             self.unit_towns[d.department] = ()
+
+    def _build_duty(self) -> None:
+        """On-call teams of brigades whose rota has them, and the mutual-aid rule of the command centre."""
+        s = self.sc.settings
+        brigades = [b.name for b in self.sc.brigades]
+        oc = s.on_call
+        if oc is not None and oc.enabled:
+            for b in self.sc.brigades:
+                if s.shift_patterns[b.shift_pattern].on_call:
+                    unit = self.units[b.name]
+                    unit.on_call = OnCall(unit, oc.teams, oc.callout_delay_min)
+        ma = s.mutual_aid
+        if ma is not None and ma.enabled:
+            bases = {name: self.units[name].base for name in brigades}
+            prefs = preference_lists(bases, self.travel.rows, ma.max_travel_min)
+            self.command_centre.mutual_aid = MutualAid(ma, self.units, prefs)
 
     # ------------------------------------------------------------------ campaigns (F11)
 
@@ -210,7 +329,7 @@ class Model:
             names = campaign_villages(sc, c)
             self.campaign_villages[c.name] = names
             villages = [self.village_index[n] for n in names]
-            if not villages:
+            if not villages or self.only_towns is not None:  # restricted runs: campaigns are replayed work
                 continue
             shift_of = {}
             for town in c.towns:
@@ -226,6 +345,9 @@ class Model:
     # ------------------------------------------------------------------ arrivals
 
     def _arrive(self):
+        if self.only_towns is not None:
+            yield from self._arrive_restricted()
+            return
         env = self.env
         if self.injected is not None:
             batch = injected_batch(self.sc, self.injected).as_lists()
@@ -256,6 +378,49 @@ class Model:
                 self._new_violation(batch, j, t)
             t0 = t1
 
+    def _arrive_restricted(self):
+        """As :meth:`_arrive`, but the other towns' violations are only drawn (ids, channel draws), not waited
+        for: the clock of each simulated arrival is the one the whole county's arrival process would reach."""
+        env = self.env
+        if self.injected is not None:
+            raise ValueError("a restricted run cannot take injected arrivals")
+        towns = self.only_towns
+        simulated = [t in towns for t in self.village_town]
+        stock = self.sc.settings.stock
+        if stock is not None and stock.violations > 0:
+            batch = self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
+                                        stock.max_age_days * MIN_PER_DAY, self.streams.stock).as_lists()
+            for j in range(len(batch.time)):
+                if simulated[batch.village[j]]:
+                    self._new_violation(batch, j, batch.time[j], stock=True)
+                else:
+                    self._skip_violation(batch, j, batch.time[j])
+        clock = 0.0  # the whole county's arrival process's clock
+        t0 = 0.0
+        while t0 < self.horizon:
+            t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
+            batch = self.arrivals.batch(t0, t1).as_lists()
+            for j in range(len(batch.time)):
+                t = batch.time[j]
+                if t >= self.horizon:
+                    break
+                if t > clock:
+                    clock = clock + (t - clock)
+                if not simulated[batch.village[j]]:
+                    self._skip_violation(batch, j, t)
+                    continue
+                if clock > env.now:
+                    yield env.timeout(exact_delay(env.now, clock))
+                self._new_violation(batch, j, t)
+            t0 = t1
+
+    def _skip_violation(self, b, j: int, t: float) -> None:
+        """Another town's violation in a restricted run: its id and its channels' draws, nothing else."""
+        self.recorder.new_id()
+        age = max(t, 0.0) - t
+        for ch in self.passive:
+            ch.delay_min(b, j, b.klass[j], b.village[j], b.item[j], age)
+
     def _new_violation(self, b, j: int, t: float, stock: bool = False) -> None:
         """A violation arises at ``t`` (before the start, ``t`` < 0, for the stock of old ones)."""
         vid = self.recorder.new_id()
@@ -271,7 +436,9 @@ class Model:
         v.handled = self.item_handled[item_i]
         v.severity = item.severity
         nb = self.village_businesses[village]
-        v.business = int(b.business_u[j] * nb) if (self.item_business[item_i] and nb > 0) else -1
+        v.business = self.business_risk.arising(b.business_u[j], nb) if (self.item_business[item_i] and nb > 0) else -1
+        if stock:
+            self.stock_violations.append(v)
         now = max(t, 0.0)  # an old violation can only be found from the start on
         age = now - t
         # the passive channels compete: the earliest wins (ties: the first registered)
@@ -299,17 +466,43 @@ class Model:
 
     # ------------------------------------------------------------------ end of the run
 
+    def _month_end_min(self, month: int) -> float:
+        return min((month + 1) * DAYS_PER_MONTH * MIN_PER_DAY, self.horizon)
+
+    def _count_stock(self) -> None:
+        """Old violations still unseen now, by brigade: the month's ``stock_latent``."""
+        now = self.env.now
+        counts = dict.fromkeys(self.unit_kind, 0)
+        for v in self.stock_violations:
+            if not v.found and v.t_passive > now:
+                counts[v.brigade] = counts.get(v.brigade, 0) + 1
+        self.stock_latent.append(counts)
+
+    def _stock_clock(self):
+        """At the end of each month of the timeline, count the stock still unseen."""
+        month = 0
+        while self._month_end_min(month) < self.horizon:
+            yield self.env.timeout(self._month_end_min(month) - self.env.now)
+            self._count_stock()
+            month += 1
+
     def _timeline(self) -> pd.DataFrame:
         frames = []
         for name, unit in self.units.items():
-            if self.unit_kind[name] == "brigade":
+            if self.unit_kind[name] == "brigade" and unit.daily is not None:
                 unit.daily.teams_on(self.days - 1)  # every day of the run drawn
-                frames.append(unit.daily.monthly(name))
+                f = unit.daily.monthly(name)
+                f["stock_latent"] = [self.stock_latent[min(int(m), len(self.stock_latent) - 1)].get(name, 0)
+                                     for m in f["month"]]
+                frames.append(f)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            columns=["month", "unit", "certified", "teams", "past_deadline"])
+            columns=["month", "unit", "certified", "teams", "past_deadline", "stock_latent"])
 
     def run(self) -> ModelOutput:
+        self.stock_latent: list[dict[str, int]] = []  # by month: brigade → old violations unseen at its end
+        self.env.process(self._stock_clock())
         self.env.run(until=self.horizon)
+        self._count_stock()  # the last month ends at the horizon
         latent = self.watch.latent_count()
         self.recorder.close_books(self.horizon)
         return ModelOutput(
@@ -318,7 +511,7 @@ class Model:
             unit_towns=dict(self.unit_towns),
             timeline=self._timeline(),
             past_deadline_end={name: float(u.daily.roster.past_deadline(self.days - 1))
-                               for name, u in self.units.items() if u.daily.roster is not None},
+                               for name, u in self.units.items() if u.daily is not None and u.daily.roster is not None},
             latent_end=latent,
             violations=self.recorder.created,
         )

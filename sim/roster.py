@@ -23,11 +23,13 @@ approximation and the optimiser all call it (facts F4, F5 in docs/domain.md).
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
 import pandas as pd
 
+from .calendar import rota_weekday
 from .config import OFFICERS_PER_TEAM, Scenario, ShiftPattern
 
 DAYS_PER_MONTH = 365.0 / 12.0
@@ -36,12 +38,15 @@ DAYS_PER_MONTH = 365.0 / 12.0
 def presence_factor(sc: Scenario, pattern_name: str) -> float:
     """Share of a brigade's officers present on one of its working days.
 
-    Officers work ``net_duty_days`` a year spread over the pattern's working days
-    (e.g. 5 a week → 260.7 a year), at most all of them.
+    Officers work ``net_duty_days`` a year spread over the slots of the rota: a
+    shift with staff share s on n weekdays asks s × n officer-days a week of each
+    present officer (:attr:`ShiftPattern.slot_days_per_week`; a plain weekday
+    shift: 5 a week → 260.7 a year; a weekday shift plus a weekend duty shift of
+    0.3: 5.6 a week), at most all of them.
     """
     pattern = sc.settings.shift_patterns[pattern_name]
-    working_days_per_year = len(pattern.working_days) * 365.0 / 7.0
-    return min(1.0, sc.settings.officer_time.net_duty_days / working_days_per_year)
+    slot_days_per_year = pattern.slot_days_per_week * 365.0 / 7.0
+    return min(1.0, sc.settings.officer_time.net_duty_days / slot_days_per_year)
 
 
 def first_shift(sc: Scenario, pattern_name: str):
@@ -124,12 +129,13 @@ class Roster:
                 first = np.where(passes.any(axis=1), passes.argmax(axis=1), -1)
                 passed = np.where(first >= 0, sittings[np.maximum(first, 0)], np.inf)
             self.passed_on = np.sort(passed)
+        self._passed_list = self.passed_on.tolist()
         self.never = int(np.isinf(self.passed_on).sum())
         self.kept = kept_share(sc, brigade)  # transition posts give only part of their time (F5)
 
     def headcount(self, day: float) -> int:
         """Certified people on ``day``."""
-        return self.certified0 + int(np.searchsorted(self.passed_on, day, side="right"))
+        return self.certified0 + bisect.bisect_right(self._passed_list, day)  # = searchsorted(side="right")
 
     def effective(self, day: float) -> float:
         """Certified officers the town can use on ``day`` (transition posts count in part)."""
@@ -151,10 +157,11 @@ class DailyTeams:
 
     def __init__(self, pattern: ShiftPattern, presence: float, field_share: float, rng: np.random.Generator | None,
                  roster: Roster | None = None, teams: float = 0.0, first: int = 0,
-                 pulls: dict[int, int] | None = None):
+                 pulls: dict[int, int] | None = None, holidays=frozenset()):
         """A brigade: certified officers from its ``roster``, rounded at random with ``rng``.
         A county department: a fixed number of ``teams`` shared over its shifts (``rng`` None)."""
         self.shares = np.array([s.staff_share for s in pattern.shifts], float)
+        self._share_list = self.shares.tolist()
         self.days_of = [frozenset(s.weekday_numbers) for s in pattern.shifts]
         self.roster = roster
         self.fixed_teams = teams
@@ -162,6 +169,7 @@ class DailyTeams:
         self.rng = rng
         self.first = first
         self.pulls = pulls or {}
+        self.holidays = frozenset(holidays)  # public holidays run the Sunday rota (sim.calendar.rota_weekday)
         self.force: dict[int, int] = {}
         self._day = -1
         self._row = np.zeros(len(self.shares), np.int64)
@@ -184,28 +192,36 @@ class DailyTeams:
         return self._row
 
     def _make(self, day: int) -> np.ndarray:
-        expected = self._expected_people(day)
-        if self.rng is not None:
-            people = np.floor(expected + self.rng.random(len(self.shares)))
+        # Plain Python floats and ints on this per-day path (numpy scalar calls cost more than the
+        # arithmetic); the same operations in the same order as the array form, so the same numbers.
+        shares = self._share_list
+        if self.roster is None:
+            base = OFFICERS_PER_TEAM * self.fixed_teams
+            people = [round(base * x) for x in shares]  # round half to even, as numpy
         else:
-            people = np.round(expected)
-        runs = np.array([day % 7 in d for d in self.days_of])
-        row = np.where(runs, people // OFFICERS_PER_TEAM, 0).astype(np.int64)
+            base = self.roster.effective(day) * self.per_officer
+            u = self.rng.random(len(shares)).tolist()  # one draw per shift, in shift order
+            people = [math.floor(base * x + ui) for x, ui in zip(shares, u)]
+        wd = rota_weekday(day, self.holidays)
+        row = [int(p) // OFFICERS_PER_TEAM if wd in d else 0 for p, d in zip(people, self.days_of)]
         want = self.pulls.get(day, 0)
         if want:
-            took = min(want, int(row[self.first]))
+            took = min(want, row[self.first])
             row[self.first] -= took
             self.force[day] = took
         month = int(day / DAYS_PER_MONTH)
-        acc = self._months.setdefault(month, [0.0, 0.0, 0.0, 0.0, 0.0])
+        acc = self._months.get(month)
+        if acc is None:
+            acc = self._months[month] = [0.0, 0.0, 0.0, 0.0, 0.0]
         acc[0] += 1
         if self.roster is not None:
             acc[1] += self.roster.headcount(day)
             acc[4] += self.roster.past_deadline(day)
-        if row.any():
+        total = sum(row)
+        if total:
             acc[2] += 1
-            acc[3] += row.sum() / int((row > 0).sum())
-        return row
+            acc[3] += total / sum(1 for x in row if x > 0)
+        return np.array(row, np.int64)
 
     def monthly(self, unit: str) -> pd.DataFrame:
         """month, unit, certified (people), teams (mean per shift over days a shift runs), past_deadline."""

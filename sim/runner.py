@@ -53,11 +53,19 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
     """Simulate one replication of a scenario and measure it."""
     s = sc.settings.scenario
     keep = sc.settings.records.keep if keep_records is None else keep_records
-    args = (item_targets(sc), s.warmup_min, s.horizon_min)
-    sink = RecordList() if keep else SumSink(*args)
+    sink = RecordList() if keep else SumSink(item_targets(sc), s.warmup_min, s.horizon_min)
     model = Model(sc, replication, sink=sink)
     out = model.run()
-    if keep:
+    return measure_replication(sc, replication, sink, out, model.plan, model.campaign_villages)
+
+
+def measure_replication(sc: Scenario, replication: int, sink, out, plan: pd.DataFrame,
+                        campaign_villages: dict[str, list[str]]) -> RunResult:
+    """The measures of one finished replication: ``sink`` a RecordList (records kept) or a SumSink,
+    ``out`` the model's :class:`~sim.model.ModelOutput`."""
+    s = sc.settings.scenario
+    args = (item_targets(sc), s.warmup_min, s.horizon_min)
+    if isinstance(sink, RecordList):
         records = records_frame(sink.rows).sort_values("violation", kind="stable", ignore_index=True)
         sums = violation_sums(records, *args)
     else:
@@ -67,10 +75,10 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
     timeline = out.timeline
     metrics = run_metrics(
         sums, units, [t.town for t in sc.towns], {k: c.weight for k, c in sc.settings.classes.items()},
-        s.horizon_min - s.warmup_min, plan_visits(sc, model.plan),
+        s.horizon_min - s.warmup_min, plan_visits(sc, plan),
     )
-    return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, model.plan, timeline,
-                     dict(model.campaign_villages))
+    return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, plan, timeline,
+                     dict(campaign_villages))
 
 
 def _warn_unvisited(sc: Scenario) -> None:
@@ -85,10 +93,12 @@ def _warn_unvisited(sc: Scenario) -> None:
 
 
 class ReplicationError(RuntimeError):
-    """Some replications raised; the others finished.  ``failures`` says which, with seed and error."""
+    """Some replications raised; the others finished.  ``failures`` says which, with seed and error;
+    ``partial`` holds the replications that finished (a :class:`RunSet`, or None if none did)."""
 
-    def __init__(self, failures: list[Failed]):
+    def __init__(self, failures: list[Failed], partial: "RunSet | None" = None):
         self.failures = failures
+        self.partial = partial
         lines = [f"{f.scenario} replication {f.replication} (seed {f.seed}): {f.error}" for f in failures]
         super().__init__(f"{len(failures)} replication(s) failed: " + "; ".join(lines))
 
@@ -141,7 +151,7 @@ def run(
     given; else ``workers`` local processes (None: all cores; 1: in this process).
     The numbers are the same wherever they run.  ``on_result`` is called with each
     replication as it finishes.  If some replications raise, the others still run
-    and :class:`ReplicationError` then lists the failures.
+    and :class:`ReplicationError` then lists the failures and holds the others.
     """
     if replications is None:
         replications = sc.settings.scenario.replications
@@ -159,7 +169,7 @@ def run(
     try:
         for outcome in ex.map_unordered(tasks):
             if isinstance(outcome, Failed):
-                log.error("%s replication %s failed: %s", sc.name, outcome.replication, outcome.error)
+                log.info("%s replication %s failed: %s", sc.name, outcome.replication, outcome.error)
                 failures.append(outcome)
                 continue
             results[outcome.task.key] = outcome.value
@@ -172,5 +182,6 @@ def run(
         failures.sort(key=lambda f: f.replication)
         if all(isinstance(f.exception, ScenarioError) for f in failures):  # the user's input, not a crash
             raise ScenarioError(sorted({p for f in failures for p in f.exception.problems}))
-        raise ReplicationError(failures) from failures[0].exception
+        finished = [results[r] for r in reps if r in results]
+        raise ReplicationError(failures, RunSet(sc, finished) if finished else None) from failures[0].exception
     return RunSet(sc, [results[r] for r in reps])

@@ -82,3 +82,28 @@ class Streams:
             return self._gens[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+class BufferedNormals:
+    """Standard normals from a generator, drawn a block at a time and handed out one by one.
+
+    The same numbers in the same order as calling ``rng.standard_normal()`` once per draw
+    (numpy fills an array with the scalar algorithm), without a numpy call per draw.  Only
+    for a stream used for nothing else: the block draws ahead of what is used.
+    """
+
+    __slots__ = ("rng", "block", "_buf", "_i")
+
+    def __init__(self, rng: np.random.Generator, block: int = 256):
+        self.rng = rng
+        self.block = block
+        self._buf: list[float] = []
+        self._i = 0
+
+    def standard_normal(self) -> float:
+        i = self._i
+        if i >= len(self._buf):
+            self._buf = self.rng.standard_normal(self.block).tolist()
+            i = 0
+        self._i = i + 1
+        return self._buf[i]

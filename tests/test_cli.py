@@ -38,13 +38,24 @@ def test_run_writes_a_complete_run_folder(tmp_path, capsys):
 def test_run_refuses_to_overwrite_unless_forced(tmp_path, capsys):
     path = factory.scenario(tmp_path / "sc")
     out = tmp_path / "run"
+    assert main(["run", str(path), "--days", "5", "--out", str(out), "--workers", "1", "--seed", "1"]) == 0
+    first = (out / "replications.csv").read_bytes()
+    capsys.readouterr()
+    assert main(["run", str(path), "--days", "5", "--out", str(out), "--seed", "2"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (out / "replications.csv").read_bytes() == first
+    assert main(["run", str(path), "--days", "5", "--out", str(out), "--force", "--workers", "1", "--seed", "2"]) == 0
+    assert (out / "replications.csv").read_bytes() != first and (out / ".egrid-output").exists()
+
+
+def test_force_never_replaces_a_folder_egrid_did_not_write(tmp_path, capsys):
+    path = factory.scenario(tmp_path / "sc")
+    out = tmp_path / "mine"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    assert main(["run", str(path), "--days", "5", "--out", str(out)]) == 2
-    assert "already exists" in capsys.readouterr().err
+    assert main(["run", str(path), "--days", "5", "--out", str(out), "--force", "--workers", "1"]) == 2
+    assert "was not written by egrid" in capsys.readouterr().err
     assert (out / "keep.txt").read_text() == "mine"
-    assert main(["run", str(path), "--days", "5", "--out", str(out), "--force", "--workers", "1"]) == 0
-    assert not (out / "keep.txt").exists() and (out / "summary.csv").exists()
 
 
 def test_an_interrupted_write_leaves_no_run_folder(tmp_path, monkeypatch):

@@ -66,11 +66,11 @@ def test_sweep_tables_are_identical_serially_locally_and_on_dask(tmp_path, clust
     }
     for name, opts in runs.items():
         assert main(["sweep", str(sweep), "--out", str(tmp_path / name), "-q", *opts]) == 0, capsys.readouterr().err
-    for table in ("results.csv", "summary.csv", "points.csv"):
+    for table in ("results.parquet", "summary.csv", "points.csv"):
         first = (tmp_path / "serial" / table).read_bytes()
         for name in ("local", "dask"):
             assert (tmp_path / name / table).read_bytes() == first, (name, table)
-    results = pd.read_csv(tmp_path / "serial" / "results.csv")
+    results = pd.read_parquet(tmp_path / "serial" / "results.parquet")
     assert results["point"].nunique() == 4 and sorted(results["rep"].unique()) == [0, 1, 2]
 
 

@@ -45,6 +45,13 @@ values = [10, 30]
 """
 
 
+@pytest.fixture(autouse=True)
+def whole_county_points(monkeypatch):
+    """These tests are of the sweep machinery on whole-county replications (the patched ``replicate`` and
+    ``run_replication``); staff points run restricted are tested in test_replay.py."""
+    monkeypatch.setattr(sim_sweep, "restricted_points", lambda sweep: set())
+
+
 def make_sweep(folder: Path, reps: int = 2, days: float = 10, body: str | None = None) -> Path:
     if not (folder / "scenario.toml").exists():
         factory.scenario(folder)
@@ -69,13 +76,13 @@ def test_a_sweep_writes_every_table_and_each_point_equals_its_scenario_run(tmp_p
     out = tmp_path / "out"
     assert sweep_cli(path, out, "--workers", "1") == 0
     assert "Traceback" not in capsys.readouterr().err
-    for name in ("sweep.toml", "sweep.json", "points.csv", "results.csv", "summary.csv"):
+    for name in ("sweep.toml", "sweep.json", "points.csv", "results.parquet", "summary.csv"):
         assert (out / name).exists(), name
     assert not (out / "errors.csv").exists()
     points = pd.read_csv(out / "points.csv")
     assert list(points.columns) == ["point", "desk", "jia_staff", "scenario", "seed"]
     assert len(points) == 4 and len(rep_files(out)) == 8
-    results = pd.read_csv(out / "results.csv")
+    results = pd.read_parquet(out / "results.parquet")
     assert list(results.columns) == ["point", "desk", "jia_staff", "scope", "metric", "rep", "value"]
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == ["point", "desk", "jia_staff", "scope", "metric", "mean", "ci_low", "ci_high",
@@ -87,7 +94,7 @@ def test_a_sweep_writes_every_table_and_each_point_equals_its_scenario_run(tmp_p
     sc = restaff(sc, "甲镇", 30)
     expected = run(sc, 2, workers=1, keep_records=False).metrics
     pid = point_id({"desk": 0.4, "jia_staff": 30})
-    got = sim_sweep.SweepFolder(out).tables(load_sweep(path))[0]
+    got = sim_sweep.SweepFolder(out).tables(load_sweep(path))[0].to_pandas()
     got = got[got["point"] == pid][["scope", "metric", "rep", "value"]].reset_index(drop=True)
     assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
     from_file = results[results["point"] == pid]["value"].to_numpy()
@@ -145,7 +152,7 @@ def test_rerun_runs_only_missing_replications_and_gives_identical_tables(tmp_pat
     path = make_sweep(tmp_path / "sc", reps=3)
     out = tmp_path / "out"
     assert sweep_cli(path, out, "--workers", "1") == 0
-    results, summary = (out / "results.csv").read_bytes(), (out / "summary.csv").read_bytes()
+    results, summary = (out / "results.parquet").read_bytes(), (out / "summary.csv").read_bytes()
     files = sorted(f for f in (out / "reps").glob("*/rep-*.csv") if ".units." not in f.name)
     kept = {f: f.stat().st_mtime_ns for f in files}
     gone = [f for f in files if f.name in ("rep-1.csv", "rep-2.csv")][:3]
@@ -164,12 +171,12 @@ def test_rerun_runs_only_missing_replications_and_gives_identical_tables(tmp_pat
     assert sweep_cli(path, out, "--workers", "1") == 0
     assert len(calls) == len(gone)
     assert all(f.stat().st_mtime_ns == t for f, t in kept.items())  # finished replications untouched
-    assert (out / "results.csv").read_bytes() == results
+    assert (out / "results.parquet").read_bytes() == results
     assert (out / "summary.csv").read_bytes() == summary
 
     calls.clear()  # nothing left to do: nothing runs, same tables
     assert sweep_cli(path, out, "--workers", "1") == 0
-    assert calls == [] and (out / "results.csv").read_bytes() == results
+    assert calls == [] and (out / "results.parquet").read_bytes() == results
 
 
 def test_ctrl_c_saves_finished_replications_and_a_rerun_resumes(tmp_path, monkeypatch, capsys):
@@ -191,12 +198,12 @@ def test_ctrl_c_saves_finished_replications_and_a_rerun_resumes(tmp_path, monkey
     assert sweep_cli(path, out, "--workers", "1") == 130
     err = capsys.readouterr().err
     assert "5 of 12 replications are saved" in err and "again to resume" in err and "Traceback" not in err
-    assert len(rep_files(out)) == 5 and not (out / "results.csv").exists()
-    assert not [p for p in out.rglob(".*")]  # no half-written file
+    assert len(rep_files(out)) == 5 and not (out / "results.parquet").exists()
+    assert not [p for p in out.rglob(".*") if p.name != ".egrid-output"]  # no half-written file
 
     monkeypatch.setattr(SweepFolder, "save", real)
     assert sweep_cli(path, out, "--workers", "1") == 0
-    for name in ("results.csv", "summary.csv", "points.csv"):
+    for name in ("results.parquet", "summary.csv", "points.csv"):
         assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
 
 
@@ -233,11 +240,11 @@ def test_a_sweep_process_stopped_midway_resumes_to_the_uninterrupted_tables(tmp_
     assert 4 <= partial < 60
 
     assert sweep_cli(path, out, "--workers", "2") == 0
-    assert not [p for p in out.rglob(".*")]
+    assert not [p for p in out.rglob(".*") if p.name != ".egrid-output"]
     assert len(rep_files(out)) == 60
     whole = tmp_path / "whole"
     assert sweep_cli(path, whole, "--workers", "2") == 0
-    for name in ("results.csv", "summary.csv"):
+    for name in ("results.parquet", "summary.csv"):
         assert (out / name).read_bytes() == (whole / name).read_bytes(), name
 
 
@@ -282,13 +289,13 @@ def test_a_folder_holding_another_sweep_is_refused_unless_forced(tmp_path, capsy
     path = make_sweep(tmp_path / "sc")
     out = tmp_path / "out"
     assert sweep_cli(path, out, "--workers", "1") == 0
-    results = (out / "results.csv").read_bytes()
+    results = (out / "results.parquet").read_bytes()
     path.write_text(SWEEP.format(reps=2, days=10).replace("[10, 30]", "[10, 31]"), encoding="utf-8")
     capsys.readouterr()
     assert sweep_cli(path, out, "--workers", "1") == 2
     err = capsys.readouterr().err
     assert f"error: {out}: holds a different sweep (it differs in: factor)" in err and "--force" in err
-    assert (out / "results.csv").read_bytes() == results
+    assert (out / "results.parquet").read_bytes() == results
     assert sweep_cli(path, out, "--workers", "1", "--force") == 0
     assert "jia_staff-31" in (out / "points.csv").read_text()
 
@@ -313,7 +320,7 @@ def test_more_replications_extend_a_finished_sweep(tmp_path):
     assert len(rep_files(out)) == 12
     fresh = tmp_path / "fresh"
     assert sweep_cli(path, fresh, "--workers", "1") == 0
-    assert (out / "results.csv").read_bytes() == (fresh / "results.csv").read_bytes()
+    assert (out / "results.parquet").read_bytes() == (fresh / "results.parquet").read_bytes()
 
 
 def test_a_folder_that_is_not_a_sweep_is_left_alone(tmp_path, capsys):
@@ -486,7 +493,7 @@ def _check_outcome(path: Path, out: Path, rc: int, err: str) -> None:
         assert all(str(path) in line for line in lines), err
         assert not out.exists(), "a refused sweep must write nothing"
     else:
-        assert (out / "results.csv").exists() and (out / "summary.csv").exists()
+        assert (out / "results.parquet").exists() and (out / "summary.csv").exists()
 
 
 @hyp_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -112,12 +112,12 @@ def rewrite_text(name: str, fn: Callable[[str], str]) -> Callable:
     return post
 
 
-def as_gbk(name: str) -> Callable:
-    """Post-write step: re-encode a file as GBK, the usual non-UTF-8 encoding of Chinese spreadsheets."""
+def undecodable(name: str) -> Callable:
+    """Post-write step: bytes that are neither UTF-8 nor GBK/GB18030 (0xFF starts no character in either)."""
 
     def post(folder: Path, toml: Path):
         path = folder / name
-        path.write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+        path.write_bytes(path.read_bytes().replace("甲镇".encode(), b"\xff\xfe\xff"))
 
     return post
 
@@ -250,8 +250,8 @@ BAD: list[Bad] = [
         post=rewrite_toml(lambda raw: raw["tables"].update(towns=""))),
     Bad("toml-invalid-syntax", TOML, "not valid TOML", ("line",),
         post=rewrite_text(TOML, lambda text: text.replace("seed = 7", "seed = = 7")), cli=True),
-    Bad("toml-not-utf8", TOML, "cannot read the file as UTF-8", ("decode",),
-        post=as_gbk(TOML)),
+    Bad("toml-not-text", TOML, "cannot read the scenario file", ("neither UTF-8 nor GBK", "CSV UTF-8"),
+        post=undecodable(TOML)),
     Bad("toml-extends-missing-file", TOML, "extends", ("scenario file", "base.toml not found"),
         post=extends("base.toml")),
     Bad("toml-extends-cycle", TOML, "extends", ("cannot extend itself", "base.toml -> "),
@@ -260,13 +260,13 @@ BAD: list[Bad] = [
         post=rewrite_text(TOML, lambda text: "extends = 3\n" + text)),
     Bad("toml-file-missing", "nowhere.toml", "file not found", (), toml="nowhere.toml"),
     # ------------------------------------------------------------ --set overrides
-    Bad("set-bad-value", TOML, "officer_time.desk_share", ("valid number", "got 'abc'"),
+    Bad("set-bad-value", "--set officer_time.desk_share=abc", "officer_time.desk_share", ("valid number", "got 'abc'"),
         overrides=("officer_time.desk_share=abc",), cli=True),
     Bad("set-without-equals", "--set 'scenario.seed'", "expected KEY=VALUE", (),
         overrides=("scenario.seed",)),
     Bad("set-into-a-value", "--set 'scenario.seed.x=1'", "'seed' is a value", ("not a section",),
         overrides=("scenario.seed.x=1",)),
-    Bad("set-unknown-key", TOML, "officer_time.desk_shar", ("unknown setting",),
+    Bad("set-unknown-key", "--set officer_time.desk_shar=0.4", "officer_time.desk_shar", ("unknown setting",),
         overrides=("officer_time.desk_shar=0.4",)),
     # ------------------------------------------------------------ CSV cells and rows
     Bad("csv-negative-rate", "items.csv", "column annual_rate", ("greater than or equal to 0", "got '-5'"),
@@ -293,7 +293,7 @@ BAD: list[Bad] = [
         edit=lambda s, t: [r.update(colour="red") for r in t["towns"]]),
     Bad("csv-unnamed-column", "towns.csv", "header", ("unknown column(s) (a column with no name)",),
         post=cells(header_line("towns.csv", lambda h: h + ","),
-                   rewrite_text("towns.csv", lambda text: text.replace("test\n", "test,\n")))),
+                   rewrite_text("towns.csv", lambda text: text.replace("test\n", "test,x\n")))),
     Bad("csv-column-twice", "towns.csv", "header", ("column(s) town_en appear twice", "expected each column once"),
         post=header_line("towns.csv", lambda h: h.replace("source", "town_en"))),
     Bad("csv-short-row", "items.csv", "row 5", ("expected 19 cells", "got 3"),
@@ -302,8 +302,8 @@ BAD: list[Bad] = [
         post=append_line("villages.csv", ",".join(["x"] * 14))),
     Bad("csv-no-rows", "departments.csv", "the table has no rows", (),
         post=header_only("departments.csv")),
-    Bad("csv-not-utf8", "towns.csv", "cannot read the table as UTF-8 CSV", ("decode",),
-        post=as_gbk("towns.csv"), cli=True),
+    Bad("csv-not-text", TOML, "tables.towns", ("cannot read the table file", "neither UTF-8 nor GBK", "CSV UTF-8"),
+        post=undecodable("towns.csv"), cli=True),
     Bad("csv-table-file-missing", TOML, "tables.items", ("table file", "items.csv not found"),
         post=delete("items.csv")),
     # ------------------------------------------------------------ references between tables
@@ -465,7 +465,7 @@ def test_cli_days_infinite(tmp_path, capsys):
     assert not out.exists()
     code, err = _cli_in_process(capsys, ["run", str(path), "--set", "scenario.horizon_days=inf", "--out", str(out)])
     assert code == 2
-    assert err.startswith("error: ") and "scenario.toml: scenario.horizon_days: Input should be a finite number" in err
+    assert err.startswith("error: ") and "--set scenario.horizon_days=inf: scenario.horizon_days: Input should be a finite number" in err
     assert not out.exists()
 
 
@@ -497,7 +497,8 @@ def test_cli_reports_every_problem(tmp_path, capsys):
     code, err = _cli_in_process(capsys, ["run", str(path), "--days", "3", "--out", str(tmp_path / "out")])
     assert code == 2
     # the TOML is validated first; its problem stops the load before the tables are read
-    assert err.splitlines() == [f"error: {path}: officer_time.desk_share: Input should be a valid number; got '0.3'"]
+    assert err.splitlines() == [f"error: {path}: officer_time.desk_share: Input should be a valid number; got '0.3'; "
+                             f"write the number without quotes"]
     path = factory.scenario(tmp_path / "scenario2", cells(cell("items", 0, "annual_rate", -5),
                                                            cell("towns", 1, "population", "many")))
     code, err = _cli_in_process(capsys, ["run", str(path), "--days", "3", "--out", str(tmp_path / "out")])

@@ -17,14 +17,14 @@ Written into the study folder (each file whole, charts as one folder swapped int
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from enforcement_grid.sim.output import swap_into_place, write_frame_atomic
+from enforcement_grid.sim.output import write_frame_atomic
+from enforcement_grid.sim.staging import staged_folder
 
 from . import design as design_mod
 from .decisions import alternative_coverage, conclusions, pairs, regret
@@ -110,8 +110,7 @@ def _charts(study: Study, draws: pd.DataFrame, indices: pd.DataFrame, out: Path)
     from .decisions import _titles
 
     classes = study.variants[0].scenario.settings.classes
-    tmp = Path(tempfile.mkdtemp(prefix=".charts.", dir=out))
-    try:
+    with staged_folder(out / "charts", writer="egrid uncertainty", force=True, what="chart folder") as tmp:
         for h in indices["headline"].unique():
             table = tornado_table(h, draws, study.design, study.names, indices, study.method)
             centre = float(draws.loc[draws.index > 0, h].mean())
@@ -120,10 +119,6 @@ def _charts(study: Study, draws: pd.DataFrame, indices: pd.DataFrame, out: Path)
             for ext in ("png", "svg"):
                 fig.savefig(tmp / f"tornado-{_slug(h)}.{ext}", dpi=120)
             plt.close(fig)
-        swap_into_place(tmp, out / "charts")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -31,8 +31,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -44,7 +42,8 @@ from enforcement_grid.sim.config import Scenario
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.executors import Done, Executor, Failed, Shared, Task
 from enforcement_grid.sim.load import load_scenario
-from enforcement_grid.sim.output import swap_into_place, write_frame_atomic
+from enforcement_grid.sim.output import write_frame_atomic
+from enforcement_grid.sim.staging import staged_folder
 from enforcement_grid.sim.runner import run_replication
 from enforcement_grid.sim.sweep import fingerprint
 
@@ -282,16 +281,11 @@ class StudyFolder:
                 stale.unlink(missing_ok=True)
             return
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
-        try:
+        with staged_folder(self.out, writer="egrid uncertainty", force=True, what="study folder") as tmp:
             (tmp / "study.json").write_text(json.dumps(study.definition(), ensure_ascii=False, indent=1,
                                                        sort_keys=True), encoding="utf-8")
             study.design_table().to_csv(tmp / "design.csv", index=False)
             (tmp / "draws").mkdir()
-            swap_into_place(tmp, self.out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
     def finished(self) -> set[int]:
         folder = self.out / "draws"

@@ -22,10 +22,10 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from ..calendar import overlap
+from ..calendar import overlap, rota_weekday
 from ..config import MIN_PER_DAY, ShiftPattern
 
-ACTIVITIES = ("response", "case_work", "patrol", "inspection")
+ACTIVITIES = ("response", "case_work", "patrol", "inspection", "reinspection")
 
 
 class Response:
@@ -61,6 +61,21 @@ class InspectionVisit:
         self.teams_needed = 1
 
 
+class Revisit:
+    """A second visit to a violation's village after its first action: re-inspection after a
+    correction (复查) or a filed case's follow-up visit (``[reinspection]``, queued by the casework)."""
+
+    __slots__ = ("violation", "village", "visit_min", "priority", "teams_needed")
+    kind = "reinspection"
+
+    def __init__(self, violation, visit_min: float, priority: int):
+        self.violation = violation
+        self.village = violation.village
+        self.visit_min = visit_min
+        self.priority = priority
+        self.teams_needed = 1
+
+
 class PatrolRoute:
     """A day's patrol: villages in order, to be started before ``shift_end``."""
 
@@ -82,10 +97,16 @@ class UnitCounters:
     patrol_visits_done: int = 0
     inspections_planned: int = 0
     inspections_done: int = 0
+    reinspections_done: int = 0
     team_shift_min: float = 0.0  # on-duty team time (team-minutes)
     shift_min: float = 0.0  # shift time whether or not a team was on it (minutes)
     campaign_min: float = 0.0  # team time spent on campaigns (outside routine work)
     businesses: int = 0  # businesses in the towns served (for inspections per business)
+    call_outs: int = 0  # urgent items out of hours that called out the on-call team
+    on_call_min: float = 0.0  # team time of on-call teams called out (overtime, not on-duty time)
+    aided_others: int = 0  # reports of another brigade's town this unit was sent to (mutual aid)
+    aided_by_others: int = 0  # reports of this unit's towns sent to another brigade (mutual aid)
+    routed: int = 0  # reports of this unit's towns routed to a brigade (home or helper)
     busy: dict[str, float] = field(default_factory=lambda: {a: 0.0 for a in ACTIVITIES})
 
 
@@ -198,10 +219,12 @@ class Team:
                 yield from self._respond(job)
             elif job.kind == "inspection":
                 yield from self._inspect(job)
+            elif job.kind == "reinspection":
+                yield from self._revisit(job)
             else:
                 yield from self._patrol(job)
 
-    # -- the three kinds of work -------------------------------------------------------
+    # -- the kinds of work -------------------------------------------------------
 
     def _act(self, v, stage: str, activity: str):
         """Work on site on a violation the team is at, then let the case move on."""
@@ -261,6 +284,16 @@ class Team:
         for v in inspection.checked(job.village, job.business, job.department):
             if inspection.found(v, self):
                 yield from self._act(v, "first", "inspection")
+
+    def _revisit(self, job: Revisit):
+        unit = self.unit
+        t0 = self.env.now
+        yield self.env.timeout(unit.travel.trip(self.location, job.village, None, unit.route_rng) + job.visit_min)
+        self.location = job.village
+        self._account("reinspection", t0, self.env.now)
+        unit.count("reinspections_done", t0)
+        if unit.trace is not None:
+            unit.trace.append((self.env.now, self.id, f"v{job.violation.id} re-inspected"))
 
     def _patrol(self, job: PatrolRoute):
         unit = self.unit
@@ -331,13 +364,14 @@ class Unit:
         self._shift_days = [set(s.weekday_numbers) for s in pattern.shifts]
         self.daily = daily
         self.days = days
-        self._row_day, self._row = -1, []  # today's teams by shift (team_on_duty is asked often)
+        self._row_day, self._row, self._runs = -1, [], []  # today's teams and running shifts (asked often)
         self.route_rng = route_rng
         self.served_villages = None  # brigades: villages of its towns, and businesses' cumulative shares
         self.business_cum = None
         self.agendas = agendas or {}
         self.inspections_per_day = inspections_per_day
         self.counters = UnitCounters()
+        self.on_call = None  # brigades whose pattern has on_call: sim.processes.on_call.OnCall
         self.dispatcher = Dispatcher(self.env)
         most = daily.most(days - 1)
         self.teams = [Team(self, s, k) for s in range(len(pattern.shifts)) for k in range(int(most[s]))]
@@ -350,13 +384,24 @@ class Unit:
             if day >= self.days:
                 return False
             self._row = self.daily.teams_on(day).tolist()
+            wd = rota_weekday(day, self.daily.holidays)  # a holiday runs the Sunday rota
+            self._runs = [wd in days for days in self._shift_days]
             self._row_day = day
         if k >= self._row[s]:
             return False
-        if day % 7 not in self._shift_days[s]:
+        if not self._runs[s]:
             return False
         clock = t - day * MIN_PER_DAY
         return self._shift_start[s] <= clock < self._shift_end[s]
+
+    def any_on_duty(self, t: float) -> bool:
+        """Some rostered team of the unit is on duty at ``t`` (on-call teams do not count)."""
+        return any(self.team_on_duty(s, 0, t) for s in range(len(self.shift_names)))
+
+    def has_free_team(self) -> bool:
+        """An idle team of the unit is on duty now (it would take a job at once)."""
+        now = self.env.now
+        return any(team.on_duty(now) for team in self.dispatcher.idle)
 
     def count(self, counter: str, t: float) -> None:
         w0, w1 = self.window
@@ -374,9 +419,9 @@ class Unit:
         order = sorted(range(len(self.shift_names)), key=lambda s: self._shift_start[s])
         w0, w1 = self.window
         for day in range(days):
-            wd = day % 7
+            wd = rota_weekday(day, self.daily.holidays)
             starts = [s for s in order if wd in self._shift_days[s]]
-            for n, s in enumerate(starts):
+            for s in starts:
                 t_start = day * MIN_PER_DAY + self._shift_start[s]
                 t_end = day * MIN_PER_DAY + self._shift_end[s]
                 if t_start > env.now:
@@ -384,7 +429,7 @@ class Unit:
                 on_duty = int(self.daily.teams_on(day)[s])
                 self.counters.team_shift_min += on_duty * overlap(t_start, t_end, w0, w1)
                 self.counters.shift_min += overlap(t_start, t_end, w0, w1)
-                if n == 0:
+                if s == self.daily.first:  # routine work (patrols, inspections) runs on the first shift's days
                     self._start_patrols(day, s, t_end, on_duty)
                     carry += self.inspections_per_day
                     due = int(carry)

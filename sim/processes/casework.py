@@ -13,6 +13,10 @@
   time limit runs from the first action.
 * **Transfer** (F2, F15): a county department acts on a transferred case; a
   share ``returned_share`` comes back to the town for joint action.
+* **Re-inspection** (``[reinspection]``, 复查): after a brigade's first action on its
+  own item, a share of the corrected violations and of the filed cases gets a second
+  visit ``delay_days`` later (drawn from the brigade's ``reinspection`` stream); the
+  visit is team time, not part of the violation's record.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import simpy
 
 from ..calendar import WorkCalendar
 from ..config import MIN_PER_DAY, MIN_PER_HOUR, OFFICERS_PER_TEAM, Scenario
-from .brigade import Response
+from .brigade import Response, Revisit
 
 
 class Casework:
@@ -64,6 +68,8 @@ class Casework:
                 self.reviewers[b.name] = simpy.Resource(
                     self.env, capacity=max(1, round(law * lc.reviewers_per_law_post)))
         self.returned_share = s.transfer.returned_share
+        self.reinspection = s.reinspection
+        self.revisit_priority = s.command_centre.inspection_priority  # scheduled work, like an inspection
 
     # ------------------------------------------------------------------ first action
 
@@ -127,6 +133,8 @@ class Casework:
         trace = self.trace
         if trace is not None:
             trace.append((now, team.id, f"v{v.id} {v.outcome} ({stage})"))
+        if stage == "first" and self.reinspection is not None and v.handled and v.outcome in ("corrected", "case_filed"):
+            self._maybe_revisit(v)
         if stage == "first" and v.outcome == "escalated":
             if trace is not None:
                 trace.append((now, team.id, f"v{v.id} escalated to {item.department}"))
@@ -143,6 +151,20 @@ class Casework:
             return
         v.t_closed = now
         self.recorder.finish(v)
+
+    def _maybe_revisit(self, v) -> None:
+        r = self.reinspection
+        share = r.corrected_share if v.outcome == "corrected" else r.case_share
+        if share <= 0.0 or self.streams.for_unit("reinspection", v.brigade).random() >= share:
+            return
+        self.env.process(self._revisit_later(v))
+
+    def _revisit_later(self, v):
+        r = self.reinspection
+        yield self.env.timeout(r.delay_days * MIN_PER_DAY)
+        if self.trace is not None:
+            self.trace.append((self.env.now, v.brigade, f"v{v.id} re-inspection due"))
+        self.units[v.brigade].submit(Revisit(v, r.visit_min, self.revisit_priority))
 
     # ------------------------------------------------------------------ the case lifecycle
 

@@ -16,7 +16,13 @@ channel to the units or campaigns that visit.
 
 **Adding a channel**: write one class here (a subclass of ``PassiveChannel`` with
 ``name``, ``report_delay_mean_min`` and ``delay_min``, or of ``VisitChannel`` with
-``name``, ``stream`` and ``detect_prob``) and add it to :data:`REGISTRY`.  Its
+``name``, ``stream`` and ``detect_prob``) and add it to :data:`REGISTRY`.
+
+**The stock of old violations** (``[stock]``): a violation present at the start
+(``age`` > 0) is one nobody has reported so far, so the grid worker's and the
+complaint rates and a patrol's detection probability are scaled by the stock's
+own factors (``stock.grid_notice_factor``, ``complaint_factor``,
+``patrol_detection_factor``); campaigns and inspections keep theirs.  Its
 records carry ``channel = name`` and the measures count ``found_<name>``
 automatically (:data:`CHANNELS`).  A passive channel that needs random numbers
 draws them from a stream of its own, ``streams.for_unit(name, "county")``
@@ -34,6 +40,12 @@ from .discovery import grid_coverage
 from .inspection import Inspection
 
 INF = math.inf
+
+
+def stock_factor(sc, name: str) -> float:
+    """The stock's factor ``name`` of its class's rate (1 without a stock)."""
+    stock = sc.settings.stock
+    return getattr(stock, name) if stock is not None else 1.0
 
 
 class PassiveChannel:
@@ -79,12 +91,15 @@ class GridWorker(PassiveChannel):
             cover.append(row)
         self.cover = cover  # plain floats: read once per violation
         self.item_category = [categories.index(i.category) for i in sc.items]
+        self.stock_factor = stock_factor(sc, "grid_notice_factor")
 
     def report_delay_min(self, town: str) -> float:
         return self.report_delay_by_town_min.get(town, self.report_delay_mean_min)
 
     def delay_min(self, b, j, c, village, item, age):
         rate = self.per_min[c] * self.cover[village][self.item_category[item]]
+        if age > 0.0:
+            rate *= self.stock_factor
         return b.grid_e[j] / rate if rate > 0 else INF
 
 
@@ -99,9 +114,10 @@ class Complaint(PassiveChannel):
         self.report_delay_mean_min = s.complaint.relay_delay_mean_min
         self.per_min = [c.complaint_per_day / MIN_PER_DAY for c in classes]
         self.noticeable_min = [c.noticeable_days * MIN_PER_DAY for c in classes]
+        self.stock_factor = stock_factor(sc, "complaint_factor")
 
     def delay_min(self, b, j, c, village, item, age):
-        rate = self.per_min[c]
+        rate = self.per_min[c] * (self.stock_factor if age > 0.0 else 1.0)
         t = b.complaint_e[j] / rate if rate > 0 else INF
         noticeable = self.noticeable_min[c]
         if t > (b.noticeable_e[j] - age / noticeable) * noticeable:
@@ -114,6 +130,7 @@ class VisitChannel:
 
     name = ""
     stream = ""  # the unit stream the detection draws come from
+    stock_factor = 1.0  # of the class's detection probability, for the stock of old violations
 
     def __init__(self, sc, env, streams, watch, command_centre, trace):
         self.env = env
@@ -138,7 +155,7 @@ class VisitChannel:
         if v.found or v.t_passive <= now:
             return False  # seen since the visit began (by the grid, a complaint, or this team)
         if p is None:
-            p = self.detect_prob(v.klass)
+            p = self.detect_prob(v.klass) * (self.stock_factor if v.stock else 1.0)
         if p <= 0.0 or self.streams.for_unit(self.stream, team.unit.name).random() >= p:
             return False
         v.found = True
@@ -163,6 +180,7 @@ class Patrol(VisitChannel):
     def __init__(self, sc, env, streams, watch, command_centre, trace):
         super().__init__(sc, env, streams, watch, command_centre, trace)
         self.visit_min = [sc.settings.patrol.visit_min(v.population) for v in sc.villages]
+        self.stock_factor = stock_factor(sc, "patrol_detection_factor")
 
     def detect_prob(self, klass):
         return self.classes[klass].patrol_detect_prob

@@ -5,19 +5,24 @@ A report reaches the centre (after the channel's report delay) and is triaged
 brigade's queue (priority = severity); anything else is **transferred** to the
 owning county department, which receives it after the transfer delay.
 A visiting team that finds an item that is not its brigade's reports it here
-(:meth:`CommandCentre.relay`).
+(:meth:`CommandCentre.relay`).  When the home brigade cannot act, a neighbour may
+(:mod:`.mutual_aid`); an urgent item out of hours calls out the on-call team
+(:mod:`.on_call`).
 """
 
 from __future__ import annotations
 
 from .brigade import Response
+from .on_call import is_urgent
 
 
 class CommandCentre:
     """Routes reported violations to the unit that acts (``units``: name → unit, filled by the model)."""
 
-    def __init__(self, env, items, units: dict, watch, trace: list | None):
+    def __init__(self, env, items, units: dict, watch, trace: list | None, settings=None):
         self.env = env
+        self.settings = settings
+        self.mutual_aid = None  # sim.processes.mutual_aid.MutualAid, set by the model when enabled
         self.items = items
         self.units = units
         self.watch = watch
@@ -52,15 +57,34 @@ class CommandCentre:
         """The triage decision: the town acts, or transfer to the county."""
         item = self.items[v.item]
         if v.handled:
-            if self.trace is not None:
-                self.trace.append((self.env.now, "command centre", f"v{v.id} to {v.brigade}"))
-            self.units[v.brigade].submit(Response(v, "first", item.severity, item.teams_needed))
+            self._to_brigade(v, item)
         else:
             if self.trace is not None:
                 self.trace.append((self.env.now, "command centre", f"v{v.id} transferred to {item.department}"))
             v.t_transfer = self.env.now
             ev = self.env.timeout(v.transfer_delay, value=v)
             ev.callbacks.append(self._transfer_arrives)
+
+    def _to_brigade(self, v, item) -> None:
+        """The town's item: its brigade; a neighbour if the home brigade cannot act (mutual aid);
+        the on-call team if it is urgent and nobody is on duty (on-call); else the home queue."""
+        now = self.env.now
+        home = self.units[v.brigade]
+        home.count("routed", now)
+        helper = self.mutual_aid.helper(home, now) if self.mutual_aid is not None else None
+        if helper is not None:
+            home.count("aided_by_others", now)
+            helper.count("aided_others", now)
+            if self.trace is not None:
+                self.trace.append((now, "command centre", f"v{v.id} to {helper.name} (mutual aid for {home.name})"))
+            helper.submit(Response(v, "first", item.severity, item.teams_needed))
+            return
+        if self.trace is not None:
+            self.trace.append((now, "command centre", f"v{v.id} to {v.brigade}"))
+        if home.on_call is not None and is_urgent(self.settings, item) and not home.any_on_duty(now):
+            home.on_call.call_out(v, item.severity)
+            return
+        home.submit(Response(v, "first", item.severity, item.teams_needed))
 
     def _transfer_arrives(self, event) -> None:
         v = event.value

@@ -7,11 +7,43 @@ department's obligation (drawn in proportion to the obligations) or, as a joint
 visit, every department's.  The visit checks the latent violations of that
 business (of that department's items, unless joint).  Whether the team sees
 one is the inspection channel's rule (:mod:`sim.processes.channels`).
+
+**Targeting** (``inspection.targeted_share`` etc.): the first
+``high_risk_business_share`` of each village's businesses form its high-risk group
+(:func:`high_risk_count`, the one rule both sides use); business items arise there
+``high_risk_rate_factor`` times as often per business (:meth:`BusinessRisk.arising`,
+used by the model when a violation arises), and a share ``targeted_share`` of the
+visits goes to a business of the group (village ∝ its high-risk businesses).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def high_risk_count(businesses: int, share: float) -> int:
+    """How many of a village's businesses are high risk: the first ``round(share × businesses)``."""
+    return int(round(share * businesses)) if businesses > 0 else 0
+
+
+class BusinessRisk:
+    """Which business of a village a business item arises at: the high-risk group weighted."""
+
+    def __init__(self, settings):
+        self.share = settings.high_risk_business_share
+        self.factor = settings.high_risk_rate_factor
+
+    def arising(self, u: float, businesses: int) -> int:
+        """Business index for a uniform ``u`` (the violation's pre-drawn one): high-risk
+        businesses (the first k) are ``factor`` times as likely each as the others."""
+        n = businesses
+        k = high_risk_count(n, self.share)
+        if k == 0 or k == n or self.factor == 1.0:
+            return min(int(u * n), n - 1)
+        p = k * self.factor / (k * self.factor + (n - k))  # chance the violation is in the group
+        if u < p:
+            return min(int(u / p * k), k - 1)
+        return k + min(int((u - p) / (1.0 - p) * (n - k)), n - k - 1)
 
 
 class Inspection:
@@ -32,6 +64,10 @@ class Inspection:
         weights = np.array([rates[d] for d in self.departments], float)
         self.cum = np.cumsum(weights) / weights.sum() if weights.size else np.zeros(0)
         self.village_businesses = np.array([v.businesses for v in sc.villages], np.int64)
+        self.targeted_share = s.inspection.targeted_share
+        self.high_risk = np.array([high_risk_count(int(n), s.inspection.high_risk_business_share)
+                                   for n in self.village_businesses], np.int64)
+        self._high_risk_cum: dict[str, np.ndarray | None] = {}  # unit → villages' cumulative high-risk shares
 
     def per_day(self, businesses: int, pattern) -> float:
         """Inspections a brigade makes each working day, for ``businesses`` in its towns."""
@@ -42,17 +78,29 @@ class Inspection:
         """A business of the unit's towns for an inspection (village ∝ businesses, then uniform),
         and the department whose obligation the visit meets (None for a joint visit)."""
         rng = self.streams.for_unit("inspection", unit.name)
-        u_village, u_business, u_dept = rng.random(3)
+        if self.targeted_share > 0.0:  # one more draw only when targeting is on (old runs unchanged)
+            u_village, u_business, u_dept, u_target = rng.random(4)
+        else:
+            (u_village, u_business, u_dept), u_target = rng.random(3), 1.0
         department = None
         if not self.joint and self.departments:
             j = int(np.searchsorted(self.cum, u_dept, side="right"))
             department = self.departments[min(j, len(self.departments) - 1)]
         if unit.business_cum is None:
             return int(unit.served_villages[0]), -1, department
-        i = int(np.searchsorted(unit.business_cum, u_village, side="right"))
+        high = self._high_risk_shares(unit) if u_target < self.targeted_share else None
+        cum = unit.business_cum if high is None else high
+        i = int(np.searchsorted(cum, u_village, side="right"))
         village = int(unit.served_villages[min(i, len(unit.served_villages) - 1)])
-        n = int(self.village_businesses[village])
-        return village, (int(u_business * n) if n > 0 else -1), department
+        n = int(self.village_businesses[village]) if high is None else int(self.high_risk[village])
+        return village, (min(int(u_business * n), n - 1) if n > 0 else -1), department
+
+    def _high_risk_shares(self, unit) -> np.ndarray | None:
+        """Cumulative shares of the unit's villages in its high-risk businesses (None: there are none)."""
+        if unit.name not in self._high_risk_cum:
+            w = self.high_risk[unit.served_villages].astype(float)
+            self._high_risk_cum[unit.name] = np.cumsum(w) / w.sum() if w.sum() > 0 else None
+        return self._high_risk_cum[unit.name]
 
     def checked(self, village: int, business: int, department: str | None) -> list:
         """Latent violations at the business that this visit checks (all items on a joint visit)."""
