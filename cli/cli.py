@@ -243,13 +243,13 @@ def cmd_budget(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from enforcement_grid.report import compare_runs, format_comparison
+    from enforcement_grid.report import compare_runs, format_comparison, load_run
     from enforcement_grid.sim.errors import ScenarioError
     from enforcement_grid.sim.output import write_frame_atomic
 
     table = compare_runs(*args.run_dirs)
     scopes = None if args.all_scopes else ("county",)
-    print(format_comparison(table, args.lang, scopes=scopes))
+    print(format_comparison(table, args.lang, scopes=scopes, class_labels=load_run(args.run_dirs[-1]).class_labels))
     out = Path(args.out) if args.out else Path(args.run_dirs[-1]) / "comparison.csv"
     _check_compare_target(out, args.run_dirs, args.force)
     out.parent.mkdir(parents=True, exist_ok=True)

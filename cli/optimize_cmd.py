@@ -126,6 +126,10 @@ def _footnote(sc) -> dict:
             "town_en": {t.town: t.town_en for t in sc.towns}}
 
 
+def _source_labels(sc) -> dict:
+    return {k: {"zh": s.label_zh, "en": s.label_en} for k, s in sc.settings.sources.items()}
+
+
 def _allocation_charts(sc, tables, result, lang):
     import pandas as pd
 
@@ -136,7 +140,8 @@ def _allocation_charts(sc, tables, result, lang):
     kw = _footnote(sc)
     return {
         "coverage_vs_staff": charts.coverage_vs_staff(curves, chosen, lang, **kw),
-        "allocation_by_source": charts.allocation_by_source(tables["allocation.csv"], lang, **kw),
+        "allocation_by_source": charts.allocation_by_source(
+            tables["allocation.csv"], lang, source_labels=_source_labels(sc), **kw),
     }
 
 

@@ -273,6 +273,8 @@ def write_new(out: Path, county: str, towns_csv: Path, villages_csv: Path | None
         "optimize.tradeoff_posts": f"{COPIED} (scaled by residents, with this scenario's total)",
         **{f"staffing.sources.{k}": f"{COPIED} (posts per resident there × residents here); must match staffing.csv"
            for k in sums},
+        **{f"sources.{k}.{f}": f"{COPIED}: the county's own sources of posts and which are law posts"
+           for k in s.get("sources", {}) for f in ("label_zh", "label_en", "law")},
     }
     text = "\n".join([
         f"# {county}: a scenario written by egrid new from {Path(towns_csv).name}.",
@@ -300,6 +302,7 @@ def still_to_supply(out: Path, towns: pd.DataFrame, named: bool) -> list[str]:
     """What the planner must still replace, file by file."""
     todo = [
         f"{out}/staffing.csv: posts by brigade and source, and how many are certified (F3, F4)",
+        f"{out}/scenario.toml [sources]: the county's sources of posts, their labels and which are law posts",
         f"{out}/scenario.toml [staffing.sources]: the county's posts by source (they must add up with staffing.csv)",
         f"{out}/items.csv: the county's catalogue of delegated items and their annual rates "
         f"(egrid calibrate fits rates from platform case data)",

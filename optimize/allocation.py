@@ -1,9 +1,9 @@
 """The post-allocation model: how the transferred posts are shared among the town brigades.
 
 Sets
-    T towns; S sources (urban_management 140, county_department 120, reallocated 60,
-    law 37); K_t feasible levels of town t — certified officers from the town's
-    floor (a team on every shift, weekly patrol of every village) to the cap.
+    T towns; S sources (the scenario's [sources]; Hui'an: urban_management 140,
+    county_department 120, reallocated 60, law 37); L ⊆ S the law sources (law = true); K_t feasible levels of town t —
+    certified officers from the town's floor (a team on every shift, weekly patrol of every village) to the cap.
 Parameters
     N_s posts and C_s certified officers of source s; cov_{t,k} the class-weighted
     coverage of town t with k certified officers (the patrol visits chosen within
@@ -19,7 +19,7 @@ Constraints (named by meaning and index)
     certified_within_posts_t_s: q_{t,s} ≤ x_{t,s}
     source_total_s:             Σ_t x_{t,s} = N_s     (≤ for min-posts)
     source_certified_s:         Σ_t q_{t,s} = C_s     (≤ for min-posts)
-    law_posts_min_t:            x_{t,law} ≥ law_min
+    law_posts_min_t:            Σ_{s∈L} x_{t,s} ≥ law_min   (if L is not empty)
     certified_team_every_shift_t: Σ_s q_{t,s} ≥ need_t
     posts_max_t:                Σ_s x_{t,s} ≤ cap
     uncertified_assist_limit_t: Σ_s (x − q)_{t,s} ≤ r Σ_s q_{t,s}
@@ -120,8 +120,9 @@ def build(data: AllocationData, objective: str = "coverage", target: float | Non
         prob += cert_t[t] - level[t] == 0, _name("level_is_certified", t)
         for s in S:
             prob += q[t, s] - x[t, s] <= 0, _name("certified_within_posts", t, s)
-        if "law" in S:
-            add(x[t, "law"] >= data.min_law, _name("law_posts_min", t))
+        law = [s for s in data.law_sources if s in S]
+        if law:
+            add(pulp.lpSum(x[t, s] for s in law) >= data.min_law, _name("law_posts_min", t))
         add(cert_t[t] >= data.need_certified[t], _name("certified_team_every_shift", t))
         add(posts_t[t] <= data.max_posts, _name("posts_max", t))
         add(posts_t[t] - cert_t[t] <= data.max_uncertified_per_certified * cert_t[t],
@@ -190,11 +191,13 @@ def precheck(data: AllocationData, objective: str, target: float | None) -> list
     """Requirements that conflict on their face, named, with the shortfall."""
     T = data.towns
     out = []
-    if "law" in data.sources and data.min_law * len(T) > data.posts.get("law", 0):
+    law = [s for s in data.law_sources if s in data.sources]
+    law_posts = sum(data.posts.get(s, 0) for s in law)
+    if law and data.min_law * len(T) > law_posts:
         out.append(
             f"law_posts_min (at least {data.min_law} law post in each of {len(T)} brigades = "
-            f"{data.min_law * len(T)}) conflicts with source_total_law ({data.posts.get('law', 0)} law posts): "
-            f"short by {data.min_law * len(T) - data.posts.get('law', 0)}"
+            f"{data.min_law * len(T)}) conflicts with source_total_{'+'.join(law)} ({law_posts} law posts): "
+            f"short by {data.min_law * len(T) - law_posts}"
         )
     for t in T:
         c = data.curves[t]

@@ -41,11 +41,12 @@ def check_allocation(table: pd.DataFrame, data: AllocationData, objective: str =
             if got_c != data.certified[s]:
                 p.append(f"source_certified_{s}: {got_c} certified placed, expected {data.certified[s]}")
     by_town = table.groupby("town")[["posts", "certified"]].sum()
-    law = table[table["source"] == "law"].set_index("town")["posts"]
+    law_sources = [s for s in data.law_sources if s in data.sources]
+    law = table[table["source"].isin(law_sources)].groupby("town")["posts"].sum()
     for t in data.towns:
         posts = int(by_town.loc[t, "posts"]) if t in by_town.index else 0
         cert = int(by_town.loc[t, "certified"]) if t in by_town.index else 0
-        if "law" in data.sources and int(law.get(t, 0)) < data.min_law:
+        if law_sources and int(law.get(t, 0)) < data.min_law:
             p.append(f"law_posts_min_{t}: {int(law.get(t, 0))} law posts < {data.min_law}")
         if cert < data.need_certified[t]:
             p.append(f"certified_team_every_shift_{t}: {cert} certified < {data.need_certified[t]}")

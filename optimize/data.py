@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from enforcement_grid.sim.config import SOURCES, Scenario
+from enforcement_grid.sim.config import Scenario
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.roster import expected_people
 
@@ -38,7 +38,7 @@ class AllocationData:
     """Sets and parameters of the post-allocation model."""
 
     towns: list[str]
-    sources: list[str]
+    sources: list[str]  # the scenario's [sources], in its order
     posts: dict[str, int]  # N_s: posts by source
     certified: dict[str, int]  # C_s: certified officers by source
     demand: dict[str, float]  # W_t: class-weighted expected violations a year
@@ -51,6 +51,7 @@ class AllocationData:
     current: pd.DataFrame | None  # town, source, posts (for the stability limit)
     max_moves: int | None
     villages: dict[str, list[str]]  # town → village names (order of the visit vectors)
+    law_sources: tuple[str, ...] = ()  # sources whose posts count as law posts (law_posts_min_t)
 
 
 def need_certified_for_teams(sc: Scenario, town: str) -> int:
@@ -80,8 +81,8 @@ def town_curve(sc: Scenario, town: str, max_level: int, samples: int, seed: int 
 
 def source_totals(sc: Scenario) -> tuple[dict[str, int], dict[str, int]]:
     """Posts and certified officers by source in the scenario's staffing table."""
-    posts = {s: 0 for s in SOURCES}
-    cert = {s: 0 for s in SOURCES}
+    posts = {s: 0 for s in sc.settings.sources}
+    cert = {s: 0 for s in sc.settings.sources}
     for r in sc.staffing:
         posts[r.source] += r.officers
         cert[r.source] += r.certified
@@ -115,7 +116,8 @@ def allocation_data(sc: Scenario, curves: dict[str, Curve] | None = None, curren
         demand[sc.villages[vi].town] += weights[sc.items[ii].klass] * r
     return AllocationData(
         towns=towns,
-        sources=list(SOURCES),
+        sources=list(s.sources),
+        law_sources=sc.law_sources,
         posts=dict(posts),
         certified=dict(certified),
         demand=demand,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from enforcement_grid.sim.config import SOURCES, PatrolVisit, Scenario, StaffingRow
+from enforcement_grid.sim.config import PatrolVisit, Scenario, StaffingRow
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.output import run_inputs
 from enforcement_grid.sim.staging import TargetState, staged_folder
@@ -57,7 +57,8 @@ def with_plan(sc: Scenario, table: pd.DataFrame, visits: dict[str, int] | None =
 
 def proportional_allocation(sc: Scenario) -> pd.DataFrame:
     """Posts and certified officers of each source shared by population (largest remainder),
-    with at least one law post per brigade taken from the best-endowed town."""
+    with at least one post of each law source (``law = true`` in ``[sources]``) per brigade
+    taken from the best-endowed town."""
     from .data import source_totals
 
     posts, cert = source_totals(sc)
@@ -65,7 +66,7 @@ def proportional_allocation(sc: Scenario) -> pd.DataFrame:
     rows = []
     for s in posts:
         split = largest_remainder(posts[s], pop)
-        if s == "law" and posts[s] >= len(pop):
+        if s in sc.law_sources and posts[s] >= len(pop):
             for t in pop:
                 while split[t] < 1:
                     donor = max(split, key=split.get)
@@ -140,8 +141,9 @@ def read_allocation(path: str | Path, sc: Scenario) -> pd.DataFrame:
     for i, r in enumerate(df.itertuples(), start=2):
         if r.town not in towns:
             problems.append(f"{path}: row {i}, column town: {r.town!r} is not a town of the scenario")
-        if r.source not in SOURCES:
-            problems.append(f"{path}: row {i}, column source: expected one of {', '.join(SOURCES)}; got {r.source!r}")
+        if r.source not in sc.settings.sources:
+            problems.append(f"{path}: row {i}, column source: expected one of {', '.join(sc.settings.sources)}; "
+                            f"got {r.source!r}")
         for col in ("posts", "certified"):
             val = getattr(r, col)
             if not (isinstance(val, (int, np.integer)) or (isinstance(val, float) and val.is_integer())) or val < 0:

@@ -32,7 +32,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from enforcement_grid.sim.config import SOURCES, WEEKDAYS
+from enforcement_grid.sim.config import WEEKDAYS
 
 from . import labels as L
 from .fonts import use_cjk_font
@@ -262,13 +262,13 @@ def coverage_vs_staff(
 def tradeoff(
     curve: pd.DataFrame,
     lang: str = "zh",
-    marked_posts: float = 357,
+    marked_posts: float | None = None,
     *,
     scenario: str | None = None,
     seed=None,
     note: str | None = None,
 ) -> Figure:
-    """County coverage against total posts, the current total (357) marked.
+    """County coverage against total posts, ``marked_posts`` (the scenario's own total) marked if given.
 
     ``curve``: ``total_posts, coverage`` and optionally ``ci_low, ci_high`` (a band).
     """
@@ -307,20 +307,23 @@ def allocation_by_source(
     lang: str = "zh",
     *,
     town_en: Mapping[str, str] | None = None,
+    source_labels: Mapping[str, Mapping[str, str]] | None = None,
     scenario: str | None = None,
     seed=None,
     note: str | None = None,
 ) -> Figure:
-    """Stacked bars of posts per town, one hatch per source (F3: 140 / 120 / 60 / 37).
+    """Stacked bars of posts per town, one hatch per source (F3; Hui'an: 140 / 120 / 60 / 37).
 
     ``allocation``: ``town, source, posts``.  Towns keep their order; sources follow
-    urban_management, county_department, reallocated, law, then any others.  The
-    legend gives each source's total and each bar its town total.
+    ``source_labels`` (``{key: {"zh": …, "en": …}}``, the scenario's ``[sources]`` in
+    its order), then any others in the order found.  The legend gives each source's
+    total and each bar its town total.
     """
     _require(allocation, ["town", "source", "posts"], "allocation_by_source")
     towns = list(dict.fromkeys(allocation["town"]))
     found = list(dict.fromkeys(allocation["source"]))
-    sources = [s for s in SOURCES if s in found] + [s for s in found if s not in SOURCES]
+    known = list(source_labels or ())
+    sources = [s for s in known if s in found] + [s for s in found if s not in known]
     table = allocation.pivot_table(index="town", columns="source", values="posts", aggfunc="sum", fill_value=0)
     table = table.reindex(index=towns, columns=sources, fill_value=0)
     fig = _figure(max(7.0, 0.7 * len(towns) + 2.5), 5.0)
@@ -331,7 +334,7 @@ def allocation_by_source(
     for i, s in enumerate(sources):
         v = table[s].to_numpy(float)
         ax.bar(x, v, 0.7, bottom=bottom, color=colours[i], edgecolor="black", linewidth=0.6, hatch=HATCHES[i % len(HATCHES)],
-               label=L.t("allocation.legend", lang, label=L.source_label(s, lang), total=f"{v.sum():g}"))
+               label=L.t("allocation.legend", lang, label=L.source_label(s, lang, source_labels), total=f"{v.sum():g}"))
         bottom += v
     for xi, total in zip(x, bottom):
         ax.text(xi, total + bottom.max() * 0.01, f"{total:g}", ha="center", va="bottom", fontsize=8)

@@ -170,11 +170,12 @@ def format_comparison(
     lang: str = "en",
     scopes: Sequence[str] | None = ("county",),
     metrics: Sequence[str] | None = None,
+    class_labels=None,
 ) -> str:
     """The comparison as aligned text, one block per compared plan (for the command line).
 
     ``scopes``: which scopes to show (``None``: all); ``metrics``: which measures
-    (``None``: all).  Significant differences are marked ``*``.
+    (``None``: all); ``class_labels``: the run's classes (:attr:`report.rundir.RunDir.class_labels`).  Significant differences are marked ``*``.
     """
     out = []
     for (a, b), part in table.groupby(["plan_a", "plan_b"], sort=False):
@@ -188,7 +189,7 @@ def format_comparison(
         for _, r in part.iterrows():
             rows.append((
                 L.town_label(r["scope"], lang) if r["scope"] == "county" else r["scope"],
-                L.metric_label(r["metric"], lang),
+                L.metric_label(r["metric"], lang, class_labels),
                 format_value(r["metric"], r["mean_a"], r["ci_low_a"], r["ci_high_a"]),
                 format_value(r["metric"], r["mean_b"], r["ci_low_b"], r["ci_high_b"]),
                 format_value(r["metric"], r["diff"], r["diff_ci_low"], r["diff_ci_high"], signed=True),

@@ -49,11 +49,11 @@ def towns_sheet(summary: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
     return wide.reset_index()
 
 
-def validation_sheet(table: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
+def validation_sheet(table: pd.DataFrame, lang: str, town_en=None, class_labels=None) -> pd.DataFrame:
     """sim.measures.validation_table in the report's language; values as fractions."""
     return pd.DataFrame({
         L.t("col.scope", lang): [L.town_label(x, lang, town_en) for x in table["scope"]],
-        L.t("col.metric", lang): [L.metric_label(m, lang) for m in table["metric"]],
+        L.t("col.metric", lang): [L.metric_label(m, lang, class_labels) for m in table["metric"]],
         L.t("col.metric_key", lang): table["metric"],
         L.t("col.mean", lang): table["mean"],
         L.t("col.ci_low", lang): table["ci_low"],
@@ -152,7 +152,7 @@ def write_workbook(
         (L.t("sheet.towns", lang), towns_sheet(summary, lang, town_en)),
     ]
     if validation is not None:
-        sheets.append((L.t("sheet.validation", lang), validation_sheet(validation, lang, town_en)))
+        sheets.append((L.t("sheet.validation", lang), validation_sheet(validation, lang, town_en, class_labels)))
     if patrol is not None:
         sheets.append((L.t("sheet.patrol_plan", lang), patrol_sheet(patrol, lang, town_en)))
     if comparison is not None:

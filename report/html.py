@@ -114,7 +114,7 @@ def build_charts(
         add("town_map", C.town_map(run.towns, run.summary, lang, **kw))
     alloc = allocation(run)
     if alloc is not None and not alloc.empty:
-        add("allocation_by_source", C.allocation_by_source(alloc, lang, town_en=te, **kw))
+        add("allocation_by_source", C.allocation_by_source(alloc, lang, town_en=te, source_labels=run.source_labels, **kw))
 
     plans = [(base_name, baseline), (name, run)] if baseline is not None else [(name, run)]
     plans = [(label, r) for label, r in plans if r.records is not None]
@@ -140,7 +140,7 @@ def build_charts(
     for i, (campaign, frame) in enumerate(_campaign_frames(run, baseline)):
         towns = "、".join(campaign["towns"]) if lang == "zh" else ", ".join(te.get(t, t) for t in campaign["towns"])
         note = L.t("campaign.note", lang, name=campaign["name"], towns=towns,
-                   category=L.category_label(campaign["category"], lang),
+                   category=L.category_label(campaign["category"], lang, run.category_labels),
                    villages=len(run.campaign_villages(campaign["name"])), smooth=CAMPAIGN_SMOOTH_DAYS)
         start = float(campaign["start_day"])
         end = min(start + float(campaign["days"]), run.horizon_min / 1440.0)
@@ -319,9 +319,9 @@ def validation_frame(run: RunDir) -> pd.DataFrame | None:
     return validation_table(run.summary, ranges) if ranges else None
 
 
-def validation_html(table: pd.DataFrame, lang: str, town_en) -> str:
+def validation_html(table: pd.DataFrame, lang: str, town_en, class_labels=None) -> str:
     rows = [(
-        L.town_label(r.scope, lang, town_en), L.metric_label(r.metric, lang),
+        L.town_label(r.scope, lang, town_en), L.metric_label(r.metric, lang, class_labels),
         format_value(r.metric, r.mean, r.ci_low, r.ci_high),
         f"{format_value(r.metric, r.published_low, math.nan, math.nan)}–{format_value(r.metric, r.published_high, math.nan, math.nan)}",
         L.verdict_label(r.verdict, lang), f"{r.what}; {r.source}",
@@ -416,7 +416,7 @@ def render_html(
         parts += [
             f'<h2>{_e(L.t("report.validation", lang))}</h2>',
             f'<p class="note">{_e(L.t("report.validation_note", lang))}</p>',
-            validation_html(validation, lang, run.town_en),
+            validation_html(validation, lang, run.town_en, cl),
         ]
     patrol = patrol_frame(run)
     if patrol is not None:

@@ -35,15 +35,8 @@ LABELS: dict[str, dict[str, str]] = {
     "town": {"zh": "镇", "en": "town"},
     "ci95": {"zh": "95% 置信区间", "en": "95 % confidence interval"},
     "mean": {"zh": "均值", "en": "mean"},
-    # ---------------------------------------------------------------- classes of violation
-    "class_street": {"zh": "街面可见", "en": "street-visible"},
-    "class_building": {"zh": "违法占地和建设", "en": "illegal building"},
-    "class_hidden": {"zh": "隐蔽隐患", "en": "hidden hazards"},
-    # ---------------------------------------------------------------- staffing sources (F3)
-    "source_urban_management": {"zh": "原县城管执法大队", "en": "county urban-management brigade"},
-    "source_county_department": {"zh": "县直部门下沉", "en": "county departments"},
-    "source_reallocated": {"zh": "县域统筹调剂", "en": "re-allocated posts"},
-    "source_law": {"zh": "法律专业岗位", "en": "law-graduate posts"},
+    # classes of violation: the scenario's [classes] labels (class_label), none built in
+    # staffing sources (F3): the scenario's [sources] labels (source_label), none built in
     # ---------------------------------------------------------------- weekdays
     "Mon": {"zh": "周一", "en": "Mon"},
     "Tue": {"zh": "周二", "en": "Tue"},
@@ -239,15 +232,9 @@ CATEGORIES: dict[str, dict[str, str]] = {
 METRICS: dict[str, dict[str, str]] = {
     "violations_per_year": {"zh": "违法事件（件/年）", "en": "violations a year"},
     "coverage": {"zh": "发生起算按时处置率（%）", "en": "coverage (%)"},
-    "coverage_street": {"zh": "发生起算按时处置率·街面可见（%）", "en": "coverage, street-visible (%)"},
-    "coverage_building": {"zh": "发生起算按时处置率·违法占地和建设（%）", "en": "coverage, illegal building (%)"},
-    "coverage_hidden": {"zh": "发生起算按时处置率·隐蔽隐患（%）", "en": "coverage, hidden hazards (%)"},
     "on_time_disposal_rate": {"zh": "平台口径按时处置率（%，上报起算）", "en": "on-time disposal, from the report (%)"},
     "report_closure_rate": {"zh": "平台口径结案率（%）", "en": "reports closed (%)"},
     "report_on_time_closure_rate": {"zh": "平台口径按时结案率（%，上报起算）", "en": "reports closed on time, from the report (%)"},
-    "found_by_grid_or_patrol_share_street": {"zh": "网格员和巡查发现占比·街面可见（%）", "en": "found by grid workers or patrols, street-visible (%)"},
-    "found_by_grid_or_patrol_share_building": {"zh": "网格员和巡查发现占比·违法占地和建设（%）", "en": "found by grid workers or patrols, illegal building (%)"},
-    "found_by_grid_or_patrol_share_hidden": {"zh": "网格员和巡查发现占比·隐蔽隐患（%）", "en": "found by grid workers or patrols, hidden hazards (%)"},
     "patrol_visits_planned_share": {"zh": "巡查计划已排占每周应巡（%）", "en": "weekly patrol visits planned of those required (%)"},
     "discovery_delay_min": {"zh": "发现时长（小时）", "en": "discovery delay (h)"},
     "response_time_min": {"zh": "响应时长（小时）", "en": "response time (h)"},
@@ -297,6 +284,13 @@ METRICS: dict[str, dict[str, str]] = {
     "aided_by_others_share": {"zh": "由邻镇处置占比（%）", "en": "share of own reports taken by a neighbour (%)"},
 }
 
+# Measures of one violation class (``<prefix><class>``): the class's label fills ``{name}``.
+CLASS_METRICS: dict[str, dict[str, str]] = {
+    "coverage_": {"zh": "发生起算按时处置率·{name}（%）", "en": "coverage, {name} (%)"},
+    "found_by_grid_or_patrol_share_": {"zh": "网格员和巡查发现占比·{name}（%）",
+                                       "en": "found by grid workers or patrols, {name} (%)"},
+}
+
 
 def verdict_label(verdict: str, lang: str) -> str:
     """``within`` / ``below`` / ``above`` a published range (sim.measures.validation_table)."""
@@ -343,23 +337,29 @@ def town_label(town: str, lang: str, town_en: Mapping[str, str] | None = None) -
 
 
 def class_label(klass: str, lang: str, class_labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
-    """A class of violation; ``class_labels`` (``{key: {"zh": …, "en": …}}``, e.g. from the
-    scenario's ``label_zh``/``label_en``) wins over the built-in names."""
+    """A class of violation: its label in ``class_labels`` (``{key: {"zh": …, "en": …}}``, the
+    scenario's ``label_zh``/``label_en``), else the key as given."""
     _check_lang(lang)
     if class_labels and klass in class_labels and class_labels[klass].get(lang):
         return class_labels[klass][lang]
-    key = f"class_{klass}"
-    return t(key, lang) if key in LABELS else klass
+    return klass
 
 
-def source_label(source: str, lang: str) -> str:
-    key = f"source_{source}"
-    return t(key, lang) if key in LABELS else source
-
-
-def category_label(category: str, lang: str) -> str:
-    """An item category (``category`` of items.csv); an unknown one is shown as given."""
+def source_label(source: str, lang: str, source_labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """A source of posts: its label in ``source_labels`` (the scenario's ``[sources]``
+    ``label_zh``/``label_en``), else the key as given."""
     _check_lang(lang)
+    if source_labels and source in source_labels and source_labels[source].get(lang):
+        return source_labels[source][lang]
+    return source
+
+
+def category_label(category: str, lang: str, category_labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """An item category (``category`` of items.csv): its label in ``category_labels`` (the
+    scenario's ``[categories]``), else a common one of :data:`CATEGORIES`, else as given."""
+    _check_lang(lang)
+    if category_labels and category in category_labels and category_labels[category].get(lang):
+        return category_labels[category][lang]
     return CATEGORIES.get(category, {}).get(lang, category)
 
 
@@ -372,14 +372,15 @@ def group_label(group: str, lang: str) -> str:
 def metric_label(metric: str, lang: str, class_labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """A measure's label with its display unit (shares in %, ``*_min`` in hours).
 
-    ``coverage_<class>`` of a class the built-in names do not know is labelled from
-    ``class_labels`` (the run's classes: :attr:`report.rundir.RunDir.class_labels`)."""
+    A measure of one class (``coverage_<class>`` …, :data:`CLASS_METRICS`) is named with the
+    class's label from ``class_labels`` (the run's classes:
+    :attr:`report.rundir.RunDir.class_labels`), else with its key."""
     _check_lang(lang)
     if metric in METRICS:
         return METRICS[metric][lang]
-    if class_labels and metric.startswith("coverage_") and metric[len("coverage_"):] in class_labels:
-        name = class_label(metric[len("coverage_"):], lang, class_labels)
-        return f"按时处置率·{name}（%）" if lang == "zh" else f"coverage, {name} (%)"
+    for prefix, template in CLASS_METRICS.items():
+        if metric.startswith(prefix) and len(metric) > len(prefix):
+            return template[lang].format(name=class_label(metric[len(prefix):], lang, class_labels))
     return metric
 
 

@@ -104,6 +104,22 @@ class RunDir:
             for k, c in self.settings.get("classes", {}).items()
         }
 
+    @property
+    def source_labels(self) -> dict[str, dict[str, str]]:
+        """Source of posts → {"zh": label_zh, "en": label_en} from the settings' ``[sources]``."""
+        return {
+            k: {"zh": c.get("label_zh", k), "en": c.get("label_en", k)}
+            for k, c in self.settings.get("sources", {}).items()
+        }
+
+    @property
+    def category_labels(self) -> dict[str, dict[str, str]]:
+        """Item category → {"zh": label_zh, "en": label_en} from the settings' ``[categories]``."""
+        return {
+            k: {"zh": c.get("label_zh", k), "en": c.get("label_en", k)}
+            for k, c in self.settings.get("categories", {}).items()
+        }
+
     # ------------------------------------------------------------ tables
     def table(self, key: str) -> pd.DataFrame | None:
         """A copied input table (``towns``, ``villages``, ``items``, ``staffing``, …) or None."""

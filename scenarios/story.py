@@ -106,7 +106,17 @@ def load(file: str | Path, args, overrides: Sequence[str] = ()):
     more = list(overrides)
     if args.days is not None:
         more.append((f"--days {args.days:g}", f"scenario.horizon_days={args.days}"))
-    return load_scenario(path, more)  # a --days shorter than the warm-up is refused here, with its reason
+    sc = load_scenario(path, more)  # a --days shorter than the warm-up is refused here, with its reason
+    CLASS_LABELS.update({k: {"zh": c.label_zh, "en": c.label_en} for k, c in sc.settings.classes.items()})
+    return sc
+
+
+CLASS_LABELS: dict[str, dict[str, str]] = {}  # the classes of the scenarios loaded, for the measures' labels
+
+
+def measure_label(metric: str) -> str:
+    """A measure's English label, a class's measure named with the scenario's class label."""
+    return metric_label(metric, "en", CLASS_LABELS)
 
 
 def replications(sc, args) -> int:
@@ -169,7 +179,7 @@ def difference_line(r: pd.Series) -> str:
     a = format_value(m, r["mean_a"], math.nan, math.nan)
     b = format_value(m, r["mean_b"], math.nan, math.nan)
     d = format_value(m, r["diff"], r["diff_ci_low"], r["diff_ci_high"], signed=True)
-    return f"    {pad(metric_label(m, 'en'), 40)} {pad(a, 10, True)} → {pad(b, 10)} {pad(d, 34)} {verdict(r)}"
+    return f"    {pad(measure_label(m), 40)} {pad(a, 10, True)} → {pad(b, 10)} {pad(d, 34)} {verdict(r)}"
 
 
 def print_differences(table: pd.DataFrame, metrics: Sequence[str], scope: str = "county",
@@ -307,9 +317,9 @@ def print_levers(decomposition, metrics: Sequence[str], scope: str = "county") -
             continue
         total = rows[rows["method"] == "total"].iloc[0]
         if total["n"] == 0:
-            print(f"\n  {metric_label(m, 'en')} ({scope}): not measured in this run (too short for that class of violation?).")
+            print(f"\n  {measure_label(m)} ({scope}): not measured in this run (too short for that class of violation?).")
             continue
-        print(f"\n  {metric_label(m, 'en')} ({scope}): total {effect_text(total, m)}, n = {total['n']}")
+        print(f"\n  {measure_label(m)} ({scope}): total {effect_text(total, m)}, n = {total['n']}")
         print(f"    {pad('lever', 58)} {pad('Shapley share', 36)} {pad('alone (base + lever)', 36)} without it (target − lever)")
         for name, label in labels.items():
             cells = []

@@ -31,8 +31,7 @@ MIN_PER_WEEK = 7 * MIN_PER_DAY
 OFFICERS_PER_TEAM = 2  # F4 (docs/domain.md): the law requires at least two certified officers to act
 DAYS_PER_YEAR = 365.0
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-SOURCES = ("urban_management", "county_department", "reallocated", "law")  # F3: where posts come from
-Source = Literal[SOURCES]  # one of SOURCES (validated)
+# where posts come from (F3): the scenario's [sources] table (PostSource), never a list in code
 # discovery channels: sim.processes.channels.CHANNELS (one policy object each)
 
 
@@ -112,17 +111,38 @@ class Reform(_Settings):
     delegated_categories: list[str] | None = None
 
 
+class PostSource(_Settings):
+    """A source of posts (F3, ``[sources.<key>]``): where a brigade's officers come from.
+
+    ``law``: its posts count as law posts — the legal reviewers of the case
+    lifecycle (``lifecycle.reviewers_per_law_post``) and the optimiser's
+    ``min_law_posts_per_brigade``.
+    """
+
+    label_zh: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    law: bool = False
+
+
+class CategoryLabel(_Settings):
+    """The labels of an item category (``[categories.<category of items.csv>]``) for charts and reports."""
+
+    label_zh: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+
+
 class Staffing(_Settings):
-    """Posts by source (F3): the staffing table must add up to these totals."""
+    """Posts by source (F3): the staffing table must add up to these totals.
+
+    Every key must be a source of ``[sources]`` (checked in :func:`sim.load.check_references`).
+    """
 
     sources: dict[str, int]
 
     @field_validator("sources")
     @classmethod
-    def _known_sources(cls, v: dict[str, int]):
+    def _nonnegative(cls, v: dict[str, int]):
         for key, n in v.items():
-            if key not in SOURCES:
-                raise ValueError(f"unknown source {key!r}; expected one of {', '.join(SOURCES)}")
             if n < 0:
                 raise ValueError(f"sources.{key} must be >= 0, got {n}")
         return v
@@ -577,7 +597,7 @@ class Transition(_Settings):
     and give the town only ``available_share`` of their time.
     """
 
-    sources: list[Source]
+    sources: list[str]  # keys of [sources]
     share_of_posts: float = Field(ge=0, le=1)
     available_share: float = Field(ge=0, le=1)
 
@@ -749,7 +769,10 @@ class Settings(_Settings):
     scenario: ScenarioInfo
     tables: Tables
     reform: Reform
+    sources: dict[str, PostSource] = Field(min_length=1)
     staffing: Staffing
+    # labels of the item categories (keys: the category column of items.csv); absent: the category as written
+    categories: dict[str, CategoryLabel] = {}
     officer_time: OfficerTime
     shift_patterns: dict[str, ShiftPattern] = Field(min_length=1)
     profiles: dict[str, Profile] = Field(min_length=1)
@@ -889,7 +912,7 @@ class StaffingRow(_Row):
     """Officers of one source in one brigade, and how many of them are certified (F3, F4)."""
 
     brigade: str = Field(min_length=1)
-    source: Source
+    source: str = Field(min_length=1)  # a key of [sources]
     officers: int = Field(ge=0)
     certified: int = Field(ge=0)
     source_note: str = ""
@@ -951,6 +974,16 @@ class Scenario:
     @property
     def name(self) -> str:
         return self.settings.scenario.name
+
+    @cached_property
+    def law_sources(self) -> tuple[str, ...]:
+        """The sources whose posts count as law posts (``law = true`` in ``[sources]``)."""
+        return tuple(k for k, src in self.settings.sources.items() if src.law)
+
+    def law_posts(self, brigade: str) -> int:
+        """Officers of a brigade from the law sources: its legal reviewers (lifecycle)."""
+        law = self.law_sources
+        return sum(r.officers for r in self.staffing if r.brigade == brigade and r.source in law)
 
     @cached_property
     def town_by_name(self) -> dict[str, Town]:

@@ -31,7 +31,6 @@ from typing import Any, Callable, Iterable, Union
 from pydantic import BaseModel, ValidationError
 
 from .config import (
-    SOURCES,
     Department,
     Item,
     PatrolVisit,
@@ -534,6 +533,7 @@ def check_references(sc: Scenario, origin: Callable[[str], str] | None = None) -
             if cat not in categories:
                 p.append(f"{o(field)}: {field}: {cat!r} is not a category of {f['items']}")
 
+    _categories(s.categories, "categories")
     if s.reform.delegated_categories is not None:
         _categories(s.reform.delegated_categories, "reform.delegated_categories")
     for name, net in s.grid.separate.items():
@@ -591,10 +591,25 @@ def check_references(sc: Scenario, origin: Callable[[str], str] | None = None) -
                 f"{d.shift_pattern!r} is not defined in [shift_patterns]"
             )
 
+    # sources of posts: the staffing totals, the staffing table and the transition name only listed ones
+    sources = s.sources
+    expected_sources = f"expected one of [sources] in {f['settings']}: {', '.join(sources)}"
+    for key in s.staffing.sources:
+        if key not in sources:
+            p.append(f"{f['settings']}: staffing.sources.{key}: unknown source {key!r}; {expected_sources}")
+    if s.transition is not None:
+        for key in s.transition.sources:
+            if key not in sources:
+                p.append(f"{f['settings']}: transition.sources: unknown source {key!r}; {expected_sources}")
+    for n, r in enumerate(sc.staffing, start=2):
+        if r.source not in sources:
+            p.append(f"{f['staffing']}: row {n} (brigade {r.brigade}), column source: unknown source "
+                     f"{r.source!r}; {expected_sources}")
+
     # staffing: brigades exist, every brigade staffed, totals by source match
     brigades = {b.name for b in sc.brigades}
     staffed: dict[str, int] = {}
-    totals = {src: 0 for src in SOURCES}
+    totals = {src: 0 for src in sources}
     for r in sc.staffing:
         if r.brigade not in brigades:
             expected = ", ".join(sorted(brigades)) if len(brigades) < 20 else "a brigade of this scenario"
@@ -602,11 +617,12 @@ def check_references(sc: Scenario, origin: Callable[[str], str] | None = None) -
                 f"{f['staffing']}: brigade {r.brigade!r}: not a brigade in {s.reform.mode} mode; expected {expected}"
             )
         staffed[r.brigade] = staffed.get(r.brigade, 0) + r.officers
-        totals[r.source] += r.officers
+        if r.source in totals:
+            totals[r.source] += r.officers
     for b in sorted(brigades):
         if staffed.get(b, 0) == 0:
             p.append(f"{f['staffing']}: brigade {b}: has no officers; every brigade needs staff")
-    for src in SOURCES:
+    for src in sources:
         want = s.staffing.sources.get(src)
         if want is None and totals[src]:
             p.append(

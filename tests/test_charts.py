@@ -123,7 +123,7 @@ def test_coverage_by_town(runs, lang):
 def test_allocation_by_source(runs, lang):
     r = runs["after"]
     alloc = R.allocation(r)
-    fig = C.allocation_by_source(alloc, lang, town_en=r.town_en, scenario="s1", seed=7)
+    fig = C.allocation_by_source(alloc, lang, town_en=r.town_en, source_labels=r.source_labels, scenario="s1", seed=7)
     check_frame(fig, lang, "allocation.title")
     ax = fig.axes[0]
     assert ax.get_ylabel() == L.t("allocation.y", lang)
@@ -132,8 +132,9 @@ def test_allocation_by_source(runs, lang):
     assert len({g.patches[0].get_hatch() for g in groups}) == 4
     totals = {"urban_management": 140, "county_department": 120, "reallocated": 60, "law": 37}
     assert C.legend_entries(fig) == [
-        L.t("allocation.legend", lang, label=L.source_label(s, lang), total=str(n)) for s, n in totals.items()
+        L.t("allocation.legend", lang, label=r.source_labels[s][lang], total=str(n)) for s, n in totals.items()
     ]
+    assert r.source_labels["law"] == {"zh": "法律专业岗位", "en": "law-graduate posts"}  # the scenario's [sources]
     stacked = sum(p.get_height() for g in groups for p in g.patches)
     assert stacked == 357
 

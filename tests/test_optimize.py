@@ -41,6 +41,7 @@ def small_data(curves: dict[str, dict[int, float]], posts, certified, max_posts=
         current=None,
         max_moves=None,
         villages={t: ["v"] for t in towns},
+        law_sources=("law",),
     )
 
 

@@ -231,9 +231,12 @@ def test_coverage_has_an_unambiguous_chinese_name():
 
 def test_every_measure_has_labels_and_a_unit():
     sc = load_scenario(ROOT / "scenarios" / "huian.toml")
+    class_labels = {k: {"zh": c.label_zh, "en": c.label_en} for k, c in sc.settings.classes.items()}
     for m in metric_names(sc):
-        assert m in L.METRICS, m
-        assert L.metric_label(m, "en") != m
+        per_class = any(m.startswith(p) and m[len(p):] in class_labels for p in L.CLASS_METRICS)
+        assert m in L.METRICS or per_class, m
+        assert L.metric_label(m, "en", class_labels) != m
+    assert L.metric_label("coverage_street", "en", class_labels) == "coverage, street-visible (%)"
     assert L.metric_scale("on_time_disposal_rate") == (100.0, "pct")
     assert L.metric_scale("violations_per_year") == (1.0, "count")
     assert L.metric_label("violations_per_year", "zh") == "违法事件（件/年）"

@@ -234,7 +234,7 @@ def simulate(sc: Scenario, replication: int) -> pd.DataFrame:
     county = r.metrics[r.metrics["scope"] == "county"].set_index("metric")["value"]
     keep = [*KEPT, *(f"coverage_{k}" for k in sc.settings.classes)]
     rows = [(m, float(county.get(m, float("nan")))) for m in keep]
-    building = sc.settings.building_growth.classes if sc.settings.building_growth else ["building"]
+    building = sc.settings.building_growth.classes if sc.settings.building_growth else []  # the growing class(es)
     rows += [(f"observed:{k}", v) for k, v in
              figures(r.sums, r.metrics, s.horizon_min - s.warmup_min, list(building)).items()]
     return pd.DataFrame(rows, columns=["metric", "value"])

@@ -64,7 +64,7 @@ class Casework:
                                for i in sc.items}
             self.reviewers: dict[str, simpy.Resource] = {}
             for b in sc.brigades:
-                law = sum(r.officers for r in sc.staffing if r.brigade == b.name and r.source == "law")
+                law = sc.law_posts(b.name)
                 self.reviewers[b.name] = simpy.Resource(
                     self.env, capacity=max(1, round(law * lc.reviewers_per_law_post)))
         self.returned_share = s.transfer.returned_share
