@@ -240,3 +240,80 @@ if __name__ == "__main__":
     print("The story scripts of this folder (run one with --help for its options):")
     for name, what in STORIES.items():
         print(f"  python scenarios/{name}.py   {what}")
+
+
+# ---------------------------------------------------------------------------- levers (before → after)
+
+
+def reform_levers(after):
+    """The reform's differences from before, in four lever groups, each copied from ``after``.
+
+    (1) the reporting chain (grid report delay, command-centre triage; F8), (2) the
+    merged grid networks (F10), (3) brigades in the towns: one brigade per town with
+    the 357 posts, who may act on which item, the exam drive and the transition
+    arrangement (F1–F5), (4) the weekly patrol of every village and joint
+    inspections (F12).
+    """
+    from enforcement_grid.experiments import lever_from_target
+
+    return [
+        lever_from_target("reporting_chain", after,
+                          ["grid.report_delay_mean_min", "grid.report_delay_by_town_min",
+                           "command_centre.triage_mean_min"],
+                          label="reporting chain: grid report delay and triage (F8)"),
+        lever_from_target("merged_grid", after, ["grid.networks"], label="three grid networks merged (F10)"),
+        lever_from_target("town_brigades", after,
+                          ["reform", "staffing", "certification", "transition"], tables=["staffing"],
+                          label="brigades in the towns: distance and who may act (F1–F5)"),
+        lever_from_target("weekly_patrols", after, ["patrol", "inspection"],
+                          label="weekly patrols of every village and joint inspections (F12)"),
+    ]
+
+
+def decompose(base, target, levers, args, keep_records="endpoints"):
+    """``experiments.decompose`` with the story's replications and workers, printing each combination as it runs."""
+    from enforcement_grid.experiments import decompose as run_levers
+
+    n = replications(base, args)
+    k = len(levers)
+
+    def progress(mask, sc):
+        moved = [lv.name for i, lv in enumerate(levers) if mask >> i & 1]
+        print(f"  running {mask + 1}/{1 << k}: {', '.join(moved) or 'none moved'} ({sc.name}, {n} × "
+              f"{sc.settings.scenario.horizon_days:g} days) …", flush=True)
+
+    return run_levers(base, target, levers, replications=n, workers=args.workers,
+                      keep_records=keep_records, on_run=progress)
+
+
+def save(sc, runset, args, folder: str) -> Path:
+    """Write a run folder ``<out>/<folder>`` for runs made elsewhere (e.g. a decomposition's base and target)."""
+    return write_run(Path(args.out) / folder, sc, runset, force=True)
+
+
+def effect_text(r: pd.Series, metric: str) -> str:
+    """An effect of a decomposition table row with its 95 % CI, in the measure's unit."""
+    as_diff = pd.Series({"metric": metric, "diff": r["effect"], "diff_ci_low": r["ci_low"], "diff_ci_high": r["ci_high"]})
+    return change(as_diff)
+
+
+def print_levers(decomposition, metrics: Sequence[str], scope: str = "county") -> None:
+    """Per measure: the total effect, then each lever's Shapley share, effect alone and effect missed without it."""
+    t = decomposition.table
+    labels = {lv.name: lv.label or lv.name for lv in decomposition.levers}
+    for m in metrics:
+        rows = t[(t["scope"] == scope) & (t["metric"] == m)]
+        if rows.empty:
+            continue
+        total = rows[rows["method"] == "total"].iloc[0]
+        if total["n"] == 0:
+            print(f"\n  {metric_label(m, 'en')} ({scope}): not measured in this run (too short for that class of violation?).")
+            continue
+        print(f"\n  {metric_label(m, 'en')} ({scope}): total {effect_text(total, m)}, n = {total['n']}")
+        print(f"    {pad('lever', 58)} {pad('Shapley share', 36)} {pad('alone (base + lever)', 36)} without it (target − lever)")
+        for name, label in labels.items():
+            cells = []
+            for method in ("shapley", "add_to_base", "drop_from_target"):
+                r = rows[(rows["lever"] == name) & (rows["method"] == method)]
+                cells.append(effect_text(r.iloc[0], m) if not r.empty else "–")
+            print(f"    {pad(label, 58)} {pad(cells[0], 36)} {pad(cells[1], 36)} {cells[2]}")

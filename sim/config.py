@@ -301,7 +301,10 @@ class Grid(_Settings):
     A village has ``population / residents_per_grid`` grids (at least one); its
     grid coverage is grid workers ÷ grids, at most one, and scales how fast the
     grid notices violations.  Reports reach the command centre after an
-    exponential delay with mean ``report_delay_mean_min``.
+    exponential delay with mean ``report_delay_mean_min``, or the town's own mean
+    in ``report_delay_by_town_min`` (before the reform the county seat reported
+    through the county urban-management information system, the rural towns by
+    phone and paper through the town).
 
     Three networks in one (F10): ``merged`` — every grid worker watches every
     item category; ``separate`` — the village's grid workers are split among
@@ -312,8 +315,17 @@ class Grid(_Settings):
 
     residents_per_grid: float = Field(gt=0)
     report_delay_mean_min: float = Field(ge=0)
+    report_delay_by_town_min: dict[str, float] = {}
     networks: Literal["merged", "separate"] = "merged"
     separate: dict[str, "GridNetwork"] = {}
+
+    @field_validator("report_delay_by_town_min")
+    @classmethod
+    def _nonnegative_delays(cls, v: dict[str, float]):
+        for town, minutes in v.items():
+            if minutes < 0:
+                raise ValueError(f"report_delay_by_town_min.{town} must be >= 0, got {minutes:g}")
+        return v
 
     @model_validator(mode="after")
     def _separate_networks(self):

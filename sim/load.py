@@ -303,6 +303,9 @@ def check_references(sc: Scenario) -> None:
             f"{f['settings']}: reform.county_brigade_shift_pattern: "
             f"{s.reform.county_brigade_shift_pattern!r} is not defined in [shift_patterns]"
         )
+    for town in s.grid.report_delay_by_town_min:
+        if town not in towns:
+            p.append(f"{f['settings']}: grid.report_delay_by_town_min: {town!r} is not a town of {f['towns']}")
     for town in s.travel.urban_towns:
         if town not in towns:
             p.append(f"{f['settings']}: travel.urban_towns: {town!r} is not a town of {f['towns']}")

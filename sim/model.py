@@ -267,7 +267,10 @@ class Model:
         s = self.sc.settings
         v.t_passive = now + delay
         v.passive_channel = channel
-        mean = s.grid.report_delay_mean_min if channel == "grid" else s.complaint.relay_delay_mean_min
+        if channel == "grid":
+            mean = s.grid.report_delay_by_town_min.get(v.town, s.grid.report_delay_mean_min)
+        else:
+            mean = s.complaint.relay_delay_mean_min
         v.report_delay = b.report_e[j] * mean
         v.triage_delay = b.triage_e[j] * s.command_centre.triage_mean_min
         v.transfer_delay = b.transfer_e[j] * s.transfer.delay_mean_min
