@@ -25,7 +25,7 @@ import pandas as pd
 
 from enforcement_grid.sim import load_scenario
 
-from . import county_cmd, optimize_cmd, sweep_cmd
+from . import county_cmd, optimize_cmd, plan_cmd, sweep_cmd
 from .argtypes import nonnegative_int, positive_float, positive_int
 from enforcement_grid.sim.budget import budget_table, measured_shares, verdict
 from enforcement_grid.sim.errors import ScenarioError
@@ -201,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimize_cmd.add_parser(sub, _scenario_args, positive_int, _load)
     sweep_cmd.add_parser(sub, positive_int)
     county_cmd.add_parser(sub, positive_int)
+    plan_cmd.add_parser(sub, _scenario_args, positive_int, _load)
 
     p = sub.add_parser("compare", help="compare run folders: each plan against the first, paired by replication")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="two or more run folders written by egrid run")

@@ -61,7 +61,7 @@ def plan_levers(today: Scenario, plan: Scenario) -> tuple[list[Lever], list[str]
     """The levers the plan moves, in order, and the names of those it leaves as today."""
     levers, unchanged = [], []
     if today.staffing != plan.staffing:
-        levers.append(lever_from_target("allocation", plan, tables=["staffing"], label=LABELS["allocation"]["en"]))
+        levers.append(lever_from_target("allocation", plan, settings=["staffing.sources"], tables=["staffing"], label=LABELS["allocation"]["en"]))
     else:
         unchanged.append("allocation")
     if [t.shift_pattern for t in today.towns] != [t.shift_pattern for t in plan.towns]:
