@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import county_cmd, optimize_cmd, sweep_cmd, uncertainty_cmd
+from . import county_cmd, optimize_cmd, plan_cmd, sweep_cmd, uncertainty_cmd
 from .argtypes import nonnegative_int, positive_float, positive_int, run_days
 
 # pandas, the model and the optimisers are imported inside the commands that use them,
@@ -317,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cmd.add_parser(sub, positive_int, add_dask_args)
     county_cmd.add_parser(sub, positive_int)
     uncertainty_cmd.add_parser(sub, positive_int, positive_float)
+    plan_cmd.add_parser(sub, _scenario_args, positive_int, _load)
 
     p = sub.add_parser("compare", help="compare run folders: each plan against the first, paired by replication")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="two or more run folders written by egrid run")

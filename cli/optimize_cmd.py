@@ -81,6 +81,10 @@ def cmd_allocation(args, load) -> int:
             [(v.town, v.village, visits.get(v.village, 0)) for v in sc.villages],
             columns=["town", "village", "visits_per_week"]),
     }
+    # the timetable the simulated check ran: the default rule's routes with the optimiser's visits, so that
+    # scenario.toml runs the plan that was printed (posts and patrols), not the posts alone
+    planned = with_plan(sc, result.table, visits)
+    tables["patrol.csv"] = pd.DataFrame([r.model_dump() for r in planned.patrol_plan])
     if loop is not None:
         sim = loop.plan_summary
         simulated = sim[sim.metric == "coverage_weighted"].set_index("scope")
@@ -98,6 +102,13 @@ def cmd_allocation(args, load) -> int:
         d = loop.comparison.set_index("metric").loc["coverage_weighted"]
         print(f"  difference (same random numbers)                      {d['difference']:+.1%} "
               f"[{d['ci_low']:+.1%}, {d['ci_high']:+.1%}]{'  significant' if d['significant'] else ''}")
+        split = credit_levers(sc, loop, args.workers)
+        print("  of which (like with like: the same patrol rule, then the same posts):")
+        for r in split.itertuples():
+            if r.metric == "coverage_weighted":
+                print(f"    {r.lever:40s} {r.difference:+.1%} [{r.ci_low:+.1%}, {r.ci_high:+.1%}]"
+                      f"{'  significant' if r.significant else ''}")
+        tables["levers.csv"] = split
         tables.update({
             "curves.csv": curves_table(loop.data, loop.approx_curves, loop.simulated),
             "loop.csv": loop.history,
@@ -119,6 +130,40 @@ def cmd_allocation(args, load) -> int:
     write_plan_folder(out, sc, tables, force=args.force, charts=charts, state=state, inputs=extra)
     print(f"\nWrote {out}/ (allocation.csv, staffing.csv, visits.csv, curves.csv, scenario.toml, charts/)")
     return 0 if not problems else 1
+
+
+def credit_levers(sc, loop, workers) -> pd.DataFrame:
+    """The loop's gain over population-proportional posts split into its two levers, like with like.
+
+    The optimised plan differs from the proportional one in the posts and in the
+    patrol visits (the proportional plan keeps the default weekly rule); crediting
+    the whole difference to the allocation would credit it with the patrol
+    frequency.  So the optimised posts are simulated once more with the default
+    rule (same replications and days, same seeds): ``allocation`` = optimised posts
+    − proportional posts, both with the default rule; ``patrol frequency`` =
+    optimised posts with the optimiser's visits − with the default rule.  The two
+    add up to the total in every replication (the full Shapley split over posts,
+    rotas and patrols is ``egrid plan``).
+    """
+    import pandas as pd
+
+    from enforcement_grid.optimize.export import visits_by_village
+    from enforcement_grid.optimize.loop import paired_difference, simulate
+
+    rule_run = simulate(sc, loop.final.table, None, workers)
+    base_run = loop.extras.get("baseline_run")
+    plan_run = loop.extras.get("plan_run")
+    if base_run is None or plan_run is None:  # the loop keeps its last runs; simulate them again if not
+        base_run = simulate(sc, loop.baseline_table, None, workers)
+        plan_run = simulate(sc, loop.final.table, visits_by_village(sc, loop.final.visits), workers)
+    rows = []
+    for metric in ("coverage_weighted", "coverage", *[f"coverage_{k}" for k in sc.settings.classes]):
+        for lever, a, b in (("allocation (same default patrol rule)", base_run, rule_run),
+                            ("patrol frequency (same optimised posts)", rule_run, plan_run)):
+            rows.append((lever, metric, *paired_difference(a, b, metric)))
+    out = pd.DataFrame(rows, columns=["lever", "metric", "difference", "ci_low", "ci_high"])
+    out["significant"] = (out["ci_low"] > 0) | (out["ci_high"] < 0)
+    return out
 
 
 def _footnote(sc) -> dict:

@@ -146,6 +146,7 @@ def sim_opt_loop(sc: Scenario, objective: str = "coverage", target: float | None
         final=final, data=data, approx_curves=approx, simulated=simulated, history=hist,
         plan_summary=last_run.summary, baseline_summary=base_run.summary, comparison=comp,
         baseline_table=baseline, iterations=it, converged=converged,
+        extras={"plan_run": last_run, "baseline_run": base_run},  # for like-with-like splits of the gain
     )
 
 
