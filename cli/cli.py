@@ -244,7 +244,6 @@ def cmd_budget(args) -> int:
 
 def cmd_compare(args) -> int:
     from enforcement_grid.report import compare_runs, format_comparison, load_run
-    from enforcement_grid.sim.errors import ScenarioError
     from enforcement_grid.sim.output import write_frame_atomic
 
     table = compare_runs(*args.run_dirs)

@@ -43,7 +43,7 @@ def cmd_new(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from enforcement_grid.sim import ScenarioError, load_scenario
+    from enforcement_grid.sim import load_scenario
     from enforcement_grid.sim.staging import check_target
     from enforcement_grid.county.cases import load_cases, load_mapping, parse_period
     from enforcement_grid.county.fit import fit_all
@@ -75,7 +75,7 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_holdout(args) -> int:
-    from enforcement_grid.sim import ScenarioError, load_scenario
+    from enforcement_grid.sim import load_scenario
     from enforcement_grid.sim.staging import check_target
     from enforcement_grid.county.cases import load_cases, load_mapping, parse_period
     from enforcement_grid.county.validate import run_holdout
@@ -96,8 +96,7 @@ def cmd_holdout(args) -> int:
 def cmd_export(args) -> int:
     import pandas as pd
 
-    from enforcement_grid.sim import ScenarioError, load_scenario
-    from enforcement_grid.sim.staging import check_target
+    from enforcement_grid.sim import load_scenario
     from enforcement_grid.county.cases import load_mapping
     from enforcement_grid.county.export import SYNTHETIC_NOTE, export_frame, write_export
     from enforcement_grid.sim.runner import run

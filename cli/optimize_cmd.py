@@ -35,10 +35,10 @@ def cmd_allocation(args, load) -> int:
         read_allocation,
         staffing_table,
         visits_by_village,
+        with_plan,
         write_plan_folder,
     )
     from enforcement_grid.optimize.loop import curves_table, sim_opt_loop
-    from enforcement_grid.sim.output import check_target
 
     sc = load(args)
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-allocation-{args.objective}"
@@ -196,7 +196,6 @@ def cmd_patrol(args, load) -> int:
     from enforcement_grid.optimize.export import read_allocation, with_plan, write_plan_folder
     from enforcement_grid.optimize.patrol import plan_patrols, repeated_inspections
     from enforcement_grid.sim.errors import ScenarioError
-    from enforcement_grid.sim.output import check_target
     from enforcement_grid.sim.textfiles import read_frame
 
     sc = load(args)
@@ -254,7 +253,6 @@ def cmd_tradeoff(args, load) -> int:
     from enforcement_grid.optimize.data import allocation_data
     from enforcement_grid.sim.staffing import largest_remainder
     from enforcement_grid.optimize.export import write_plan_folder
-    from enforcement_grid.sim.output import check_target
 
     sc = load(args)
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-tradeoff"

@@ -18,7 +18,6 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_grid.sim.config import Scenario
-from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.load import load_scenario
 from enforcement_grid.sim.staging import check_target, staged_folder
 
