@@ -394,8 +394,9 @@ def test_text_in_a_report_workbook_never_becomes_a_formula(tmp_path):
         assert sheets and not any("<f>" in z.read(n).decode("utf-8") for n in sheets)
     wb = load_workbook(path)
     cells = {c.value: c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
-    for text in (leak, "=1+2", "@SUM(A1)", "-2+3", "+cmd", "\t=1", "\n=1"):  # XML reads a CR back as LF
-        hit = [v for v in cells if text in v]
+    for text in (leak, "=1+2", "@SUM(A1)", "-2+3", "+cmd", "\t=1", "\r=1"):
+        # a CR reads back as CR (escaped _x000D_) or as LF (bare in the XML), by openpyxl version
+        hit = [v for v in cells if text in v or text.replace("\r", "\n") in v]
         assert hit, text
         assert all(cells[v].data_type == "s" and cells[v].quotePrefix for v in hit), text  # shown as typed, as text
     assert not cells["plain"].quotePrefix
