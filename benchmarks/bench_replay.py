@@ -22,8 +22,9 @@ import gc
 import time
 from pathlib import Path
 
-from enforcement_grid.sim import load_scenario, replay, run_replication
-from enforcement_grid.sim.sweep import restaff
+from enforcement_grid.sim import load_scenario, replay
+from enforcement_grid.experiments import run_replication
+from enforcement_grid.experiments.sweep import restaff
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ machine: each section prints the load average it started under.
 
 1. **Speed-up of 2 workers over 1**: 40 replications of the default Hui'an
    scenario (120 days) run in this process, then on 2 local worker processes
-   (``sim.run(..., workers=2)``).  Target ≥ 1.8×.
+   (``experiments.run(..., workers=2)``).  Target ≥ 1.8×.
 2. **30 replications of a simulated Hui'an year** on all cores.  Target ≤ 45 s;
    shown against 30 × one replication's time in this process.
 3. **Dask's overhead**: the same 30 replications on a ``LocalCluster`` (one
@@ -46,7 +46,8 @@ from enforcement_grid.sim import load_scenario, run  # noqa: E402
 
 CHILD = r"""
 import gc, json, resource, sys, tracemalloc
-from enforcement_grid.sim import load_scenario, run_replication
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run_replication
 
 
 def status(key):  # kiB, from /proc/self/status (Linux)

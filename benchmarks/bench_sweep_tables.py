@@ -40,7 +40,7 @@ SCENARIO = ROOT / "scenarios" / "huian.toml"
 
 from enforcement_grid.sim import load_scenario, run_replication  # noqa: E402
 from enforcement_grid.sim.measures import summarise  # noqa: E402
-from enforcement_grid.sim.sweep import SweepFolder, _cell, _prepend, point_id, read_rep  # noqa: E402
+from enforcement_grid.experiments.sweep import SweepFolder, _cell, _prepend, point_id, read_rep  # noqa: E402
 
 LEVELS = list(range(10, 110, 5))  # 20 staffing levels
 

@@ -39,7 +39,7 @@ SCENARIO = ROOT / "scenarios" / "huian.toml"
 BEFORE = ROOT / "scenarios" / "huian-before.toml"
 
 from enforcement_grid.sim import load_scenario  # noqa: E402
-from enforcement_grid.sim.executors import make_executor  # noqa: E402
+from enforcement_grid.experiments.executors import make_executor  # noqa: E402
 from enforcement_grid.uncertainty.report import analyse  # noqa: E402
 from enforcement_grid.uncertainty.runner import build_study, run_study, simulate  # noqa: E402
 

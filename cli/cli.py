@@ -182,8 +182,8 @@ def print_failures(failures, out=None) -> None:
 
 def cmd_run(args) -> int:
     from enforcement_grid.sim.measures import check_published_ranges
-    from enforcement_grid.sim.output import check_target, run_inputs, write_run
-    from enforcement_grid.sim.runner import ReplicationError, run
+    from enforcement_grid.experiments.output import check_target, run_inputs, write_run
+    from enforcement_grid.experiments.runner import ReplicationError, run
 
     from .cluster import make_cli_executor
 
@@ -220,7 +220,7 @@ def cmd_run(args) -> int:
 
 def cmd_budget(args) -> int:
     from enforcement_grid.sim.budget import budget_table, measured_shares, verdict
-    from enforcement_grid.sim.runner import run_replication
+    from enforcement_grid.experiments.runner import run_replication
 
     sc = _load(args, simulate=args.measure)
     table = budget_table(sc)
@@ -244,7 +244,7 @@ def cmd_budget(args) -> int:
 
 def cmd_compare(args) -> int:
     from enforcement_grid.report import compare_runs, format_comparison, load_run
-    from enforcement_grid.sim.output import write_frame_atomic
+    from enforcement_grid.experiments.output import write_frame_atomic
 
     table = compare_runs(*args.run_dirs)
     scopes = None if args.all_scopes else ("county",)

@@ -30,7 +30,7 @@ def add_dask_args(p: argparse.ArgumentParser) -> None:
 
 def make_cli_executor(args, replications: int | None = None):
     """The executor of --workers / --scheduler / --security; warns about a plain-TCP scheduler."""
-    from enforcement_grid.sim.executors import make_executor, plain_tcp_warning
+    from enforcement_grid.experiments.executors import make_executor, plain_tcp_warning
 
     scheduler, security = getattr(args, "scheduler", None), getattr(args, "security", None)
     if security is not None and scheduler is None:

@@ -99,7 +99,7 @@ def cmd_export(args) -> int:
     from enforcement_grid.sim import load_scenario
     from enforcement_grid.county.cases import load_mapping
     from enforcement_grid.county.export import SYNTHETIC_NOTE, export_frame, write_export
-    from enforcement_grid.sim.runner import run
+    from enforcement_grid.experiments.runner import run
 
     overrides = list(args.overrides)
     if args.days is not None:

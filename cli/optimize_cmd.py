@@ -10,7 +10,7 @@ from pathlib import Path
 
 def _check(out: Path, sc, force: bool, extra=()):
     """Refuse an output folder that cannot or must not be written, before any solving (sim.staging)."""
-    from enforcement_grid.sim.output import check_target, run_inputs
+    from enforcement_grid.experiments.output import check_target, run_inputs
 
     return check_target(out, force, inputs=[*run_inputs(sc), *extra], what="output folder")
 

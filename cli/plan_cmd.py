@@ -56,7 +56,7 @@ def cmd_plan(args, load) -> int:
     from enforcement_grid.planning import PlanOptions, make_plan
     from enforcement_grid.sim.errors import ScenarioError
     from enforcement_grid.report.plan_report import conclusions, write_plan_report
-    from enforcement_grid.sim.output import check_target, run_inputs
+    from enforcement_grid.experiments.output import check_target, run_inputs
 
     sc = load(args)
     out = Path(args.out) if args.out else Path("runs") / f"{sc.name}-plan"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 def _where(executor) -> str:
-    from enforcement_grid.sim.executors import DaskExecutor, ProcessExecutor
+    from enforcement_grid.experiments.executors import DaskExecutor, ProcessExecutor
 
     if isinstance(executor, DaskExecutor):
         return f"Dask ({executor.workers} worker thread(s))"
@@ -54,9 +54,9 @@ def _overview(report, factors: list[str], out) -> None:
 def cmd_sweep(args) -> int:
     from tqdm import tqdm
 
-    from enforcement_grid.sim.executors import Failed
+    from enforcement_grid.experiments.executors import Failed
     from enforcement_grid.sim.size import DEFAULT_MAX_VIOLATIONS
-    from enforcement_grid.sim.sweep import SweepFolder, SweepReport, check_sweep_size, load_sweep, run_sweep
+    from enforcement_grid.experiments.sweep import SweepFolder, SweepReport, check_sweep_size, load_sweep, run_sweep
 
     from .cluster import make_cli_executor
     from .stopping import exit_status

@@ -29,7 +29,7 @@ def cmd_uncertainty(args) -> int:
     from tqdm import tqdm
 
     from enforcement_grid.sim.errors import ScenarioError
-    from enforcement_grid.sim.executors import Failed, make_executor
+    from enforcement_grid.experiments.executors import Failed, make_executor
 
     from enforcement_grid.uncertainty.report import analyse
     from enforcement_grid.uncertainty.runner import StudyFolder, build_study, before_counterpart, run_study

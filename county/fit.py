@@ -62,7 +62,7 @@ from scipy import stats
 
 from enforcement_grid.sim.config import DAYS_PER_YEAR, Scenario
 from enforcement_grid.sim.processes.violations import rate_table
-from enforcement_grid.sim.runner import run
+from enforcement_grid.experiments.runner import run
 
 from .cases import CaseTable, Mapping
 from .export import cases_of_run, minutes_between

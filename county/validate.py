@@ -31,7 +31,7 @@ from enforcement_grid.sim.config import Scenario
 from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.load import load_scenario
 from enforcement_grid.sim.staging import check_target, staged_folder
-from enforcement_grid.sim.runner import run
+from enforcement_grid.experiments.runner import run
 
 from .cases import CaseTable, Mapping
 from .export import cases_of_run

@@ -44,11 +44,13 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from enforcement_grid.sim import RunSet, Scenario, ScenarioError, run, summarise
+from enforcement_grid.sim import Scenario, ScenarioError, summarise
 from enforcement_grid.sim.config import Settings
-from enforcement_grid.sim.executors import make_executor
 from enforcement_grid.sim.load import Origins, _toml_problem, check_references
-from enforcement_grid.sim.output import write_frame_atomic
+
+from .executors import make_executor
+from .output import write_frame_atomic
+from .runner import RunSet, run
 
 MAX_LEVERS = 4  # 2^4 = 16 combinations; more would need sampled Shapley orders
 METHODS = ("total", "shapley", "add_to_base", "drop_from_target")

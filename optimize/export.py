@@ -16,7 +16,7 @@ import pandas as pd
 
 from enforcement_grid.sim.config import PatrolVisit, Scenario, StaffingRow
 from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.output import run_inputs
+from enforcement_grid.experiments.output import run_inputs
 from enforcement_grid.sim.staging import TargetState, staged_folder
 from enforcement_grid.sim.textfiles import read_frame
 from enforcement_grid.sim.patrol_plan import PLAN_COLUMNS, default_plan

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from enforcement_grid.sim import run
+from enforcement_grid.experiments import run
 from enforcement_grid.sim.config import Scenario
 from enforcement_grid.sim.measures import summarise
 

@@ -22,7 +22,8 @@ import pandas as pd
 
 from enforcement_grid.optimize.allocation import AllocationConflict, county_coverage
 from enforcement_grid.optimize.data import source_totals
-from enforcement_grid.sim import RunSet, Scenario, run
+from enforcement_grid.sim import Scenario
+from enforcement_grid.experiments import RunSet, run
 from enforcement_grid.sim.staffing import largest_remainder
 
 from .optimise import optimise

@@ -32,11 +32,12 @@ from pathlib import Path
 import pandas as pd
 
 from enforcement_grid.optimize.export import proportional_allocation, staffing_rows
-from enforcement_grid.sim import RunSet, Scenario, run
+from enforcement_grid.sim import Scenario
+from enforcement_grid.experiments import RunSet, run
 from enforcement_grid.sim.budget import budget_table
-from enforcement_grid.sim.executors import make_executor
+from enforcement_grid.experiments.executors import make_executor
 from enforcement_grid.sim.load import load_scenario
-from enforcement_grid.sim.output import check_target, run_inputs, write_run
+from enforcement_grid.experiments.output import check_target, run_inputs, write_run
 from enforcement_grid.sim.staging import staged_folder
 from enforcement_grid.sim.staffing import with_staffing
 

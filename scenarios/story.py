@@ -35,8 +35,9 @@ from enforcement_grid.cli.argtypes import nonnegative_float, positive_float, pos
 from enforcement_grid.report import write_report
 from enforcement_grid.report.compare import format_value
 from enforcement_grid.report.labels import metric_label
-from enforcement_grid.sim import ScenarioError, load_scenario, run
-from enforcement_grid.sim.output import write_run
+from enforcement_grid.sim import ScenarioError, load_scenario
+from enforcement_grid.experiments import run
+from enforcement_grid.experiments.output import write_run
 
 HERE = Path(__file__).resolve().parent
 

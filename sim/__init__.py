@@ -1,17 +1,19 @@
-"""Simulation of town-level administrative enforcement (Hui'an county reform).
+"""The simulation of town-level administrative enforcement (Hui'an county reform).
 
-The public API, in the order data flows::
+scenario file → validated configuration → SimPy model → records → measures::
 
     sc = load_scenario("scenarios/huian.toml")        # scenario file → validated configuration
-    result = run_replication(sc, replication=0)       # configuration → records and measures
-    runset = run(sc, replications=10, workers=2)      # many replications, in parallel
-    runset.summary                                    # scope, metric, mean, ci_low, ci_high
+    model = Model(sc, replication=0)                  # one replication (sim.model)
+    summarise(metrics)                                # replications → mean and CI (sim.measures)
+
+Running replications — one or many, in parallel, with run folders and sweeps — is
+experiment infrastructure: :mod:`enforcement_grid.experiments` (``run``,
+``run_replication``).  Nothing here imports it.
 """
 
 from .config import Scenario
 from .errors import ScenarioError
 from .load import load_scenario
 from .measures import summarise
-from .runner import RunResult, RunSet, run, run_replication
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "run", "run_replication", "RunResult", "RunSet", "summarise"]
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "summarise"]

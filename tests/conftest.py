@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from enforcement_grid.sim import load_scenario, run
-from enforcement_grid.sim.output import write_run
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run
+from enforcement_grid.experiments.output import write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT = ["scenario.horizon_days=20", "scenario.warmup_days=2"]

@@ -21,7 +21,8 @@ from enforcement_grid.county.cases import load_cases, load_mapping
 from enforcement_grid.county.export import cases_of_run, export_frame, write_export
 from enforcement_grid.county.fit import channel_counts, expected_rates, fit_all, wilson
 from enforcement_grid.county.villages import derive
-from enforcement_grid.sim import load_scenario, run
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run
 
 ROOT = Path(__file__).resolve().parents[1]
 HUIAN = ROOT / "scenarios" / "huian.toml"

@@ -9,7 +9,8 @@ from scipy import stats
 
 import factory
 from intervals import paired_t_interval, welch_half_width
-from enforcement_grid.sim import load_scenario, run, run_replication
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run, run_replication
 from enforcement_grid.sim.processes.violations import rate_table
 
 

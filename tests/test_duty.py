@@ -20,7 +20,7 @@ from enforcement_grid.sim.errors import ScenarioError
 from enforcement_grid.sim.model import Model
 from enforcement_grid.sim.processes.violations import InjectedViolation
 from enforcement_grid.sim.roster import expected_teams, presence_factor
-from enforcement_grid.sim.runner import run
+from enforcement_grid.experiments.runner import run
 from intervals import paired_t_interval
 
 LEVEL = 0.95
@@ -182,7 +182,7 @@ def test_a_public_holiday_runs_the_sunday_rota(tmp_path):
 
 def test_coverage_by_weekday_hour_table_adds_up_to_the_weekday_measures(tmp_path):
     import pandas as pd
-    from enforcement_grid.sim.output import write_run
+    from enforcement_grid.experiments.output import write_run
 
     def edit(s, t):
         s["scenario"].update(horizon_days=14.0, warmup_days=1.0, replications=1)

@@ -11,7 +11,8 @@ import tomli_w
 
 import factory
 from intervals import paired_t_interval
-from enforcement_grid.sim import load_scenario, run
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run
 from enforcement_grid.sim.budget import NEED_COLUMNS, budget_table
 from enforcement_grid.sim.model import Model
 from enforcement_grid.sim.processes.violations import InjectedViolation

@@ -31,7 +31,7 @@ from scipy.sparse.linalg import spsolve
 import factory
 from enforcement_grid.sim import load_scenario
 from enforcement_grid.sim.model import Model
-from enforcement_grid.sim.runner import run
+from enforcement_grid.experiments.runner import run
 
 TOWNS = ("甲镇", "乙镇", "丙镇")
 PER_HOUR = (0.55, 0.45, 0.35)  # reports an hour per town

@@ -11,7 +11,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import factory
-from enforcement_grid.sim import load_scenario, run_replication
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run_replication
 from enforcement_grid.sim.model import Model
 from enforcement_grid.sim.records import OUTCOMES, records_frame
 

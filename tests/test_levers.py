@@ -206,7 +206,7 @@ def test_lever_from_target_copies_tables(tmp_path):
 
 
 def test_a_towns_own_report_delay_applies_in_that_town_only(tmp_path):
-    from enforcement_grid.sim import run
+    from enforcement_grid.experiments import run
 
     sc = _tiny(tmp_path, 60.0)
     slow = with_settings(sc, {"grid.report_delay_by_town_min": {"甲镇": 2880.0}})

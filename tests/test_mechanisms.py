@@ -12,7 +12,8 @@ from scipy import stats
 
 import factory
 from intervals import paired_t_interval, t_interval
-from enforcement_grid.sim import ScenarioError, load_scenario, run, run_replication
+from enforcement_grid.sim import ScenarioError, load_scenario
+from enforcement_grid.experiments import run, run_replication
 
 CERT = {"enabled": True, "first_sitting_day": 30.0, "sitting_interval_days": 60.0, "pass_prob": 0.5,
         "deadline_years": 3.0}

@@ -35,7 +35,7 @@ from enforcement_grid.sim.roster import (
 )
 from enforcement_grid.sim.staffing import largest_remainder, with_staffing
 from enforcement_grid.sim.streams import Streams
-from enforcement_grid.sim.sweep import restaff
+from enforcement_grid.experiments.sweep import restaff
 from enforcement_grid.sim.travel import great_circle_km, travel_times
 
 

@@ -19,7 +19,8 @@ from enforcement_grid.optimize.data import AllocationData, Curve, allocation_dat
 from enforcement_grid.optimize.export import proportional_allocation, with_plan
 from enforcement_grid.optimize.loop import sim_opt_loop
 from enforcement_grid.optimize.patrol import plan_patrols
-from enforcement_grid.sim import load_scenario, run_replication
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run_replication
 
 
 def small_data(curves: dict[str, dict[int, float]], posts, certified, max_posts=5, need=1, min_law=1,

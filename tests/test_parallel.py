@@ -14,10 +14,11 @@ from pandas.testing import assert_frame_equal
 
 import factory
 from enforcement_grid.cli.cli import main
-from enforcement_grid.sim import load_scenario, run
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run
 from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.executors import DaskExecutor, Done, Failed, ProcessExecutor, SerialExecutor, Task
-from enforcement_grid.sim.runner import ReplicationError
+from enforcement_grid.experiments.executors import DaskExecutor, Done, Failed, ProcessExecutor, SerialExecutor, Task
+from enforcement_grid.experiments.runner import ReplicationError
 
 distributed = pytest.importorskip("distributed")
 
@@ -104,7 +105,7 @@ def test_a_task_that_kills_its_worker_is_reported_and_the_others_finish():
 
 
 def test_run_finishes_the_other_replications_then_names_the_failed_one(scenario, monkeypatch):
-    from enforcement_grid.sim import runner as sim_runner
+    from enforcement_grid.experiments import runner as sim_runner
 
     class Broken(sim_runner.Model):
         def run(self):

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from enforcement_grid.report import labels as L
-from enforcement_grid.sim import ScenarioError, load_scenario, run
+from enforcement_grid.sim import ScenarioError, load_scenario
+from enforcement_grid.experiments import run
 from enforcement_grid.sim.measures import (
     brigade_visits,
     check_published_ranges,
@@ -131,7 +132,7 @@ def test_counts_are_per_year_exactly(small_runs):
 def test_platform_measures_count_from_the_report(small_runs):
     runset = small_runs["after_runset"]
     sc = runset.scenario
-    from enforcement_grid.sim.runner import item_targets
+    from enforcement_grid.experiments.runner import item_targets
 
     targets = item_targets(sc)
     s = sc.settings.scenario
@@ -192,11 +193,11 @@ def test_huian_stress_plan_shortfall_is_reported():
 
     log = io.StringIO()
     handler = logging.StreamHandler(log)
-    logging.getLogger("enforcement_grid.sim.runner").addHandler(handler)
+    logging.getLogger("enforcement_grid.experiments.runner").addHandler(handler)
     try:
         runset = run(sc, replications=1, workers=1, keep_records=False)
     finally:
-        logging.getLogger("enforcement_grid.sim.runner").removeHandler(handler)
+        logging.getLogger("enforcement_grid.experiments.runner").removeHandler(handler)
     assert "does not visit 50 village(s) in a week" in log.getvalue()
     s = runset.summary.set_index(["scope", "metric"])["mean"]
     assert s[("county", "patrol_visits_planned_share")] == pytest.approx(194 / 257, rel=1e-12)

@@ -41,7 +41,7 @@ def run_cli(capsys, *argv) -> tuple[int, str]:
 
 def no_simulation(monkeypatch):
     """Make any simulation fail the test: a check must refuse before the work."""
-    from enforcement_grid.sim import runner  # egrid run imports run from here when it runs
+    from enforcement_grid.experiments import runner  # egrid run imports run from here when it runs
 
     def refuse(*a, **k):
         raise AssertionError("simulated before checking the target")
@@ -57,7 +57,7 @@ def hidden(folder: Path) -> list[str]:
 
 
 def test_a_folder_that_appears_while_a_run_goes_is_not_overwritten(tmp_path, capsys, monkeypatch):
-    from enforcement_grid.sim import runner  # egrid run imports run from here when it runs
+    from enforcement_grid.experiments import runner  # egrid run imports run from here when it runs
 
     path = factory.scenario(tmp_path / "sc")
     out = tmp_path / "run"
@@ -161,7 +161,7 @@ def test_a_comparison_never_overwrites_a_file_it_reads(small_runs, capsys):
 
 
 def _break_replication(monkeypatch, which: set[int]):
-    from enforcement_grid.sim import runner as sim_runner
+    from enforcement_grid.experiments import runner as sim_runner
     from enforcement_grid.sim.calendar import WorkCalendar
 
     class Broken(sim_runner.Model):
@@ -414,14 +414,14 @@ def test_the_help_says_plain_tcp_is_unauthenticated(capsys):
 
 
 def test_a_plain_tcp_scheduler_gets_a_warning():
-    from enforcement_grid.sim.executors import plain_tcp_warning
+    from enforcement_grid.experiments.executors import plain_tcp_warning
 
     assert "unauthenticated" in plain_tcp_warning("tcp://10.0.0.5:8786")
     assert plain_tcp_warning("tcp://127.0.0.1:8786") is None and plain_tcp_warning("tls://10.0.0.5:8786") is None
 
 
 def test_security_options_are_checked(tmp_path, capsys):
-    from enforcement_grid.sim.executors import load_security
+    from enforcement_grid.experiments.executors import load_security
 
     path = factory.scenario(tmp_path / "sc")
     code, err = run_cli(capsys, "run", path, "--days", "3", "--security", tmp_path / "tls.toml")
@@ -463,8 +463,8 @@ def test_replications_run_on_a_tls_cluster_with_the_same_numbers(tmp_path):
     from distributed import LocalCluster
     from distributed.security import Security
 
-    from enforcement_grid.sim import run
-    from enforcement_grid.sim.executors import make_executor
+    from enforcement_grid.experiments import run
+    from enforcement_grid.experiments.executors import make_executor
 
     (tmp_path / "tls.toml").write_text(f'ca_file = "{pem.name}"\ncert = "{pem.name}"\n')
     node = Security(tls_ca_file=str(pem), tls_scheduler_cert=str(pem), tls_worker_cert=str(pem),
@@ -528,7 +528,7 @@ def test_the_violation_limit_can_be_lowered_and_raised(tmp_path, capsys):
 def test_the_violation_estimate_matches_what_a_run_creates(tmp_path):
     """The estimate is the expected count: a run's count lies within its 99.9 % Poisson interval
     (normal approximation, z = 3.29) around it."""
-    from enforcement_grid.sim import run
+    from enforcement_grid.experiments import run
     from enforcement_grid.sim.size import expected_violations
 
     sc = load_scenario(factory.scenario(tmp_path / "sc"), ["scenario.horizon_days=60"])
@@ -584,8 +584,8 @@ def test_a_foreign_folder_that_appears_is_never_replaced_even_with_force(tmp_pat
 
 
 def test_the_fast_table_reader_reads_replication_files_exactly(tmp_path):
-    from enforcement_grid.sim.output import write_frame_atomic
-    from enforcement_grid.sim.sweep import read_rep, read_reps
+    from enforcement_grid.experiments.output import write_frame_atomic
+    from enforcement_grid.experiments.sweep import read_rep, read_reps
 
     frames = {
         0: pd.DataFrame({"scope": ["county", "NA", "a,b", "甲镇"], "metric": ["m", "m", "m", "n"],

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from pandas.testing import assert_frame_equal
 
-from enforcement_grid.sim import load_scenario, replay, run_replication
-from enforcement_grid.sim.executors import SerialExecutor
-from enforcement_grid.sim.sweep import load_sweep, restaff, restricted_points, run_sweep
+from enforcement_grid.sim import load_scenario, replay
+from enforcement_grid.experiments import run_replication
+from enforcement_grid.experiments.executors import SerialExecutor
+from enforcement_grid.experiments.sweep import load_sweep, restaff, restricted_points, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 # no returned cases: the towns meet only in the departments' queues, which the replay reproduces

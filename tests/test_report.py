@@ -252,8 +252,9 @@ def test_a_fourth_class_reaches_the_report_tables_and_charts(tmp_path, monkeypat
     sheets and the coverage chart, with the label the scenario gives it."""
     import factory
     from enforcement_grid.report import charts as C
-    from enforcement_grid.sim import load_scenario, run
-    from enforcement_grid.sim.output import write_run
+    from enforcement_grid.sim import load_scenario
+    from enforcement_grid.experiments import run
+    from enforcement_grid.experiments.output import write_run
 
     def edit(s, t):
         s["scenario"].update(horizon_days=6.0, warmup_days=1.0)

@@ -26,8 +26,9 @@ from enforcement_grid.report import html as H
 from enforcement_grid.report import labels as L
 from enforcement_grid.report import load_run
 from enforcement_grid.report import rundir as R
-from enforcement_grid.sim import load_scenario, run
-from enforcement_grid.sim.output import write_run
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run
+from enforcement_grid.experiments.output import write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 NAN = float("nan")

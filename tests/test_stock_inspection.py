@@ -9,7 +9,8 @@ import pytest
 
 import factory
 from intervals import paired_t_interval
-from enforcement_grid.sim import ScenarioError, load_scenario, run, run_replication
+from enforcement_grid.sim import ScenarioError, load_scenario
+from enforcement_grid.experiments import run, run_replication
 from enforcement_grid.sim.processes.inspection import BusinessRisk, high_risk_count
 
 

@@ -24,11 +24,12 @@ from hypothesis import HealthCheck, given, settings as hyp_settings, strategies 
 from pandas.testing import assert_frame_equal
 
 import factory
-from enforcement_grid.sim import sweep as sim_sweep
+from enforcement_grid.experiments import sweep as sim_sweep
 from enforcement_grid.cli.cli import main
-from enforcement_grid.sim import load_scenario, run
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run
 from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.sweep import SweepFolder, load_sweep, point_id, restaff
+from enforcement_grid.experiments.sweep import SweepFolder, load_sweep, point_id, restaff
 
 SWEEP = """\
 scenario = "scenario.toml"

@@ -17,7 +17,8 @@ import pytest
 from scipy import stats
 
 import factory
-from enforcement_grid.sim import load_scenario, run
+from enforcement_grid.sim import load_scenario
+from enforcement_grid.experiments import run
 
 
 def erlang_c(c: int, lam: float, mu: float) -> tuple[float, float]:

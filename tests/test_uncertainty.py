@@ -23,7 +23,7 @@ import factory
 from enforcement_grid.cli.cli import main
 from enforcement_grid.sim import load_scenario
 from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.executors import ProcessExecutor, SerialExecutor
+from enforcement_grid.experiments.executors import ProcessExecutor, SerialExecutor
 from enforcement_grid.uncertainty import design
 from enforcement_grid.uncertainty.decisions import pairs, regret
 from enforcement_grid.uncertainty.history import read_observed

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from enforcement_grid.sim.output import write_frame_atomic
+from enforcement_grid.experiments.output import write_frame_atomic
 from enforcement_grid.sim.staging import staged_folder
 
 from . import design as design_mod

@@ -40,12 +40,12 @@ import pandas as pd
 
 from enforcement_grid.sim.config import Scenario
 from enforcement_grid.sim.errors import ScenarioError
-from enforcement_grid.sim.executors import Done, Executor, Failed, Shared, Task
+from enforcement_grid.experiments.executors import Done, Executor, Failed, Shared, Task
 from enforcement_grid.sim.load import load_scenario
-from enforcement_grid.sim.output import write_frame_atomic
+from enforcement_grid.experiments.output import write_frame_atomic
 from enforcement_grid.sim.staging import staged_folder
-from enforcement_grid.sim.runner import run_replication
-from enforcement_grid.sim.sweep import fingerprint
+from enforcement_grid.experiments.runner import run_replication
+from enforcement_grid.experiments.sweep import fingerprint
 
 from . import design as design_mod
 from .history import Observed, figures, read_observed

@@ -14,12 +14,12 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from .config import Scenario
-from .errors import ScenarioError
+from enforcement_grid.sim.config import Scenario
+from enforcement_grid.sim.errors import ScenarioError
 from .executors import Executor, Failed, Shared, Task, make_executor
-from .measures import SumSink, plan_visits, run_metrics, summarise, unit_table, unvisited_villages, violation_sums
-from .model import Model, RecordList
-from .records import records_frame
+from enforcement_grid.sim.measures import SumSink, plan_visits, run_metrics, summarise, unit_table, unvisited_villages, violation_sums
+from enforcement_grid.sim.model import Model, RecordList
+from enforcement_grid.sim.records import records_frame
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def measure_replication(sc: Scenario, replication: int, sink, out, plan: pd.Data
 
 def _warn_unvisited(sc: Scenario) -> None:
     """F12: every village at least weekly.  A plan that leaves villages out says so, once per run."""
-    from .patrol_plan import plan_table
+    from enforcement_grid.sim.patrol_plan import plan_table
 
     missing = unvisited_villages(plan_visits(sc, plan_table(sc)))
     if missing:

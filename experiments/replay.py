@@ -41,11 +41,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .config import Scenario
-from .measures import SumSink
-from .model import Model, ModelOutput, RecordList, exact_delay
-from .processes.brigade import Response, UnitCounters
-from .processes.discovery import Violation
+from enforcement_grid.sim.config import Scenario
+from enforcement_grid.sim.measures import SumSink
+from enforcement_grid.sim.model import Model, ModelOutput, RecordList, exact_delay
+from enforcement_grid.sim.processes.brigade import Response, UnitCounters
+from enforcement_grid.sim.processes.discovery import Violation
 from .runner import RunResult, item_targets, measure_replication, run_replication
 
 _UNSET = object()

@@ -32,11 +32,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Scenario
-from .measures import coverage_by_weekday_hour, plan_visits
+from enforcement_grid.sim.config import Scenario
+from enforcement_grid.sim.measures import coverage_by_weekday_hour, plan_visits
 from .runner import item_targets
-from .staging import TargetState, staged_folder, write_file_atomic
-from .staging import check_target as _check_target
+from enforcement_grid.sim.staging import TargetState, staged_folder, write_file_atomic
+from enforcement_grid.sim.staging import check_target as _check_target
 
 SUMMARY_COLUMNS = ["scope", "metric", "mean", "ci_low", "ci_high"]
 

@@ -41,7 +41,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Iterable, Iterator
 
-from .errors import ScenarioError
+from enforcement_grid.sim.errors import ScenarioError
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +314,7 @@ def load_security(path):
     """
     from pathlib import Path
 
-    from .load import _read_toml
+    from enforcement_grid.sim.load import _read_toml
 
     path = Path(path)
     raw = _read_toml(path)

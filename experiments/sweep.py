@@ -97,17 +97,17 @@ from typing import Any, Callable
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from .config import Scenario
-from .errors import ScenarioError
+from enforcement_grid.sim.config import Scenario
+from enforcement_grid.sim.errors import ScenarioError
 from .executors import Done, Executor, Failed, Shared, Task
-from .load import _field_path, _read_toml, load_scenario
-from .textfiles import read_text
-from .measures import summarise
+from enforcement_grid.sim.load import _field_path, _read_toml, load_scenario
+from enforcement_grid.sim.textfiles import read_text
+from enforcement_grid.sim.measures import summarise
 from .output import write_frame_atomic
-from .staging import TMP_TAG, check_target, read_marker, staged_folder, write_file_atomic, write_marker
+from enforcement_grid.sim.staging import TMP_TAG, check_target, read_marker, staged_folder, write_file_atomic, write_marker
 from .runner import run_replication
-from .staffing import largest_remainder, with_staffing
-from .size import MAX_HORIZON_DAYS, check_size
+from enforcement_grid.sim.staffing import largest_remainder, with_staffing
+from enforcement_grid.sim.size import MAX_HORIZON_DAYS, check_size
 
 log = logging.getLogger(__name__)
 
