@@ -22,7 +22,8 @@ import gc
 import time
 from pathlib import Path
 
-from enforcement_grid.sim import load_scenario, replay
+from enforcement_grid.experiments import replay
+from enforcement_grid.sim import load_scenario
 from enforcement_grid.experiments import run_replication
 from enforcement_grid.experiments.sweep import restaff
 

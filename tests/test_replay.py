@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from pandas.testing import assert_frame_equal
 
-from enforcement_grid.sim import load_scenario, replay
+from enforcement_grid.experiments import replay
+from enforcement_grid.sim import load_scenario
 from enforcement_grid.experiments import run_replication
 from enforcement_grid.experiments.executors import SerialExecutor
 from enforcement_grid.experiments.sweep import load_sweep, restaff, restricted_points, run_sweep
