@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the M/M/c scenario builder shared wit
 
 import factory  # noqa: E402
 
-from enforcement_grid.sim import load_scenario, run_replication  # noqa: E402
+from enforcement_grid.experiments import run_replication  # noqa: E402
+from enforcement_grid.sim import load_scenario  # noqa: E402
 
 
 def bare_simpy_mmc(n: int, c: int, lam_per_min: float, mean_service: float, seed: int = 1) -> float:

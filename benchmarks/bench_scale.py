@@ -42,7 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "huian.toml"
 
-from enforcement_grid.sim import load_scenario, run  # noqa: E402
+from enforcement_grid.experiments import run  # noqa: E402
+from enforcement_grid.sim import load_scenario  # noqa: E402
 
 CHILD = r"""
 import gc, json, resource, sys, tracemalloc

@@ -38,7 +38,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "huian.toml"
 
-from enforcement_grid.sim import load_scenario, run_replication  # noqa: E402
+from enforcement_grid.experiments import run_replication  # noqa: E402
+from enforcement_grid.sim import load_scenario  # noqa: E402
 from enforcement_grid.sim.measures import summarise  # noqa: E402
 from enforcement_grid.experiments.sweep import SweepFolder, _cell, _prepend, point_id, read_rep  # noqa: E402
 
