@@ -109,9 +109,9 @@ class _Arrivals:
         self.model = model
         self.env = env = model.env
         self.horizon = model.horizon
+        self.batches = model._week_batches()
         self.batch = None
         self.j = 0
-        self.t0 = 0.0
         start = simpy.events.Event(env)
         start._ok = True
         start._value = None
@@ -120,25 +120,17 @@ class _Arrivals:
 
     def _start(self, _event) -> None:
         m = self.model
-        stock = m.sc.settings.stock
-        if stock is not None and stock.violations > 0:
-            batch = m.arrivals.stock(stock.violations, m.class_keys.index(stock.klass),
-                                     stock.max_age_days * MIN_PER_DAY, m.streams.stock).as_lists()
+        batch = m._stock_batch()
+        if batch is not None:
             for j in range(len(batch.time)):
                 m._new_violation(batch, j, batch.time[j], stock=True)
         self._next_batch()
         self._step(None)
 
     def _next_batch(self) -> bool:
-        t0 = self.t0
-        if t0 >= self.horizon:
-            self.batch = None
-            return False
-        t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
-        self.batch = self.model.arrivals.batch(t0, t1).as_lists()
+        self.batch = next(self.batches, None)
         self.j = 0
-        self.t0 = t1
-        return True
+        return self.batch is not None
 
     def _step(self, event) -> None:
         env = self.env
@@ -345,61 +337,54 @@ class Model:
     # ------------------------------------------------------------------ arrivals
 
     def _arrive(self):
+        """Injected arrivals, or a restricted run's; a whole county's Poisson arrivals are :class:`_Arrivals`."""
         if self.only_towns is not None:
             yield from self._arrive_restricted()
             return
         env = self.env
-        if self.injected is not None:
-            batch = injected_batch(self.sc, self.injected).as_lists()
-            for j in range(len(batch.time)):
-                t = batch.time[j]
-                if t >= self.horizon:
-                    break
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-                self._new_violation(batch, j, t)
-            return
+        batch = injected_batch(self.sc, self.injected).as_lists()
+        for j in range(len(batch.time)):
+            t = batch.time[j]
+            if t >= self.horizon:
+                break
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._new_violation(batch, j, t)
+
+    def _stock_batch(self):
+        """The stock of old violations at minute 0 as one batch (None: no stock)."""
         stock = self.sc.settings.stock
-        if stock is not None and stock.violations > 0:
-            batch = self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
-                                        stock.max_age_days * MIN_PER_DAY, self.streams.stock).as_lists()
-            for j in range(len(batch.time)):
-                self._new_violation(batch, j, batch.time[j], stock=True)
+        if stock is None or stock.violations <= 0:
+            return None
+        return self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
+                                   stock.max_age_days * MIN_PER_DAY, self.streams.stock).as_lists()
+
+    def _week_batches(self):
+        """The Poisson arrivals a week at a time, each week drawn when the run reaches it."""
+        end = math.ceil(self.horizon / 60.0) * 60.0
         t0 = 0.0
         while t0 < self.horizon:
-            t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
-            batch = self.arrivals.batch(t0, t1).as_lists()
-            for j in range(len(batch.time)):
-                t = batch.time[j]
-                if t >= self.horizon:
-                    break
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-                self._new_violation(batch, j, t)
+            t1 = min(t0 + MIN_PER_WEEK, end)
+            yield self.arrivals.batch(t0, t1).as_lists()
             t0 = t1
 
     def _arrive_restricted(self):
-        """As :meth:`_arrive`, but the other towns' violations are only drawn (ids, channel draws), not waited
+        """As the whole county's arrivals (:class:`_Arrivals`), but the other towns' violations are only drawn (ids, channel draws), not waited
         for: the clock of each simulated arrival is the one the whole county's arrival process would reach."""
         env = self.env
         if self.injected is not None:
             raise ValueError("a restricted run cannot take injected arrivals")
         towns = self.only_towns
         simulated = [t in towns for t in self.village_town]
-        stock = self.sc.settings.stock
-        if stock is not None and stock.violations > 0:
-            batch = self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
-                                        stock.max_age_days * MIN_PER_DAY, self.streams.stock).as_lists()
+        batch = self._stock_batch()
+        if batch is not None:
             for j in range(len(batch.time)):
                 if simulated[batch.village[j]]:
                     self._new_violation(batch, j, batch.time[j], stock=True)
                 else:
                     self._skip_violation(batch, j, batch.time[j])
         clock = 0.0  # the whole county's arrival process's clock
-        t0 = 0.0
-        while t0 < self.horizon:
-            t1 = min(t0 + MIN_PER_WEEK, math.ceil(self.horizon / 60.0) * 60.0)
-            batch = self.arrivals.batch(t0, t1).as_lists()
+        for batch in self._week_batches():
             for j in range(len(batch.time)):
                 t = batch.time[j]
                 if t >= self.horizon:
@@ -412,7 +397,6 @@ class Model:
                 if clock > env.now:
                     yield env.timeout(exact_delay(env.now, clock))
                 self._new_violation(batch, j, t)
-            t0 = t1
 
     def _skip_violation(self, b, j: int, t: float) -> None:
         """Another town's violation in a restricted run: its id and its channels' draws, nothing else."""
