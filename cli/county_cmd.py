@@ -42,19 +42,25 @@ def cmd_new(args) -> int:
     return 0
 
 
-def cmd_calibrate(args) -> int:
+def _read_cases(args):
+    """The checked output folder, the scenario, its category mapping and the export's cases (before any work)."""
+    from enforcement_grid.county.cases import load_cases, load_mapping, parse_period
     from enforcement_grid.sim import load_scenario
     from enforcement_grid.sim.staging import check_target
-    from enforcement_grid.county.cases import load_cases, load_mapping, parse_period
-    from enforcement_grid.county.fit import fit_all
-    from enforcement_grid.county.write import write_fit
 
     out = Path(args.out)
     check_target(out, args.force, inputs=[args.cases, args.scenario], what="output folder")  # refuse early
     sc = load_scenario(args.scenario, args.overrides)
     mapping = load_mapping(_mapping_path(args, sc), sc)
     period = parse_period(args.period) if args.period else None
-    cases = load_cases(args.cases, sc, mapping, period)
+    return out, sc, mapping, load_cases(args.cases, sc, mapping, period)
+
+
+def cmd_calibrate(args) -> int:
+    from enforcement_grid.county.fit import fit_all
+    from enforcement_grid.county.write import write_fit
+
+    out, sc, mapping, cases = _read_cases(args)
     fit = fit_all(cases, sc, mapping, replications=args.reference_replications, workers=args.workers)
     write_fit(fit, sc, out, force=args.force)
     print(f"Read {cases.provenance()} from {args.cases}; {len(cases.mapped):,} mapped to items.")
@@ -75,17 +81,9 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_holdout(args) -> int:
-    from enforcement_grid.sim import load_scenario
-    from enforcement_grid.sim.staging import check_target
-    from enforcement_grid.county.cases import load_cases, load_mapping, parse_period
     from enforcement_grid.county.validate import run_holdout
 
-    out = Path(args.out)
-    check_target(out, args.force, inputs=[args.cases, args.scenario], what="output folder")  # refuse early
-    sc = load_scenario(args.scenario, args.overrides)
-    mapping = load_mapping(_mapping_path(args, sc), sc)
-    period = parse_period(args.period) if args.period else None
-    cases = load_cases(args.cases, sc, mapping, period)
+    out, sc, mapping, cases = _read_cases(args)
     result = run_holdout(cases, sc, mapping, args.holdout_months, out, replications=args.replications,
                          workers=args.workers, force=args.force)
     print(result.summary_text())
