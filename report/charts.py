@@ -469,6 +469,16 @@ def patrol_grid(
 # ---------------------------------------------------------------------------- certified teams
 
 
+def _ci_band(ax, x, d: pd.DataFrame, label: str | None, alpha: float) -> None:
+    """The 95 % CI band of ``d``'s ``ci_low``/``ci_high`` over ``x`` (where both are known; none without them)."""
+    if not {"ci_low", "ci_high"} <= set(d.columns):
+        return
+    lo, hi = _as_float(d["ci_low"]), _as_float(d["ci_high"])
+    ok = ~np.isnan(lo) & ~np.isnan(hi)
+    if ok.any():
+        ax.fill_between(x[ok], lo[ok], hi[ok], color="0.6", alpha=alpha, linewidth=0, label=label)
+
+
 def certified_teams_over_time(
     df: pd.DataFrame,
     lang: str = "zh",
@@ -494,13 +504,7 @@ def certified_teams_over_time(
         d = (df if name is None else df[df["series"] == name]).sort_values("month")
         x, y = _as_float(d["month"]), _as_float(d["mean"])
         x_all.append(x)
-        if {"ci_low", "ci_high"} <= set(d.columns):
-            lo, hi = _as_float(d["ci_low"]), _as_float(d["ci_high"])
-            ok = ~np.isnan(lo) & ~np.isnan(hi)
-            if ok.any():
-                band_label = L.t("certified.band", lang) if i == 0 else None
-                ax.fill_between(x[ok], lo[ok], hi[ok], color="0.6", alpha=0.35 if name is None else 0.2, linewidth=0,
-                                label=band_label)
+        _ci_band(ax, x, d, L.t("certified.band", lang) if i == 0 else None, 0.35 if name is None else 0.2)
         ax.plot(x, y, linestyle=LINESTYLES[i % len(LINESTYLES)], marker=MARKERS[i % len(MARKERS)],
                 markevery=max(1, len(x) // 12), markersize=4, color=colours[i],
                 label=L.t("mean", lang) if name is None else str(name), gid="mean" if name is None else f"series-{i}")
@@ -532,11 +536,7 @@ def stock_over_time(
     x, y = _as_float(d["month"]) + 1.0, _as_float(d["mean"])  # counted at the end of each month
     fig = _figure(7.5, 4.6)
     ax = fig.subplots()
-    if {"ci_low", "ci_high"} <= set(d.columns):
-        lo, hi = _as_float(d["ci_low"]), _as_float(d["ci_high"])
-        ok = ~np.isnan(lo) & ~np.isnan(hi)
-        if ok.any():
-            ax.fill_between(x[ok], lo[ok], hi[ok], color="0.6", alpha=0.35, linewidth=0, label=L.t("certified.band", lang))
+    _ci_band(ax, x, d, L.t("certified.band", lang), 0.35)
     ax.plot(x, y, marker="o", markersize=4, color=_shades(1, 0.2)[0], label=L.t("mean", lang), gid="mean")
     ax.set_xlim(0.0, max(1.0, float(np.nanmax(x)) if x.size else 1.0))
     ax.set_ylim(bottom=0.0)
