@@ -50,20 +50,15 @@ def towns_sheet(summary: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
 
 
 def validation_sheet(table: pd.DataFrame, lang: str, town_en=None, class_labels=None) -> pd.DataFrame:
-    """sim.measures.validation_table in the report's language; values as fractions."""
-    return pd.DataFrame({
-        L.t("col.scope", lang): [L.town_label(x, lang, town_en) for x in table["scope"]],
-        L.t("col.metric", lang): [L.metric_label(m, lang, class_labels) for m in table["metric"]],
-        L.t("col.metric_key", lang): table["metric"],
-        L.t("col.mean", lang): table["mean"],
-        L.t("col.ci_low", lang): table["ci_low"],
-        L.t("col.ci_high", lang): table["ci_high"],
-        L.t("col.published_low", lang): table["published_low"],
-        L.t("col.published_high", lang): table["published_high"],
-        L.t("col.verdict", lang): [L.verdict_label(v, lang) for v in table["verdict"]],
-        L.t("col.what", lang): table["what"],
-        L.t("col.source", lang): table["source"],
-    })
+    """sim.measures.validation_table in the report's language: the summary sheet's columns, then the
+    published range, the verdict and its source; values as fractions."""
+    out = summary_sheet(table, lang, town_en, class_labels)
+    out[L.t("col.published_low", lang)] = table["published_low"].to_numpy()
+    out[L.t("col.published_high", lang)] = table["published_high"].to_numpy()
+    out[L.t("col.verdict", lang)] = [L.verdict_label(v, lang) for v in table["verdict"]]
+    out[L.t("col.what", lang)] = table["what"].to_numpy()
+    out[L.t("col.source", lang)] = table["source"].to_numpy()
+    return out
 
 
 def patrol_sheet(table: pd.DataFrame, lang: str, town_en=None) -> pd.DataFrame:
