@@ -46,7 +46,7 @@ from pydantic import ValidationError
 
 from enforcement_grid.sim import Scenario, ScenarioError, summarise
 from enforcement_grid.sim.config import Settings
-from enforcement_grid.sim.load import Origins, _toml_problem, check_references
+from enforcement_grid.sim.load import check_references, settings_problems
 
 from .executors import make_executor
 from .output import write_frame_atomic
@@ -87,7 +87,7 @@ def with_settings(sc: Scenario, overrides: Mapping[str, Any], where: str = "over
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as err:
-        raise ScenarioError([_toml_problem(Origins(where), e) for e in err.errors()]) from None
+        raise ScenarioError(settings_problems(err, where)) from None
     out = dataclasses.replace(sc, settings=settings)
     if check:
         check_references(out)

@@ -304,6 +304,11 @@ def _number_text(value: object) -> bool:
     return True
 
 
+def settings_problems(err, where: str) -> list[str]:
+    """The messages of a pydantic ``ValidationError`` of settings that ``where`` (a file or a name) set."""
+    return [_toml_problem(Origins(where), e) for e in err.errors()]
+
+
 def _toml_problem(origins: Origins, error: dict) -> str:
     field = _field_path(error["loc"]) or "(top level)"
     file, note = origins.blame(error["loc"])
