@@ -17,6 +17,11 @@ Variables
     visit beyond the required ones.
 Constraints
     visits_min_v:              Σ_d y_{v,d} ≥ need_v
+                               (when the visits asked do not all fit, the model is solved again
+                               with F12's rule as the requirement and the rest as valued extras; if
+                               even the rule does not fit, with shortfall variables, a village's
+                               weekly visit dropped only after every other required visit; the
+                               checker reports every visit asked and not planned)
     visits_max_v:              Σ_d y_{v,d} ≤ cap
     no_consecutive_days_v_d:   y_{v,d} + y_{v,d+1} ≤ 1
     day_capacity_d:            Σ_v (a_v + b_v) y_{v,d} ≤ capacity_d
@@ -134,30 +139,32 @@ def plan_patrols(sc: Scenario, required: dict[str, int] | None = None, travel_va
         villages = [v for v in sc.villages if v.town in b.towns]
         base = sc.town_by_name[b.base_town]
         cap = most_visits(days, p.max_visits_per_week)
-        need = {}
+        need, rule = {}, {}
         for v in villages:
-            want = required.get(v.village, 0) if required is not None else (
-                p.hot_spot_visits_per_week if v.hot_spot else p.min_visits_per_week)
+            rule[v.village] = min(p.hot_spot_visits_per_week if v.hot_spot else p.min_visits_per_week, cap)
+            want = required.get(v.village, 0) if required is not None else rule[v.village]
             need[v.village] = min(int(want), cap)
         req_all.update(need)
+        needs = [need, {n: min(k, rule[n]) for n, k in need.items()}]  # the visits asked; F12's rule only
         if teams <= 0:
             reports[b.name] = SolveReport("infeasible", False, math.nan, math.nan, 0.0, 0.0)
             continue
         back = float(np.mean([_trip(sc, base, v) for v in villages])) if villages else 0.0
         capacity = {d: teams * (shift.length_min - back) for d in days}
         routes: dict[int, list] = {}
-        soft = False
+        mode = 0  # 0: every visit asked is required; 1: F12's rule only, the rest valued; 2: shortfalls allowed
         for rnd in range(1, max_rounds + 1):
             rounds[b.name] = rnd
             t0 = time.perf_counter()
-            prob, y = _build(sc, villages, base, days, need, cap, capacity, value, travel_value, soft)
+            prob, y = _build(sc, villages, base, days, needs[min(mode, 1)], cap, capacity, value, travel_value,
+                             soft=mode == 2)
             t1 = time.perf_counter()
             rep = solve(prob, time_limit_s, gap, build_s=t1 - t0)
             build_s += t1 - t0
             solve_s += rep.solve_s
             reports[b.name] = rep
-            if not rep.has_solution and not soft:
-                soft = True  # the required visits do not all fit: plan as many as fit, report the rest
+            if not rep.has_solution and mode < 2:
+                mode += 1  # the visits asked do not all fit: keep F12's rule, then plan as many as fit
                 continue
             if not rep.has_solution:
                 break
@@ -200,13 +207,16 @@ def _build(sc, villages, base, days, need, cap, capacity, value, travel_value, s
     b = {v.village: _trip(sc, base, v) for v in villages}
     a = {v.village: p.visit_min(v.population) for v in villages}
     consecutive = [(d, e) for d in days for e in days if (e - d) % 7 == 1]
-    extra, short = {}, {}
+    extra, short, short_weekly = {}, {}, {}
     for v in villages:
         n = v.village
         total = pulp.lpSum(y[n, d] for d in days)
         if soft:
-            short[n] = prob.add_variable(f"short_{n}", lowBound=0, upBound=need[n])
-            prob += total + short[n] >= need[n], f"visits_min_{n}"
+            weekly = min(need[n], p.min_visits_per_week)
+            short_weekly[n] = prob.add_variable(f"short_weekly_{n}", lowBound=0, upBound=weekly)
+            short[n] = prob.add_variable(f"short_{n}", lowBound=0, upBound=need[n] - weekly)
+            prob += total + short_weekly[n] >= weekly, f"visits_weekly_{n}"
+            prob += total + short_weekly[n] + short[n] >= need[n], f"visits_min_{n}"
         else:
             prob += total >= need[n], f"visits_min_{n}"
         prob += total <= cap, f"visits_max_{n}"
@@ -215,7 +225,8 @@ def _build(sc, villages, base, days, need, cap, capacity, value, travel_value, s
         for j in range(1, cap - need[n] + 1):
             extra[n, j] = prob.add_variable(f"extra_{n}_{j}", cat=pulp.LpBinary)
         if cap > need[n]:
-            prob += (pulp.lpSum(extra[n, j] for j in range(1, cap - need[n] + 1)) <= total - need[n]), \
+            made = total + short_weekly[n] + short[n] if soft else total  # visits planned, or counted as missing
+            prob += (pulp.lpSum(extra[n, j] for j in range(1, cap - need[n] + 1)) <= made - need[n]), \
                 f"extra_visits_counted_{n}"
             for j in range(2, cap - need[n] + 1):
                 prob += extra[n, j] <= extra[n, j - 1], f"extra_visits_in_order_{n}_{j}"
@@ -226,7 +237,8 @@ def _build(sc, villages, base, days, need, cap, capacity, value, travel_value, s
     travel_h = pulp.lpSum(b[n] * var for (n, d), var in y.items()) / 60.0
     missing = pulp.lpSum(short.values())
     penalty = 1000.0 * (max(value.values(), default=1.0) + 1.0)  # a missing required visit outweighs all else
-    prob += gain - travel_value * travel_h - penalty * missing
+    weekly_penalty = penalty * (1 + sum(need.values()))  # and a village left unvisited all week outweighs those
+    prob += gain - travel_value * travel_h - penalty * missing - weekly_penalty * pulp.lpSum(short_weekly.values())
     return prob, y
 
 

@@ -283,3 +283,39 @@ def test_stability_limit_keeps_the_current_placement():
         moved = (merged["posts"] - merged["posts_now"]).abs().sum() / 2
         assert moved <= k
         assert county_coverage(data, result.levels) <= county_coverage(data, free.levels) + 1e-9
+
+
+def _crowded_town(tmp_path, extra: int = 8):
+    """乙镇 with 2 + ``extra`` villages and two patrol teams whose visits take most of a shift: ten visits a
+    week fit."""
+    def edit(s, t):
+        s["patrol"].update(visit_base_min=400.0, visit_min_per_1k_residents=0.0)
+        [r.update(certified=r["officers"]) for r in t["staffing"]]
+        t["towns"][1]["villages"] = 2 + extra
+        for i in range(extra):
+            t["villages"].append({**t["villages"][2], "village": f"乙村{i + 3}", "lat": 25.06 + 0.002 * i,
+                                  "lon": 118.91 - 0.002 * i, "grid_workers": 1})
+    return load_scenario(factory.scenario(tmp_path, edit))
+
+
+def test_patrol_visits_that_do_not_fit_leave_no_village_unvisited_for_a_week(tmp_path):
+    """Asked for three visits a week in every village while only ten visits fit in 乙镇's week: the timetable
+    visits all ten villages once (F12's weekly visit first), rather than some three times and others never,
+    and the checker names every visit asked and not planned."""
+    sc = _crowded_town(tmp_path)
+    villages = [v.village for v in sc.villages if v.town == "乙镇"]
+    assert len(villages) == 10
+    result = plan_patrols(sc, {v.village: 3 for v in sc.villages})
+    visits = result.plan[result.plan["town"] == "乙镇"].groupby("village").size().reindex(villages).fillna(0)
+    assert visits.sum() == 10  # the week's capacity is used in full
+    assert (visits == 1).all(), visits.to_dict()
+    assert sum("visits_min_乙" in p for p in result.problems) == 10
+
+
+def test_patrol_keeps_the_weekly_rule_when_the_visits_asked_do_not_fit(tmp_path):
+    """Asked for three visits everywhere, the rule (weekly, hot spots twice) fitting: the rule is met in full."""
+    sc = _crowded_town(tmp_path, extra=2)  # 乙村1–4, hot spot 乙村2 twice: five visits needed, ten fit
+    result = plan_patrols(sc, {v.village: 3 for v in sc.villages})
+    visits = result.plan.groupby("village").size()
+    for v in sc.villages:
+        assert visits.get(v.village, 0) >= (2 if v.hot_spot else 1), (v.village, visits.to_dict())
