@@ -51,8 +51,10 @@ class _Plan:
         self.label = self.name
 
 
-def _mean_ci(values: np.ndarray, confidence: float, share: bool = False) -> tuple[float, float, float, int]:
-    """Mean and interval over replications, by the summary's own rule (sim.measures.mean_interval)."""
+def _mean_ci(values: np.ndarray, confidence: float, share: bool = False,
+             positive: bool = False) -> tuple[float, float, float, int]:
+    """Mean and interval over replications, by the summary's own rule (sim.measures.mean_interval);
+    ``positive``: a plan's own measure (never negative), not a difference."""
     v = values[~np.isnan(values)]
     n = len(v)
     if n == 0:
@@ -60,7 +62,7 @@ def _mean_ci(values: np.ndarray, confidence: float, share: bool = False) -> tupl
     m = float(v.mean())
     if n < 2:
         return m, math.nan, math.nan, n
-    lo, hi = mean_interval(m, v.std(ddof=1), n, share, confidence)
+    lo, hi = mean_interval(m, v.std(ddof=1), n, share, confidence, positive)
     return m, float(lo), float(hi), n
 
 
@@ -100,8 +102,8 @@ def _compare_two(a: _Plan, b: _Plan, confidence: float) -> pd.DataFrame:
     for key in keys:
         va = ma.loc[key].to_numpy(float) if key in ma.index else np.array([])
         vb = mb.loc[key].to_numpy(float) if key in mb.index else np.array([])
-        mean_a, lo_a, hi_a, _ = _mean_ci(va, confidence, is_share(key[1]))
-        mean_b, lo_b, hi_b, _ = _mean_ci(vb, confidence, is_share(key[1]))
+        mean_a, lo_a, hi_a, _ = _mean_ci(va, confidence, is_share(key[1]), positive=True)
+        mean_b, lo_b, hi_b, _ = _mean_ci(vb, confidence, is_share(key[1]), positive=True)
         if paired and key in ma.index and key in mb.index:
             d = mb.loc[key, common].to_numpy(float) - ma.loc[key, common].to_numpy(float)
             diff, lo, hi, n = _mean_ci(d, confidence)

@@ -357,7 +357,7 @@ def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class
     return pd.DataFrame(rows, columns=["scope", "metric", "value"])
 
 
-def mean_interval(mean, sd, n, share, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def mean_interval(mean, sd, n, share, confidence: float = 0.95, positive=False) -> tuple[np.ndarray, np.ndarray]:
     """Confidence interval of a mean over ``n`` replications, from its mean and standard deviation.
 
     The replication is the independent unit: violations within one run share the same
@@ -375,8 +375,12 @@ def mean_interval(mean, sd, n, share, confidence: float = 0.95) -> tuple[np.ndar
     ``expit(logit(m) ± t·se / (m(1 − m)))`` with ``se = sd/√n``.  It keeps the same
     centre (the mean over replications), agrees with the t interval to first order
     away from the bounds, and always lies inside (0, 1).  A share at exactly 0 or 1
-    in every replication has sd 0 and the interval [m, m].  With ``n < 2`` the
-    interval is NaN.  Arrays in, ``(low, high)`` arrays out.
+    in every replication has sd 0 and the interval [m, m].  Likewise a measure that
+    cannot be negative (``positive`` true: counts, times, ratios of time — every
+    measure of a run summary) whose t interval would reach below 0 — a rare count in a
+    small town, say — gets the interval on the log scale, ``m·exp(±t·se/m)``, which
+    stays above 0.  With ``n < 2`` the interval is NaN.  Arrays in, ``(low, high)``
+    arrays out.
     """
     from scipy import stats  # imported with the first summary, not with the package
 
@@ -394,6 +398,10 @@ def mean_interval(mean, sd, n, share, confidence: float = 0.95) -> tuple[np.ndar
         half = t * se / (m * (1 - m))
         low = np.where(inside, 1.0 / (1.0 + np.exp(-(centre - half))), low)
         high = np.where(inside, 1.0 / (1.0 + np.exp(-(centre + half))), high)
+        above = np.broadcast_to(np.asarray(positive, bool), mean.shape) & ~share & (mean > 0) & (low < 0)
+        spread = np.exp(t * se / np.where(above, mean, 1.0))
+        low = np.where(above, mean / spread, low)
+        high = np.where(above, mean * spread, high)
     return low, high
 
 
@@ -401,14 +409,16 @@ def summarise(metrics: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Replications (scope, metric, rep, value) → mean, sd, n and the confidence interval.
 
     The interval is :func:`mean_interval`'s: Student's t over replications, on the
-    logit scale for shares (:func:`is_share`) so that it stays inside [0, 1].  NaN
+    logit scale for shares (:func:`is_share`) so that it stays inside [0, 1], on the
+    log scale for a count or time whose t interval would reach below 0.  NaN
     values (a measure undefined in a replication, e.g. no building case in a small
     town) are left out of that measure's n.  With n < 2 the interval is NaN.
     """
     g = metrics.groupby(["scope", "metric"], sort=False, observed=True)["value"]
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
     share = out["metric"].astype(str).map(is_share).to_numpy(bool)
-    out["ci_low"], out["ci_high"] = mean_interval(out["mean"], out["sd"], out["n"], share, confidence)
+    out["ci_low"], out["ci_high"] = mean_interval(out["mean"], out["sd"], out["n"], share, confidence,
+                                                  positive=True)  # no measure of a run is negative
     order = {s: i for i, s in enumerate(metrics["scope"].drop_duplicates())}
     out = out.sort_values("scope", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     return out[["scope", "metric", "mean", "ci_low", "ci_high", "sd", "n"]]

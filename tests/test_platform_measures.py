@@ -67,6 +67,24 @@ def test_plain_measures_keep_the_t_interval_exactly():
     assert (float(lo), float(hi)) == pytest.approx((v.mean() - half, v.mean() + half), rel=1e-12)
 
 
+def test_count_intervals_do_not_go_below_zero():
+    """A rare count (calls for help in a small town: 0, 0, 3, 0 a year): the t interval would reach below 0;
+    the log-scale interval stays above 0 around the same mean, and a count well away from 0 keeps the
+    t interval exactly."""
+    v = np.array([0.0, 0.0, 3.0, 0.0])
+    t = stats.t.ppf(0.975, 3)
+    se = v.std(ddof=1) / 2.0
+    assert v.mean() - t * se < 0
+    lo, hi = mean_interval(v.mean(), v.std(ddof=1), len(v), False, positive=True)
+    assert 0.0 < lo < v.mean() < hi
+    assert (float(lo), float(hi)) == pytest.approx((v.mean() / np.exp(t * se / v.mean()),
+                                                    v.mean() * np.exp(t * se / v.mean())), rel=1e-12)
+    w = np.array([10.0, 12.0, 9.0, 15.0])
+    assert [float(x) for x in mean_interval(w.mean(), w.std(ddof=1), 4, False, positive=True)] == \
+        [float(x) for x in mean_interval(w.mean(), w.std(ddof=1), 4, False)]
+    assert float(mean_interval(v.mean(), v.std(ddof=1), 4, False)[0]) < 0  # a difference may be negative
+
+
 @pytest.mark.parametrize("values", [
     [0.0, 0.0, 0.0, 0.02],            # near 0: the t interval would go below 0
     [0.0, 0.0, 0.13],                 # found_by_complaint_share-like, few replications
