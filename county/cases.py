@@ -37,8 +37,8 @@ case outside the period, an on-site or closure time before the report — is a
 :class:`~enforcement_grid.sim.errors.ScenarioError` naming the file, the row and the
 column.
 
-The text reader here (:func:`read_text`) tries UTF-8 (with or without BOM), then GB18030;
-it is local to this module for now and should be unified with the scenario reader's.
+Text is read by the scenario files' reader (:func:`sim.textfiles.read_text`): UTF-8 with
+or without BOM, GBK/GB18030, UTF-16/32 with BOM — what Excel and Notepad on Chinese Windows write.
 """
 
 from __future__ import annotations
@@ -89,19 +89,11 @@ MAX_LISTED = 10  # problems listed one by one; the rest are counted
 
 
 def read_text(path: Path) -> str:
-    """A text file as UTF-8 (with or without BOM) or, failing that, GB18030 (a superset of GBK)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read the file ({err})") from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ScenarioError(f"{path}: cannot read the file as UTF-8 or GBK text")
+    """A text file as written by Excel or Notepad (UTF-8 with or without BOM, GBK/GB18030, UTF-16):
+    the scenario files' one reader (:func:`sim.textfiles.read_text`)."""
+    from enforcement_grid.sim.textfiles import read_text as read_scenario_text
+
+    return read_scenario_text(path, kind="text file")
 
 
 def _csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
