@@ -57,7 +57,7 @@ def write_plan_workbook(p, path: Path, lang: str = "zh") -> Path:
     s = lambda k: SHEETS[k][lang]  # noqa: E731
     _sheet(wb, s("allocation"), [w("col.town", lang), L.t("col.source", lang) if lang == "en" else "编制来源",
                                  w("col.officers", lang), w("col.certified", lang)],
-           [[town(r.town), L.source_label(r.source, lang), int(r.posts), int(r.certified)] for r in p.allocation.itertuples()])
+           [[town(r.town), L.source_label(r.source, lang, p.source_labels), int(r.posts), int(r.certified)] for r in p.allocation.itertuples()])
     _sheet(wb, s("timetable"), [w("col.town", lang), w("col.day", lang), w("col.team", lang), "顺序" if lang == "zh" else "order",
                                 w("col.village", lang)],
            [[town(r.town), L.t(r.day, lang), int(r.team) + 1, int(r.order) + 1, r.village] for r in p.timetable.itertuples()])

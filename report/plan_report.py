@@ -251,6 +251,7 @@ class PlanFolder:
     town_en: dict[str, str]
     assumptions: pd.DataFrame
     problems: list[str] = field(default_factory=list)
+    source_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # the scenario's [sources] labels
 
 
 def read_plan_folder(folder: str | Path) -> PlanFolder:
@@ -273,6 +274,7 @@ def read_plan_folder(folder: str | Path) -> PlanFolder:
               "reps": len(today.replications["rep"].unique()), "title_zh": s.get("title_zh", ""),
               "title_en": s.get("title_en", "")},
         towns=list(towns_table["town"]), town_en=dict(zip(towns_table["town"], towns_table["town_en"])),
+        source_labels=today.source_labels,
         assumptions=parse_toml_assumptions(text),
     )
 
@@ -442,8 +444,9 @@ def build_document(p: PlanFolder, lang: str) -> list[Block]:
     # allocation
     b.append(Block("h2", w("h.allocation", lang)))
     sources = list(dict.fromkeys(p.allocation["source"]))
-    header = [w("col.town", lang)] + [f"{L.source_label(s, lang)}（{w('col.certified', lang)}）" if lang == "zh"
-                                      else f"{L.source_label(s, lang)} ({w('col.certified', lang)})" for s in sources]
+    src = {s: L.source_label(s, lang, p.source_labels) for s in sources}
+    header = [w("col.town", lang)] + [f"{src[s]}（{w('col.certified', lang)}）" if lang == "zh"
+                                      else f"{src[s]} ({w('col.certified', lang)})" for s in sources]
     header += [w("col.total", lang), w("col.today_posts", lang), w("col.change", lang)]
     t0 = p.today_staffing.groupby("brigade")["officers"].sum()
     rows = []

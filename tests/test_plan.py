@@ -160,6 +160,7 @@ def test_html_report_sections_language_and_bounds(plan_dir):
     text = _visible_text(page)
     main_part = text.split("附录：代码与原文注释")[0]
     assert not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}\s+[A-Za-z]{3,}", main_part), "an English sentence outside the appendix"
+    assert not re.search(r"[A-Za-z]+_[A-Za-z_]+", main_part), "a code (e.g. a source key) outside the appendix"
     assert "font" not in text.lower() and "loaded" not in text.lower()
     intervals = re.findall(r"\[(-?[\d.]+)%, (-?[\d.]+)%\]", main_part) + re.findall(r"（(-?[\d.]+)%～(-?[\d.]+)%）", main_part)
     assert intervals
