@@ -87,7 +87,7 @@ def write_plan_workbook(p, path: Path, lang: str = "zh") -> Path:
     _sheet(wb, s("comparison"), header, rows, {i: PCT for i in range(1, len(header))})
     _sheet(wb, s("levers"), [w("col.lever", lang), w("col.metric", lang), w("col.effect", lang).split("[")[0].strip(),
                              L.t("col.ci_low", lang), L.t("col.ci_high", lang)],
-           [[w(f"lever.{r.lever}", lang), L.metric_label(r.metric, lang), r.effect, r.ci_low, r.ci_high]
+           [[w(f"lever.{r.lever}", lang), L.metric_label(r.metric, lang, p.class_labels), r.effect, r.ci_low, r.ci_high]
             for r in p.levers.itertuples()], {2: PCT, 3: PCT, 4: PCT})
     if p.enough is not None:
         _sheet(wb, s("enough"), [w("col.posts", lang), w("col.share", lang), w("col.certified", lang), w("col.approx", lang),

@@ -252,6 +252,8 @@ class PlanFolder:
     assumptions: pd.DataFrame
     problems: list[str] = field(default_factory=list)
     source_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # the scenario's [sources] labels
+    class_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # and its classes'
+    pattern_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # and its shift patterns'
 
 
 def read_plan_folder(folder: str | Path) -> PlanFolder:
@@ -274,7 +276,7 @@ def read_plan_folder(folder: str | Path) -> PlanFolder:
               "reps": len(today.replications["rep"].unique()), "title_zh": s.get("title_zh", ""),
               "title_en": s.get("title_en", "")},
         towns=list(towns_table["town"]), town_en=dict(zip(towns_table["town"], towns_table["town_en"])),
-        source_labels=today.source_labels,
+        source_labels=today.source_labels, class_labels=today.class_labels, pattern_labels=today.pattern_labels,
         assumptions=parse_toml_assumptions(text),
     )
 
@@ -301,7 +303,11 @@ def _county_name(p: PlanFolder, lang: str) -> str:
     return (title.split(" ")[0] if lang == "zh" else title.split(",")[0]) or p.meta["scenario"]
 
 
-def _pattern(name: str, lang: str) -> str:
+def _pattern(name: str, lang: str, p: PlanFolder | None = None) -> str:
+    """A shift pattern by the scenario's label for it, else the built-in words, else its key (quoted)."""
+    own = (p.pattern_labels if p is not None else {}).get(name, {}).get(lang)
+    if own:
+        return own
     return w(f"pattern.{name}", lang) if f"pattern.{name}" in W else (f"“{name}”" if lang == "zh" else name)
 
 
@@ -359,7 +365,7 @@ def conclusions(folder: str | Path | PlanFolder, lang: str = "zh") -> list[str]:
     changed = p.rotas[p.rotas["today"] != p.rotas["planned"]]
     for pattern, g in changed.groupby("planned"):
         names = ("、" if lang == "zh" else ", ").join(_town(t, p, lang) for t in g["town"])
-        parts.append(w("s.change.rotas", lang, n=len(g), pattern=_pattern(pattern, lang), towns=names))
+        parts.append(w("s.change.rotas", lang, n=len(g), pattern=_pattern(pattern, lang, p), towns=names))
     parts.append(w("s.change.visits", lang, plan=int(p.visits["visits_per_week"].sum()),
                    today=int(p.visits["visits_today"].sum())))
     out.append(w("s.change", lang, parts=join.join(parts)))
@@ -480,8 +486,8 @@ def build_document(p: PlanFolder, lang: str) -> list[Block]:
     b.append(Block("h2", w("h.rotas", lang)))
     pats = [c.removeprefix("predicted_") for c in p.rotas.columns if c.startswith("predicted_")]
     header = [w("col.town", lang), w("col.rota_today", lang), w("col.rota_plan", lang), w("col.certified", lang)]
-    header += [w("col.predicted", lang, pattern=_pattern(x, lang)) for x in pats]
-    rows = [[_town(r["town"], p, lang), _pattern(r["today"], lang), _pattern(r["planned"], lang), str(int(r["certified"])),
+    header += [w("col.predicted", lang, pattern=_pattern(x, lang, p)) for x in pats]
+    rows = [[_town(r["town"], p, lang), _pattern(r["today"], lang, p), _pattern(r["planned"], lang, p), str(int(r["certified"])),
              *[pct(r[f"predicted_{x}"]) for x in pats]] for _, r in p.rotas.iterrows()]
     b.append(Block("table", header=header, rows=rows, table_id="rotas"))
     # towns: before / proportional / plan
@@ -502,7 +508,7 @@ def build_document(p: PlanFolder, lang: str) -> list[Block]:
     b.append(Block("h2", w("h.levers", lang)))
     rows = []
     for r in p.levers.itertuples():
-        rows.append([w(f"lever.{r.lever}", lang), L.metric_label(r.metric, lang),
+        rows.append([w(f"lever.{r.lever}", lang), L.metric_label(r.metric, lang, p.class_labels),
                      f"{pp(r.effect)} [{pp(r.ci_low)}, {pp(r.ci_high)}]"])
     b.append(Block("table", header=[w("col.lever", lang), w("col.metric", lang), w("col.effect", lang)], rows=rows,
                    table_id="levers"))

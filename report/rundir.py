@@ -113,6 +113,12 @@ class RunDir:
         }
 
     @property
+    def pattern_labels(self) -> dict[str, dict[str, str]]:
+        """Shift pattern → {"zh": label_zh, "en": label_en} from the settings (empty where none is given)."""
+        return {k: {"zh": c.get("label_zh", ""), "en": c.get("label_en", "")}
+                for k, c in self.settings.get("shift_patterns", {}).items()}
+
+    @property
     def category_labels(self) -> dict[str, dict[str, str]]:
         """Item category → {"zh": label_zh, "en": label_en} from the settings' ``[categories]``."""
         return {

@@ -269,6 +269,8 @@ class ShiftPattern(_Settings):
 
     shifts: list[Shift] = Field(min_length=1)
     on_call: bool = False
+    label_zh: str = ""  # how reports name the rota (empty: its key)
+    label_en: str = ""
 
     @model_validator(mode="after")
     def _shares(self):

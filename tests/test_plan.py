@@ -27,7 +27,8 @@ import factory
 @pytest.fixture(scope="module")
 def plan_dir(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("plan")
-    sc = factory.scenario(tmp / "county")
+    sc = factory.scenario(tmp / "county", lambda s, t: s["shift_patterns"]["day"].update(
+        label_zh="测试白班", label_en="test day shift"))
     out = tmp / "plan"
     assert main(["plan", str(sc), "--days", "21", "-n", "2", "--workers", "1", "--out", str(out), "-q"]) == 0
     return out
@@ -161,6 +162,8 @@ def test_html_report_sections_language_and_bounds(plan_dir):
     main_part = text.split("附录：代码与原文注释")[0]
     assert not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}\s+[A-Za-z]{3,}", main_part), "an English sentence outside the appendix"
     assert not re.search(r"[A-Za-z]+_[A-Za-z_]+", main_part), "a code (e.g. a source key) outside the appendix"
+    assert "测试白班" in main_part and "“day”" not in main_part  # rotas by the scenario's own label
+    assert not re.search(r"·(street|building|hidden)", main_part)  # classes by their labels, not their keys
     assert "font" not in text.lower() and "loaded" not in text.lower()
     intervals = re.findall(r"\[(-?[\d.]+)%, (-?[\d.]+)%\]", main_part) + re.findall(r"（(-?[\d.]+)%～(-?[\d.]+)%）", main_part)
     assert intervals
