@@ -421,7 +421,8 @@ def levers_html(table: pd.DataFrame, lang: str, classes, class_labels=None) -> s
     for m in LV.lever_metrics(table, classes):
         for r in LV.lever_rows(table, m):
             is_total = r["lever"] == LV.TOTAL
-            cells = [format_value(m, *r[LV.TOTAL], signed=True)] * 3 if is_total else \
+            # the total: in the Shapley column, which sums to it (alone and without it have no meaning there)
+            cells = [format_value(m, *r[LV.TOTAL], signed=True), "", ""] if is_total else \
                 [format_value(m, *r[method], signed=True) for method in LV.SHOWN]
             rows.append([L.metric_label(m, lang, class_labels), L.lever_label(r["lever"], lang), *cells])
             rc.append("sig" if is_total else "")
