@@ -6,8 +6,8 @@
     egrid optimize allocation SCENARIO [--objective coverage|equity|min-posts] [--out DIR]
     egrid optimize patrol SCENARIO [--allocation FILE] [--out DIR]
     egrid optimize tradeoff SCENARIO [--out DIR]
-    egrid compare RUN_DIR RUN_DIR … [--lang zh|en] [--out FILE]
-    egrid report RUN_DIR [--lang zh|en] [--baseline RUN_DIR] [--out DIR]
+    egrid compare RUN_DIR RUN_DIR … [--pairs first|all] [--lang zh|en] [--out FILE]
+    egrid report RUN_DIR [--lang zh|en] [--baseline RUN_DIR …] [--levers FILE] [--out DIR]
     egrid sweep SWEEP_FILE [--out DIR] [--workers N] [--scheduler ADDRESS [--security FILE]] [--force]
     egrid uncertainty SCENARIO [--plan DIR …] [--method morris|sobol] [--samples N] [--days D] [-n N] [--out DIR]
 
@@ -246,9 +246,14 @@ def cmd_compare(args) -> int:
     from enforcement_grid.report import compare_runs, format_comparison, load_run
     from enforcement_grid.experiments.output import write_frame_atomic
 
-    table = compare_runs(*args.run_dirs)
+    from enforcement_grid.sim.errors import ScenarioError
+
+    if len(args.run_dirs) < 2:
+        raise ScenarioError(f"egrid compare: got {len(args.run_dirs)} run folder; expected two or more RUN_DIRs")
+    table = compare_runs(*args.run_dirs, pairs=args.pairs, lang=args.lang)
     scopes = None if args.all_scopes else ("county",)
-    print(format_comparison(table, args.lang, scopes=scopes, class_labels=load_run(args.run_dirs[-1]).class_labels))
+    print(format_comparison(table, args.lang or "en", scopes=scopes,
+                            class_labels=load_run(args.run_dirs[-1]).class_labels))
     out = Path(args.out) if args.out else Path(args.run_dirs[-1]) / "comparison.csv"
     _check_compare_target(out, args.run_dirs, args.force)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -281,7 +286,8 @@ def cmd_report(args) -> int:
     from enforcement_grid.report import write_report
 
     out = Path(args.out) if args.out else Path(args.run_dir) / f"report-{args.lang}"
-    written = write_report(args.run_dir, out, args.lang, baseline=args.baseline, force=args.force)
+    written = write_report(args.run_dir, out, args.lang, baseline=args.baseline or None, force=args.force,
+                           levers=args.levers)
     print(f"Wrote {written['html']}, {written['excel']} and {len(written['charts'])} chart files in {out}/charts/")
     return 0
 
@@ -320,7 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="compare run folders: each plan against the first, paired by replication")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="two or more run folders written by egrid run")
-    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.add_argument("--pairs", choices=["first", "all"], default="first",
+                   help="first: each plan against the first (default); all: every pair of plans")
+    p.add_argument("--lang", choices=["zh", "en"], default=None,
+                   help="language of the output; plans are then named by their scenario titles in it "
+                        "(default: English, plans named by scenario)")
     p.add_argument("--all-scopes", action="store_true", help="print every town, not only the county")
     p.add_argument("--out", help="CSV to write (default: comparison.csv in the last run folder)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
@@ -329,7 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="HTML report, charts (PNG, SVG) and Excel workbook of a run folder")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
-    p.add_argument("--baseline", metavar="RUN_DIR", help="a second run to compare against (e.g. before the reform)")
+    p.add_argument("--baseline", metavar="RUN_DIR", action="append", default=[],
+                   help="a run to compare against (e.g. before the reform); repeat for several baselines")
+    p.add_argument("--levers", metavar="FILE",
+                   help="lever table for the section 'which settings carry the effect' "
+                        "(default: RUN_DIR/levers.csv if there is one)")
     p.add_argument("--out", help="report folder (default RUN_DIR/report-<lang>)")
     p.add_argument("--force", action="store_true",
                    help="replace an existing report folder (only one egrid wrote; never the run reported on)")

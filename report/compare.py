@@ -12,7 +12,17 @@ nothing and the difference gets Welch's unpaired interval instead; the
 ``method`` column says which was used.
 
 :func:`compare_runs` returns one tidy table; :func:`format_comparison` renders it
-as text for the command line (``egrid compare RUN_DIR RUN_DIR …``).
+as text for the command line (``egrid compare RUN_DIR RUN_DIR …``).  Plans are
+compared each against the first (``pairs="first"``) or every pair ``i < j``
+(``pairs="all"``), each pair on its own paired replications.
+
+**Plan names** have one home, :func:`plan_labels`: with a language, a plan is
+named by its scenario title in that language (``[scenario] title_zh`` /
+``title_en``); a plan without a title in that language, or whose title another
+plan shares, keeps the name it has without a language — its scenario name, or
+its run folder's name when two plans share a scenario name, or that with
+``#position`` when those clash too.  The reports (:mod:`report.html`) name plans
+by the same rule.
 """
 
 from __future__ import annotations
@@ -36,19 +46,54 @@ COLUMNS = [
 ]
 
 
+PAIRS = ("first", "all")
+
+
 class _Plan:
-    """What a comparison needs of a run: its name, seed and per-replication measures."""
+    """What a comparison needs of a run: its name, titles, seed and per-replication measures."""
 
     def __init__(self, run):
         if isinstance(run, RunDir) or not hasattr(run, "metrics"):
             r = load_run(run)
             self.name, self.seed, self.metrics = r.name, r.seed, r.replications
             self.folder = r.path.name
+            s = r.settings.get("scenario", {})
+            self.titles = {lang: s.get(f"title_{lang}") or "" for lang in L.LANGS}
         else:  # a sim.runner.RunSet in memory
             sc = run.scenario
             self.name, self.seed, self.metrics = sc.name, sc.settings.scenario.seed, run.metrics
             self.folder = sc.name
+            s = sc.settings.scenario
+            self.titles = {lang: getattr(s, f"title_{lang}", "") or "" for lang in L.LANGS}
         self.label = self.name
+
+
+def plan_labels(runs: Sequence, lang: str | None = None) -> list[str]:
+    """The names of plans (run folders, :class:`RunDir` or in-memory RunSets), distinct, in their order.
+
+    The rule is the module docstring's: the scenario title in ``lang`` if the plan has one
+    and no other plan shares it, else the scenario name, else the folder name, else
+    ``<name>#<position>``.
+    """
+    plans = [p if isinstance(p, _Plan) else _Plan(p) for p in runs]
+    return _name_plans(plans, lang)
+
+
+def _name_plans(plans: list[_Plan], lang: str | None) -> list[str]:
+    names = [p.name for p in plans]
+    for p in plans:  # plans of the same scenario: name them by their folders
+        p.label = p.folder if names.count(p.name) > 1 else p.name
+    labels = [p.label for p in plans]
+    for i, p in enumerate(plans):  # and if those clash too, by their position
+        if labels.count(p.label) > 1:
+            p.label = f"{p.label}#{i + 1}"
+    if lang is not None:
+        L.t("report.title", lang)  # checks lang
+        titles = [p.titles.get(lang, "") for p in plans]
+        for p, title in zip(plans, titles):
+            if title and titles.count(title) == 1 and title not in [q.label for q in plans if q is not p]:
+                p.label = title
+    return [p.label for p in plans]
 
 
 def _mean_ci(values: np.ndarray, confidence: float, share: bool = False,
@@ -117,12 +162,15 @@ def _compare_two(a: _Plan, b: _Plan, confidence: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def compare_runs(run_a, run_b, *more, confidence: float = 0.95) -> pd.DataFrame:
-    """Every measure per scope in two or more plans; each plan after the first is compared to the first.
+def compare_runs(run_a, run_b, *more, confidence: float = 0.95, pairs: str = "first",
+                 lang: str | None = None) -> pd.DataFrame:
+    """Every measure per scope in two or more plans, compared pair by pair on paired replications.
 
     Runs are run folders (paths), loaded :class:`~report.rundir.RunDir` objects or
-    in-memory :class:`sim.runner.RunSet` objects.  Returns one row per
-    (plan_b, scope, metric) with columns :data:`COLUMNS`:
+    in-memory :class:`sim.runner.RunSet` objects.  ``pairs="first"`` (default)
+    compares each plan after the first to the first; ``pairs="all"`` every pair
+    ``i < j`` (n(n−1)/2 blocks, plan ``i`` as ``plan_a``).  Returns one row per
+    (pair, scope, metric) with columns :data:`COLUMNS`:
 
     * ``mean_*``, ``ci_low_*``, ``ci_high_*`` — each plan's mean and t interval over
       its replications (as in summary.csv);
@@ -131,20 +179,19 @@ def compare_runs(run_a, run_b, *more, confidence: float = 0.95) -> pd.DataFrame:
       dropped), or Welch's interval if the seeds differ (``method``);
     * ``significant`` — the interval excludes 0.
 
-    Plans are named by scenario name (``plan_a``, ``plan_b``), or by run folder name
-    when two runs share a scenario name.  Scopes or measures present in only one
-    run keep NaN on the other side.
+    Plans are named by :func:`plan_labels` (``plan_a``, ``plan_b``): by scenario name,
+    or with ``lang`` by the scenario title in that language.  Scopes or measures
+    present in only one run keep NaN on the other side.
     """
+    if pairs not in PAIRS:
+        raise ValueError(f"pairs must be one of {', '.join(PAIRS)}, got {pairs!r}")
     plans = [_Plan(r) for r in (run_a, run_b, *more)]
-    names = [p.name for p in plans]
-    for p in plans:  # plans of the same scenario: name them by their folders
-        if names.count(p.name) > 1:
-            p.label = p.folder
-    labels = [p.label for p in plans]
-    for i, p in enumerate(plans):  # and if those clash too, by their position
-        if labels.count(p.label) > 1:
-            p.label = f"{p.label}#{i + 1}"
-    return pd.concat([_compare_two(plans[0], p, confidence) for p in plans[1:]], ignore_index=True)
+    _name_plans(plans, lang)
+    if pairs == "first":
+        couples = [(0, j) for j in range(1, len(plans))]
+    else:
+        couples = [(i, j) for i in range(len(plans)) for j in range(i + 1, len(plans))]
+    return pd.concat([_compare_two(plans[i], plans[j], confidence) for i, j in couples], ignore_index=True)
 
 
 def _fmt(metric: str, v: float, signed: bool = False) -> str:
@@ -185,8 +232,8 @@ def format_comparison(
             part = part[part["scope"].isin(scopes)]
         if metrics is not None:
             part = part[part["metric"].isin(metrics)]
-        method = ", ".join(sorted(part["method"].unique()))
-        out.append(f"{b} − {a} ({method}; * = 95 % CI excludes 0)")
+        method = ", ".join(L.t(f"method.{m}", lang) for m in sorted(part["method"].unique()))
+        out.append(L.t("compare.block", lang, a=a, b=b, method=method))
         rows = []
         for _, r in part.iterrows():
             rows.append((

@@ -1,4 +1,4 @@
-"""The Excel workbook of a report (openpyxl): summary, comparison and assumptions sheets.
+"""The Excel workbook of a report (openpyxl): summary, towns, comparison, levers and assumptions sheets.
 
 Values stay in their stored units (shares as fractions, times in minutes) so the
 workbook can be computed on; the label column says what each measure is, with
@@ -20,11 +20,20 @@ from openpyxl.utils import get_column_letter
 from . import labels as L
 
 
-def sheet_names(lang: str, comparison: bool = False, validation: bool = False, patrol: bool = False) -> list[str]:
-    """The sheets :func:`write_workbook` writes, in order."""
-    keys = (["summary", "towns"] + (["validation"] if validation else []) + (["patrol_plan"] if patrol else [])
-            + (["comparison"] if comparison else []) + ["assumptions"])
-    return [L.t(f"sheet.{k}", lang) for k in keys]
+def sheet_names(lang: str, comparison: bool | int = False, validation: bool = False, patrol: bool = False,
+                towns_by_plan: bool = False, levers: bool = False) -> list[str]:
+    """The sheets :func:`write_workbook` writes, in order (``comparison``: whether, or how many, pairs)."""
+    n = int(comparison)
+    names = [L.t(f"sheet.{k}", lang) for k in
+             ["summary", "towns"] + (["towns_plans"] if towns_by_plan else []) + (["validation"] if validation else [])
+             + (["patrol_plan"] if patrol else [])]
+    if n == 1:
+        names.append(L.t("sheet.comparison", lang))
+    else:
+        names += [L.t("sheet.comparison_n", lang, n=i + 1) for i in range(n)]
+    if levers:
+        names.append(L.t("sheet.levers", lang))
+    return names + [L.t("sheet.assumptions", lang)]
 
 
 def summary_sheet(summary: pd.DataFrame, lang: str, town_en=None, class_labels=None) -> pd.DataFrame:
@@ -76,6 +85,35 @@ def comparison_sheet(table: pd.DataFrame, lang: str, town_en=None, class_labels=
     return out.rename(columns={
         "scope": L.t("col.scope", lang), "label": L.t("col.metric", lang), "metric": L.t("col.metric_key", lang),
         "significant": L.t("col.significant", lang), "n_pairs": L.t("col.n_pairs", lang),
+    })
+
+
+def towns_plans_sheet(table: pd.DataFrame, lang: str, town_en=None, class_labels=None) -> pd.DataFrame:
+    """``plan, scope, metric, mean, ci_low, ci_high`` rows as one row per (scope, measure) and three columns per plan."""
+    plans = list(dict.fromkeys(table["plan"]))
+    keys = list(dict.fromkeys(zip(table["scope"], table["metric"])))
+    t = table.set_index(["plan", "scope", "metric"])
+    out = pd.DataFrame({
+        L.t("col.scope", lang): [L.town_label(sc, lang, town_en) for sc, _ in keys],
+        L.t("col.metric", lang): [L.metric_label(m, lang, class_labels) for _, m in keys],
+        L.t("col.metric_key", lang): [m for _, m in keys],
+    })
+    for plan in plans:
+        for col in ("mean", "ci_low", "ci_high"):
+            out[f"{plan} · {L.t(f'col.{col}', lang)}"] = [
+                t[col].get((plan, sc, m), float("nan")) for sc, m in keys]
+    return out
+
+
+def levers_sheet(table: pd.DataFrame, lang: str, town_en=None, class_labels=None) -> pd.DataFrame:
+    """The lever table (report.levers.read_levers) with its labels in the report's language; values as stored."""
+    out = table.copy()
+    out.insert(1, "label", [L.lever_label(x, lang) for x in out["lever"]])
+    out.insert(4, "metric_label", [L.metric_label(m, lang, class_labels) for m in out["metric"]])
+    out["scope"] = [L.town_label(x, lang, town_en) for x in out["scope"]]
+    return out.rename(columns={
+        "label": L.t("col.lever", lang), "scope": L.t("col.scope", lang), "metric_label": L.t("col.metric", lang),
+        "metric": L.t("col.metric_key", lang),
     })
 
 
@@ -136,21 +174,31 @@ def write_workbook(
     class_labels=None,
     validation: pd.DataFrame | None = None,
     patrol: pd.DataFrame | None = None,
+    towns_by_plan: pd.DataFrame | None = None,
+    levers: pd.DataFrame | None = None,
 ) -> Path:
     """Write the workbook to ``path`` (the caller writes into a temporary folder first).
 
+    ``comparison``: a :func:`report.compare.compare_runs` table, one sheet per pair of
+    plans ("comparison" if there is one pair, "comparison 1", "comparison 2", … if more);
     ``validation``: the validation table (sim.measures.validation_table); ``patrol``:
-    weekly patrol visits per brigade (sim.measures.brigade_visits); each a sheet if given.
+    weekly patrol visits per brigade (sim.measures.brigade_visits); ``towns_by_plan``:
+    ``plan, scope, metric, mean, ci_low, ci_high`` (:func:`report.html.towns_plans_frame`);
+    ``levers``: a lever table (:func:`report.levers.read_levers`); each a sheet if given.
     """
-    sheets = [
-        (L.t("sheet.summary", lang), summary_sheet(summary, lang, town_en, class_labels)),
-        (L.t("sheet.towns", lang), towns_sheet(summary, lang, town_en)),
-    ]
+    pairs = [] if comparison is None else [
+        part for _, part in comparison.groupby(["plan_a", "plan_b"], sort=False)]
+    names = sheet_names(lang, len(pairs), validation is not None, patrol is not None,
+                        towns_by_plan is not None, levers is not None)
+    frames = [summary_sheet(summary, lang, town_en, class_labels), towns_sheet(summary, lang, town_en)]
+    if towns_by_plan is not None:
+        frames.append(towns_plans_sheet(towns_by_plan, lang, town_en, class_labels))
     if validation is not None:
-        sheets.append((L.t("sheet.validation", lang), validation_sheet(validation, lang, town_en, class_labels)))
+        frames.append(validation_sheet(validation, lang, town_en, class_labels))
     if patrol is not None:
-        sheets.append((L.t("sheet.patrol_plan", lang), patrol_sheet(patrol, lang, town_en)))
-    if comparison is not None:
-        sheets.append((L.t("sheet.comparison", lang), comparison_sheet(comparison, lang, town_en, class_labels)))
-    sheets.append((L.t("sheet.assumptions", lang), assumptions_sheet(assumptions, lang)))
-    return write_frames(path, sheets)
+        frames.append(patrol_sheet(patrol, lang, town_en))
+    frames += [comparison_sheet(part, lang, town_en, class_labels) for part in pairs]
+    if levers is not None:
+        frames.append(levers_sheet(levers, lang, town_en, class_labels))
+    frames.append(assumptions_sheet(assumptions, lang))
+    return write_frames(path, list(zip(names, frames)))

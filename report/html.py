@@ -9,11 +9,29 @@
 
 With ``baseline=other_run_dir`` it is a before/after report: the comparison of
 every measure on paired replications (:func:`report.compare.compare_runs`,
-difference = run − baseline) and the delay distributions and backlog of both
-plans.  A run longer than a few months (its ``timeline.csv`` spans more than
+difference = run − baseline), the towns plan by plan, and the delay
+distributions and backlog of both plans.  ``baseline`` may be a list of run
+folders: the report then has one comparison section per baseline (run − that
+baseline, each paired by replication; tables ``id="comparison"``,
+``"comparison-2"``, …; workbook sheets "comparison 1", "comparison 2", … and a
+"towns by plan" sheet — with one baseline the sheet "comparison" sets the two
+plans side by side as before), and the towns table, the delay and backlog
+charts show every plan.  Plans are named as :func:`report.compare.plan_labels`
+names them in the report's language: by their scenario titles (``title_zh`` /
+``title_en``), else by scenario or folder name.
+
+A lever table (:mod:`report.levers`: ``levers=FILE``, or the run folder's own
+``levers.csv``, which scenarios/before_after.py writes into the after run) adds
+the section "which settings carry the effect": per lever, its effect alone, the
+effect lost without it and its Shapley share on county coverage and the
+coverage of each class, each with its paired 95 % CI, and a sentence naming the
+lever with the largest share; the workbook gets a "levers" sheet.
+
+A run longer than a few months (its ``timeline.csv`` spans more than
 :data:`TIMELINE_MIN_MONTHS` months) gets the chart of certified teams over
 time; a run whose scenario has ``[[campaigns]]``, reported against a baseline
-without them, gets the campaign-effect chart of each campaign.  Everything is
+without them (the first such baseline), gets the campaign-effect chart of each
+campaign.  Everything is
 written into a temporary folder next to ``out_dir`` and renamed into place
 (:class:`~sim.staging.staged_folder`), so an interrupted write leaves no
 half-written report; an existing ``out_dir`` is replaced only with
@@ -37,7 +55,8 @@ from enforcement_grid.sim.staging import check_target, staged_folder
 
 from . import charts as C
 from . import labels as L
-from .compare import compare_runs, format_value
+from . import levers as LV
+from .compare import compare_runs, format_value, plan_labels
 from .excel import write_workbook
 from .rundir import (
     RunDir,
@@ -74,15 +93,19 @@ class Chart:
     figure: Figure
 
 
-def _plan_labels(run: RunDir, baseline: RunDir | None) -> tuple[str, str | None]:
-    """Short names of the plans: scenario names, or folder names when the scenarios share a name."""
+def baselines_of(baseline) -> list:
+    """``baseline`` as a list: None → [], one run folder (path or RunDir) → [it], a list → the list."""
     if baseline is None:
-        return run.name, None
-    if run.name != baseline.name:
-        return run.name, baseline.name
-    if run.path.name != baseline.path.name:
-        return run.path.name, baseline.path.name
-    return f"{run.name} (b)", f"{baseline.name} (a)"
+        return []
+    if isinstance(baseline, (str, Path, RunDir)):
+        return [baseline]
+    return list(baseline)
+
+
+def _plan_labels(run: RunDir, baselines: Sequence[RunDir], lang: str | None = None) -> tuple[str, list[str]]:
+    """Names of the run and of each baseline (:func:`report.compare.plan_labels`)."""
+    labels = plan_labels([*baselines, run], lang)
+    return labels[-1], labels[:-1]
 
 
 def build_charts(
@@ -97,12 +120,15 @@ def build_charts(
     ``None`` for the county seat (or the first town of the plan).
     """
     te = run.town_en
-    name, base_name = _plan_labels(run, baseline)
+    bases = [load_run(b) for b in baselines_of(baseline)]
+    name, base_names = _plan_labels(run, bases, lang)
     kw = dict(scenario=run.name, seed=run.seed)
     both = dict(kw)
-    if baseline is not None:
-        both = dict(scenario=f"{baseline.name} / {run.name}",
-                    seed=run.seed if run.seed == baseline.seed else f"{baseline.seed} / {run.seed}")
+    if bases:
+        every = [*bases, run]
+        seeds = list(dict.fromkeys(r.seed for r in every))
+        both = dict(scenario=" / ".join(r.name for r in every),
+                    seed=seeds[0] if len(seeds) == 1 else " / ".join(str(r.seed) for r in every))
     out: list[Chart] = []
 
     def add(stem: str, fig: Figure) -> None:
@@ -116,7 +142,7 @@ def build_charts(
     if alloc is not None and not alloc.empty:
         add("allocation_by_source", C.allocation_by_source(alloc, lang, town_en=te, source_labels=run.source_labels, **kw))
 
-    plans = [(base_name, baseline), (name, run)] if baseline is not None else [(name, run)]
+    plans = [*zip(base_names, bases), (name, run)]
     plans = [(label, r) for label, r in plans if r.records is not None]
     if plans:
         recs = {label: delays(r.records, r.warmup_min) for label, r in plans}
@@ -128,7 +154,7 @@ def build_charts(
         ]
         add("backlog", C.backlog_over_time(pd.concat(frames, ignore_index=True), lang, **both))
 
-    certified = _certified_frame(run, name, baseline, base_name)
+    certified = _certified_frame(run, name, bases, base_names)
     if certified is not None:
         reps = len(run.reps)
         add("certified_teams", C.certified_teams_over_time(certified, lang, note=L.t("certified.note", lang, reps=reps),
@@ -137,7 +163,7 @@ def build_charts(
     if tl is not None and "stock_latent" in tl.columns and tl["stock_latent"].sum() > 0:
         stock = certified_by_month(tl, "stock_latent", horizon_days=run.horizon_min / 1440.0)
         add("stock_latent", C.stock_over_time(stock, lang, **kw))
-    for i, (campaign, frame) in enumerate(_campaign_frames(run, baseline)):
+    for i, (campaign, frame) in enumerate(_campaign_frames(run, bases)):
         towns = "、".join(campaign["towns"]) if lang == "zh" else ", ".join(te.get(t, t) for t in campaign["towns"])
         note = L.t("campaign.note", lang, name=campaign["name"], towns=towns,
                    category=L.category_label(campaign["category"], lang, run.category_labels),
@@ -174,30 +200,33 @@ def _months(run: RunDir) -> pd.DataFrame | None:
     return df if len(df) > TIMELINE_MIN_MONTHS else None
 
 
-def _certified_frame(run: RunDir, name: str, baseline: RunDir | None, base_name: str | None) -> pd.DataFrame | None:
-    """Certified teams by month of the run (and of the baseline, as a second series, if it is as long)."""
+def _certified_frame(run: RunDir, name: str, baselines: Sequence[RunDir], base_names: Sequence[str]) -> pd.DataFrame | None:
+    """Certified teams by month of the run (and of each baseline as long, as more series)."""
     mine = _months(run)
     if mine is None:
         return None
-    theirs = _months(baseline) if baseline is not None else None
-    if theirs is None:
+    theirs = [(label, m) for label, m in ((label, _months(b)) for label, b in zip(base_names, baselines)) if m is not None]
+    if not theirs:
         return mine
-    return pd.concat([theirs.assign(series=base_name), mine.assign(series=name)], ignore_index=True)
+    return pd.concat([*(m.assign(series=label) for label, m in theirs), mine.assign(series=name)], ignore_index=True)
 
 
-def _campaign_frames(run: RunDir, baseline: RunDir | None) -> list[tuple[dict, pd.DataFrame]]:
-    """For each campaign of the run absent from the baseline: its campaign-effect table, with and without it."""
-    if baseline is None or not run.campaigns or run.records is None or baseline.records is None:
+def _campaign_frames(run: RunDir, baselines: Sequence[RunDir]) -> list[tuple[dict, pd.DataFrame]]:
+    """For each campaign of the run that a baseline lacks: its campaign-effect table, with and without it
+    (against the first baseline without that campaign)."""
+    if not baselines or not run.campaigns or run.records is None:
         return []
-    theirs = {c.get("name") for c in baseline.campaigns}
     out = []
     for c in run.campaigns:
-        if c.get("name") in theirs or float(c["start_day"]) * 1440.0 >= run.horizon_min:
-            continue  # both plans ran it (no contrast to draw), or it starts after the run
+        if float(c["start_day"]) * 1440.0 >= run.horizon_min:
+            continue  # it starts after the run
+        without = [b for b in baselines if c.get("name") not in {x.get("name") for x in b.campaigns}]
+        if not without or without[0].records is None:
+            continue  # every baseline ran it (no contrast to draw)
         names = run.campaign_villages(c["name"])
         args = (names, c["category"], c["towns"], run.horizon_min, CAMPAIGN_SMOOTH_DAYS)
         frame = pd.concat([
-            campaign_series(baseline.records, *args).assign(group="without campaign"),
+            campaign_series(without[0].records, *args).assign(group="without campaign"),
             campaign_series(run.records, *args).assign(group="with campaign"),
         ], ignore_index=True)
         out.append((c, frame))
@@ -214,6 +243,7 @@ body { font-family: "Report Sans", "Noto Sans CJK SC", "Noto Sans SC", "Microsof
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; border-bottom: 1px solid #999; padding-bottom: 0.2em; margin-top: 2em; }
 p.meta, p.note { color: #444; font-size: 0.92em; }
+p.conclusion { font-weight: bold; }
 table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.88em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
 th { background: #eee; }
@@ -350,7 +380,68 @@ def patrol_html(table: pd.DataFrame, lang: str, town_en) -> str:
     return _table(header, rows, ["", "num", "num", "num", "num", "num"], rc, table_id="patrol-plan")
 
 
-def comparison_table(table: pd.DataFrame, lang: str, town_en, classes, class_labels=None) -> str:
+def comparison_blocks(table: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """The pairs of a :func:`report.compare.compare_runs` table, in its order: (plan_a, plan_b, rows)."""
+    return [(a, b, part) for (a, b), part in table.groupby(["plan_a", "plan_b"], sort=False)]
+
+
+def towns_plans_table(plans: Sequence[tuple[str, RunDir]], lang: str, town_en, classes, class_labels=None) -> str:
+    """Town by town and measure by measure (coverage, each class's): each plan's mean [95 % CI], a column per plan."""
+    metrics = town_comparison(classes)
+    indexed = [(label, r.summary.set_index(["scope", "metric"])) for label, r in plans]
+    scopes = list(dict.fromkeys(sc for _, r in plans for sc in r.summary["scope"]))
+    scopes = ["county", *(sc for sc in scopes if sc != "county")] if "county" in scopes else scopes
+    rows = []
+    for sc in scopes:
+        for m in metrics:
+            cells = []
+            for _, summ in indexed:
+                if (sc, m) in summ.index:
+                    r = summ.loc[(sc, m)]
+                    cells.append(format_value(m, r["mean"], r["ci_low"], r["ci_high"]))
+                else:
+                    cells.append("–")
+            if any(c != "–" for c in cells):
+                rows.append([L.town_label(sc, lang, town_en), L.metric_label(m, lang, class_labels), *cells])
+    header = [L.t("town", lang), L.t("col.metric", lang), *(label for label, _ in plans)]
+    return _table(header, rows, ["", ""] + ["num"] * len(plans), table_id="towns-plans")
+
+
+def towns_plans_frame(plans: Sequence[tuple[str, RunDir]], classes) -> pd.DataFrame:
+    """``plan, scope, metric, mean, ci_low, ci_high`` of every plan, for the measures compared town by town."""
+    metrics = town_comparison(classes)
+    frames = [r.summary[r.summary["metric"].isin(metrics)][["scope", "metric", "mean", "ci_low", "ci_high"]].assign(plan=label)
+              for label, r in plans]
+    return pd.concat(frames, ignore_index=True)[["plan", "scope", "metric", "mean", "ci_low", "ci_high"]]
+
+
+def levers_html(table: pd.DataFrame, lang: str, classes, class_labels=None) -> str:
+    """Per measure (county coverage, each class's) and lever: Shapley share, effect alone, effect lost without it."""
+    rows, rc = [], []
+    for m in LV.lever_metrics(table, classes):
+        for r in LV.lever_rows(table, m):
+            is_total = r["lever"] == LV.TOTAL
+            # the total: in the Shapley column, which sums to it (alone and without it have no meaning there)
+            cells = [format_value(m, *r[LV.TOTAL], signed=True), "", ""] if is_total else \
+                [format_value(m, *r[method], signed=True) for method in LV.SHOWN]
+            rows.append([L.metric_label(m, lang, class_labels), L.lever_label(r["lever"], lang), *cells])
+            rc.append("sig" if is_total else "")
+    header = [L.t("col.metric", lang), L.t("col.lever", lang), *(L.t(f"col.{m}", lang) for m in LV.SHOWN)]
+    return _table(header, rows, ["", "", "num", "num", "num"], rc, table_id="levers")
+
+
+def levers_sentence(table: pd.DataFrame, lang: str) -> str | None:
+    """The sentence naming the lever with the largest Shapley share on county coverage (None: not in the table)."""
+    top = LV.top_lever(table, "coverage")
+    if top is None:
+        return None
+    lever, total = top
+    return L.t("report.levers_top", lang, lever=L.lever_label(lever["lever"], lang),
+               total=format_value("coverage", *total[LV.TOTAL], signed=True),
+               share=format_value("coverage", *lever["shapley"], signed=True))
+
+
+def comparison_table(table: pd.DataFrame, lang: str, town_en, classes, class_labels=None, table_id: str = "comparison") -> str:
     keep = (table["scope"] == "county") | table["metric"].isin(town_comparison(classes))
     t = table[keep]
     a, b = t["plan_a"].iloc[0], t["plan_b"].iloc[0]
@@ -365,7 +456,7 @@ def comparison_table(table: pd.DataFrame, lang: str, town_en, classes, class_lab
         ))
         rc.append("sig" if r.significant else "")
     header = [L.t("col.scope", lang), L.t("col.metric", lang), str(a), str(b), L.t("col.diff", lang), L.t("col.significant", lang)]
-    return _table(header, rows, ["", "", "num", "num", "num", ""], rc, table_id="comparison")
+    return _table(header, rows, ["", "", "num", "num", "num", ""], rc, table_id=table_id)
 
 
 def assumptions_table(rows: pd.DataFrame, lang: str) -> str:
@@ -383,13 +474,19 @@ def render_html(
     charts: Sequence[tuple[Chart, bytes]],
     assumption_rows: pd.DataFrame,
     comparison: pd.DataFrame | None = None,
-    baseline: RunDir | None = None,
+    baseline: RunDir | Sequence[RunDir] | None = None,
     embed_font: bool = True,
+    levers: pd.DataFrame | None = None,
+    levers_file: str = LV.FILE,
 ) -> str:
     """The report page; ``charts`` pairs each chart with its PNG bytes (embedded as a data: URI).
 
+    ``comparison``: the pairs (baseline, run) of :func:`report.compare.compare_runs`, one
+    section each; ``baseline``: the baseline run(s); ``levers``: a lever table
+    (:func:`report.levers.read_levers`) for the levers section, named ``levers_file`` in its note.
     ``embed_font``: embed the subset of the CJK font the page's text needs (:func:`font_face`).
     """
+    bases = [load_run(b) for b in baselines_of(baseline)]
     s = run.settings.get("scenario", {})
     title = f"{run.title(lang)} — {L.t('report.title', lang)}"
     meta = L.t("report.meta", lang, scenario=run.name, seed=run.seed, days=float(s.get("horizon_days", float("nan"))),
@@ -403,14 +500,21 @@ def render_html(
     ]
     if s.get("description"):
         parts.append(f'<p class="meta">{_e(s["description"])}</p>')
-    if baseline is not None:
-        bs = baseline.settings.get("scenario", {})
-        bmeta = L.t("report.meta", lang, scenario=baseline.name, seed=baseline.seed, days=float(bs.get("horizon_days", float("nan"))),
-                    warmup=float(bs.get("warmup_days", float("nan"))), reps=len(baseline.reps))
-        parts.append(f'<p class="meta">{_e(L.t("report.baseline", lang))}: {_e(baseline.path.name)} — {_e(baseline.title(lang))} · {_e(bmeta)}</p>')
+    name, base_names = _plan_labels(run, bases, lang)
+    for label, base in zip(base_names, bases):
+        bs = base.settings.get("scenario", {})
+        bmeta = L.t("report.meta", lang, scenario=base.name, seed=base.seed, days=float(bs.get("horizon_days", float("nan"))),
+                    warmup=float(bs.get("warmup_days", float("nan"))), reps=len(base.reps))
+        parts.append(f'<p class="meta">{_e(L.t("report.baseline", lang))}: {_e(base.path.name)} — {_e(label)} · {_e(bmeta)}</p>')
     cl = run.class_labels
     parts += [f'<h2>{_e(L.t("report.county", lang))}</h2>', county_table(run.summary, lang, cl)]
     parts += [f'<h2>{_e(L.t("report.towns", lang))}</h2>', towns_table(run.summary, lang, run.town_en, run.class_keys, cl)]
+    if bases:
+        parts += [
+            f'<h2>{_e(L.t("report.towns_plans", lang))}</h2>',
+            f'<p class="note">{_e(L.t("report.towns_plans_note", lang))}</p>',
+            towns_plans_table([*zip(base_names, bases), (name, run)], lang, run.town_en, run.class_keys, cl),
+        ]
     validation = validation_frame(run)
     if validation is not None:
         parts += [
@@ -425,12 +529,22 @@ def render_html(
             f'<p class="note">{_e(L.t("report.patrol_plan_note", lang))}</p>',
             patrol_html(patrol, lang, run.town_en),
         ]
-    if comparison is not None and not comparison.empty:
-        a, b = comparison["plan_a"].iloc[0], comparison["plan_b"].iloc[0]
+    blocks = comparison_blocks(comparison) if comparison is not None and not comparison.empty else []
+    for i, (a, b, part) in enumerate(blocks):
+        heading = L.t("report.comparison", lang) if len(blocks) == 1 else L.t("report.comparison_pair", lang, a=a, b=b)
         parts += [
-            f'<h2>{_e(L.t("report.comparison", lang))}</h2>',
+            f'<h2>{_e(heading)}</h2>',
             f'<p class="note">{_e(L.t("report.comparison_note", lang, a=a, b=b))}</p>',
-            comparison_table(comparison, lang, run.town_en, run.class_keys, cl),
+            comparison_table(part, lang, run.town_en, run.class_keys, cl,
+                             table_id="comparison" if i == 0 else f"comparison-{i + 1}"),
+        ]
+    if levers is not None:
+        sentence = levers_sentence(levers, lang)
+        parts += [
+            f'<h2>{_e(L.t("report.levers", lang))}</h2>',
+            *([f'<p class="conclusion">{_e(sentence)}</p>'] if sentence else []),
+            f'<p class="note">{_e(L.t("report.levers_note", lang, file=levers_file))}</p>',
+            levers_html(levers, lang, run.class_keys, cl),
         ]
     parts.append(f'<h2>{_e(L.t("report.charts", lang))}</h2>')
     for chart, png in charts:
@@ -465,9 +579,13 @@ def write_report(
     patrol_towns: Sequence[str] | str | None = None,
     dpi: int = 150,
     embed_font: bool = True,
+    levers=None,
 ) -> dict[str, Path | list[Path]]:
     """Write the report of ``run_dir`` (optionally against ``baseline``) to ``out_dir``.
 
+    ``baseline``: a run folder, or a list of them (one comparison section each).
+    ``levers``: a lever table file for the levers section (default: ``run_dir``'s own
+    ``levers.csv`` if it has one; see :mod:`report.levers`).
     Returns the paths written: ``{"html": …, "excel": …, "charts": [...]}`` (inside
     ``out_dir``).  See the module docstring for the layout.  ``patrol_towns``: see
     :func:`build_charts`; ``embed_font``: embed the CJK glyphs the page uses, so it
@@ -475,16 +593,20 @@ def write_report(
     """
     L.t("report.title", lang)  # checks lang before any work
     run = load_run(run_dir)
-    base = load_run(baseline) if baseline is not None else None
+    given = baselines_of(baseline)
+    bases = [load_run(b) for b in given]
+    lever_file = LV.find_levers(run.path, levers)
+    lever_table = LV.read_levers(lever_file) if lever_file is not None else None
     out = Path(out_dir)
-    inputs = [run_dir] + ([baseline] if baseline is not None else [])
+    inputs = [run_dir, *given]
     state = check_target(out, force, inputs=inputs, what="report folder")
 
-    charts = build_charts(run, lang, base, patrol_towns)
+    charts = build_charts(run, lang, bases, patrol_towns)
     comparison = None
-    if base is not None:
-        name, base_name = _plan_labels(run, base)
-        comparison = compare_runs(base, run).assign(plan_a=base_name, plan_b=name)
+    if bases:
+        name, base_names = _plan_labels(run, bases, lang)
+        comparison = pd.concat([compare_runs(b, run).assign(plan_a=label, plan_b=name)
+                                for label, b in zip(base_names, bases)], ignore_index=True)
     rows = assumptions(run, inherited_label=L.t("report.inherited", lang, file="{file}"))
 
     with staged_folder(out, writer="egrid report", force=force, inputs=inputs, what="report folder",
@@ -497,8 +619,13 @@ def write_report(
             chart.figure.savefig(tmp / "charts" / f"{chart.name}.svg", format="svg")
             files += [out / "charts" / f"{chart.name}.png", out / "charts" / f"{chart.name}.svg"]
             rendered.append((chart, png))
-        page = render_html(run, lang, rendered, rows, comparison, base, embed_font=embed_font)
+        page = render_html(run, lang, rendered, rows, comparison, bases, embed_font=embed_font,
+                           levers=lever_table, levers_file=lever_file.name if lever_file is not None else LV.FILE)
         (tmp / "report.html").write_text(page, encoding="utf-8")
+        towns_by_plan = None
+        if len(bases) > 1:
+            towns_by_plan = towns_plans_frame([*zip(base_names, bases), (name, run)], run.class_keys)
         write_workbook(tmp / "report.xlsx", lang, run.summary, rows, comparison, run.town_en, run.class_labels,
-                       validation=validation_frame(run), patrol=patrol_frame(run))
+                       validation=validation_frame(run), patrol=patrol_frame(run),
+                       towns_by_plan=towns_by_plan, levers=lever_table)
     return {"html": out / "report.html", "excel": out / "report.xlsx", "charts": files}

@@ -166,6 +166,34 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "差值 = {b} − {a}；置信区间由逐次重复运行的配对差值（公共随机数）按 t 分布计算；显著：区间不含 0",
         "en": "difference = {b} − {a}; CI from the paired per-replication differences (common random numbers), t interval; significant: CI excludes 0",
     },
+    "report.comparison_pair": {"zh": "方案比较：{b} 对比 {a}（配对重复运行）", "en": "Comparison of plans: {b} against {a} (paired replications)"},
+    "report.towns_plans": {"zh": "各镇各方案对比", "en": "Towns, plan by plan"},
+    "report.towns_plans_note": {
+        "zh": "各方案的均值 [95% 置信区间]（重复运行）；逐对差值见方案比较",
+        "en": "each plan's mean [95 % CI] over replications; the paired differences are in the comparisons",
+    },
+    "report.levers": {"zh": "改革效果来自哪些设置", "en": "Which settings carry the effect"},
+    "report.levers_note": {
+        "zh": "效果 = 目标方案 − 基准方案，按措施分组（{file}）。单独调整：基准方案只调整这一项；去掉它：目标方案只撤回这一项；"
+              "Shapley 份额：这一项在所有调整顺序下的平均边际效果，各项份额之和等于总效果。区间均为逐次重复运行配对差值的 95% 置信区间（t 分布）",
+        "en": "effect = target − base, by lever group ({file}). Alone: the base with only this lever moved; lost without it: "
+              "the target with only this lever reverted; Shapley share: the lever's marginal effect averaged over every order "
+              "of moving the levers, the shares summing to the total. Every interval is the paired 95 % CI (t) of the "
+              "per-replication differences",
+    },
+    "report.levers_top": {
+        "zh": "效果主要来自{lever}：全县发生起算按时处置率共变化 {total}，其中 {share} 归于这一项（Shapley 份额，配对 95% 置信区间）。",
+        "en": "The lever with the largest share is {lever}: of the change in county coverage of {total}, {share} is its "
+              "Shapley share (paired 95 % CI).",
+    },
+    "col.lever": {"zh": "措施", "en": "lever"},
+    "col.shapley": {"zh": "Shapley 份额 [95% 置信区间]", "en": "Shapley share [95 % CI]"},
+    "col.add_to_base": {"zh": "单独调整 [95% 置信区间]", "en": "alone [95 % CI]"},
+    "col.drop_from_target": {"zh": "去掉它损失 [95% 置信区间]", "en": "lost without it [95 % CI]"},
+    "col.plan": {"zh": "方案", "en": "plan"},
+    "compare.block": {"zh": "{b} − {a}（{method}；* = 95% 置信区间不含 0）", "en": "{b} − {a} ({method}; * = 95 % CI excludes 0)"},
+    "method.paired": {"zh": "配对", "en": "paired"},
+    "method.welch": {"zh": "Welch 非配对", "en": "welch"},
     "report.assumptions": {"zh": "假设与来源", "en": "Assumptions and sources"},
     "report.assumptions_note": {
         "zh": "来自 tables/scenario.toml 的每一项设置及其注释（来源或“estimate”估计理由）",
@@ -212,6 +240,21 @@ LABELS: dict[str, dict[str, str]] = {
     "sheet.towns": {"zh": "各镇", "en": "towns"},
     "sheet.validation": {"zh": "公开数据对照", "en": "validation"},
     "sheet.patrol_plan": {"zh": "巡查计划", "en": "patrol plan"},
+    "sheet.comparison_n": {"zh": "方案比较{n}", "en": "comparison {n}"},
+    "sheet.towns_plans": {"zh": "各镇各方案", "en": "towns by plan"},
+    "sheet.levers": {"zh": "措施贡献", "en": "levers"},
+}
+
+# Lever groups of a decomposition (experiments.levers; the lever column of levers.csv).
+LEVERS: dict[str, dict[str, str]] = {
+    "reporting_chain": {"zh": "上报链条（网格上报时延与指挥中心分拨，F8）",
+                        "en": "reporting chain: grid report delay and triage (F8)"},
+    "merged_grid": {"zh": "三网合一（F10）", "en": "three grid networks merged (F10)"},
+    "town_brigades": {"zh": "执法队下沉到镇：距离与执法权限（F1–F5）",
+                      "en": "brigades in the towns: distance and who may act (F1–F5)"},
+    "weekly_patrols": {"zh": "每村每周巡查与联合检查（F12）",
+                       "en": "weekly patrols of every village and joint inspections (F12)"},
+    "total": {"zh": "合计（总效果）", "en": "total effect"},
 }
 
 # Item categories (items.csv ``category``), for notes and legends.
@@ -290,6 +333,12 @@ CLASS_METRICS: dict[str, dict[str, str]] = {
     "found_by_grid_or_patrol_share_": {"zh": "网格员和巡查发现占比·{name}（%）",
                                        "en": "found by grid workers or patrols, {name} (%)"},
 }
+
+
+def lever_label(lever: str, lang: str) -> str:
+    """A lever group of a decomposition: its label in :data:`LEVERS`, else its name as given."""
+    _check_lang(lang)
+    return LEVERS.get(lever, {}).get(lang, lever)
 
 
 def verdict_label(verdict: str, lang: str) -> str:

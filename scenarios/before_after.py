@@ -24,8 +24,9 @@ the violation arose) by class, discovery delay and response time in the
 printed summary; which lever carries the change (its Shapley share, its effect
 alone and the effect lost without it, each with a paired 95 % CI; all of them,
 for every measure and town, in levers.csv); in the report (report-zh/,
-report-en/ under --out) the comparison table town by town, the response and
-discovery distributions of both plans and the backlog day by day.
+report-en/ under --out) the comparison table town by town, the section "which
+settings carry the effect" (from after/levers.csv), the response and discovery
+distributions of both plans and the backlog day by day.
 
     python scenarios/before_after.py                       # 365 days, 10 replications
     python scenarios/before_after.py --days 90 -n 4 --lang en
@@ -53,10 +54,11 @@ def main(args) -> int:
     levers = story.decompose(before, after, story.reform_levers(after), args)
     before_dir = story.save(before, levers.base, args, "before")
     after_dir = story.save(after, levers.target, args, "after")
+    levers.write(after_dir / "levers.csv")  # the after run's report shows it (report.levers)
+    levers.write(args.out / "levers.csv")
     html = story.reports(after_dir, args, baseline=before_dir)
     table = compare_runs(before_dir, after_dir)
     table.to_csv(args.out / "comparison.csv", index=False)
-    levers.write(args.out / "levers.csv")
 
     story.header("before → after the reform (huian-before → huian)", after, args)
     story.print_differences(table, METRICS)

@@ -266,18 +266,18 @@ def reform_levers(after):
     inspections (F12).
     """
     from enforcement_grid.experiments import lever_from_target
+    from enforcement_grid.report.labels import lever_label
 
     return [
         lever_from_target("reporting_chain", after,
                           ["grid.report_delay_mean_min", "grid.report_delay_by_town_min",
                            "command_centre.triage_mean_min"],
-                          label="reporting chain: grid report delay and triage (F8)"),
-        lever_from_target("merged_grid", after, ["grid.networks"], label="three grid networks merged (F10)"),
+                          label=lever_label("reporting_chain", "en")),
+        lever_from_target("merged_grid", after, ["grid.networks"], label=lever_label("merged_grid", "en")),
         lever_from_target("town_brigades", after,
                           ["reform", "staffing", "certification", "transition"], tables=["staffing"],
-                          label="brigades in the towns: distance and who may act (F1–F5)"),
-        lever_from_target("weekly_patrols", after, ["patrol", "inspection"],
-                          label="weekly patrols of every village and joint inspections (F12)"),
+                          label=lever_label("town_brigades", "en")),
+        lever_from_target("weekly_patrols", after, ["patrol", "inspection"], label=lever_label("weekly_patrols", "en")),
     ]
 
 

@@ -116,6 +116,11 @@ def test_run_folders_are_written(results):
         assert meta["settings"]["scenario"]["horizon_days"] == 20
         assert meta["replications"] == [0, 1]
         assert (out / name / "records.csv.gz").is_file()
+    # the lever table is kept with the after run, and its reports show which settings carry the effect
+    assert (out / "after" / "levers.csv").is_file()
+    for lang, heading in (("zh", "改革效果来自哪些设置"), ("en", "Which settings carry the effect")):
+        page = (out / f"report-{lang}" / "report.html").read_text(encoding="utf-8")
+        assert 'id="levers"' in page and heading in page and 'class="conclusion"' in page
 
 
 def test_campaign_story(results):
