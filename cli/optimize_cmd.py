@@ -224,6 +224,7 @@ def cmd_patrol(args, load) -> int:
           f"villages; build {result.build_s:.2f} s, solve {result.solve_s:.2f} s, largest gap {worst_gap:.2%} "
           f"({'all proven within the gap' if proven else 'not all proven'})")
     print(by_town.to_string(float_format=lambda x: f"{x:.1f}"))
+    shortfall = patrol_shortfall(sc, plan)
     insp = repeated_inspections(sc)
     if not insp.empty:
         print(f"\nInspections a year: {insp['separate_visits'].sum():,.0f} separate department visits, "
@@ -237,13 +238,48 @@ def cmd_patrol(args, load) -> int:
         print("Independent check: every village visited as required, routes fit the shift, "
               "response teams kept free.")
     write_plan_folder(out, sc, {"patrol.csv": plan, "inspections.csv": insp,
-                                "routes.csv": minutes.rename("minutes").rename_axis(["town", "day", "team"]).reset_index()},
+                                "routes.csv": minutes.rename("minutes").rename_axis(["town", "day", "team"]).reset_index(),
+                                "patrol_shortfall.csv": shortfall},
                       force=args.force, state=state, inputs=extra)
-    print(f"\nWrote {out}/ (patrol.csv, routes.csv, inspections.csv, scenario.toml)")
+    print(f"\nWrote {out}/ (patrol.csv, routes.csv, inspections.csv, patrol_shortfall.csv, scenario.toml)")
     unsolved = [t for t, r in result.reports.items() if not r.has_solution]
     if unsolved:
         raise ScenarioError([p for p in result.problems if p.startswith("weekly patrol")])
     return 0
+
+
+def patrol_shortfall(sc, plan, out=None, err=None) -> pd.DataFrame:
+    """The timetable's weekly visits against those the rule requires (F12), per brigade: printed, with one
+    warning line per brigade that leaves a village unvisited in a week, and returned for patrol_shortfall.csv.
+
+    The quantities are :func:`sim.measures.plan_visits` / :func:`sim.measures.brigade_visits`' (the rule is
+    :func:`sim.patrol_plan.visits_required`, the shortfall :func:`sim.patrol_plan.plan_shortfall`), as for
+    runs and plans: the same timetable reports the same figures wherever it is read.
+    """
+    import sys
+
+    import pandas as pd
+
+    from enforcement_grid.sim.measures import brigade_visits, plan_visits, unvisited_villages
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    visits = plan_visits(sc, plan)
+    table = brigade_visits(visits)[["brigade", "villages", "visits_required", "visits_planned",
+                                    "villages_not_weekly", "planned_share"]]
+    total_req, total_plan = int(table["visits_required"].sum()), int(table["visits_planned"].sum())
+    print(f"\nAgainst the rule (F12): {total_plan} of the {total_req} weekly visits required planned"
+          + (f" ({total_plan / total_req:.1%})" if total_req else ""), file=out)
+    shown = table.set_index("brigade")
+    shown["planned_share"] = shown["planned_share"].map(lambda x: "—" if pd.isna(x) else f"{x:.1%}")
+    print(shown.to_string(), file=out)
+    for r in table.itertuples():
+        if r.villages_not_weekly > 0:
+            missing = unvisited_villages(visits[visits["brigade"] == r.brigade])
+            names = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+            print(f"warning: {r.brigade}: the patrol timetable does not visit {r.villages_not_weekly} of its "
+                  f"{r.villages} village(s) in a week (F12 asks weekly): {names}", file=err)
+    return table
 
 
 def cmd_tradeoff(args, load) -> int:

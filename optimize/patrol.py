@@ -225,7 +225,9 @@ def _build(sc, villages, base, days, need, cap, capacity, value, travel_value, s
         for j in range(1, cap - need[n] + 1):
             extra[n, j] = prob.add_variable(f"extra_{n}_{j}", cat=pulp.LpBinary)
         if cap > need[n]:
-            made = total + short_weekly[n] + short[n] if soft else total  # visits planned, or counted as missing
+            # soft: the short visits count as made here, or a village short of its need would make the model
+            # infeasible (extras ≥ 0 > total − need); the penalties on the shortfalls keep them from buying extras
+            made = total + short_weekly[n] + short[n] if soft else total
             prob += (pulp.lpSum(extra[n, j] for j in range(1, cap - need[n] + 1)) <= made - need[n]), \
                 f"extra_visits_counted_{n}"
             for j in range(2, cap - need[n] + 1):

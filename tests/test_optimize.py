@@ -239,10 +239,36 @@ def test_cli_optimize_allocation_and_patrol(tmp_path):
     assert proc.returncode == 0, proc.stderr
     patrol = pd.read_csv(tmp_path / "patrol" / "patrol.csv")
     assert list(patrol.columns)[:4] == ["town", "team", "day", "village"]
+    # a timetable that fits: planned = required in every brigade, no village left out, no warning
+    short = pd.read_csv(tmp_path / "patrol" / "patrol_shortfall.csv")
+    assert list(short.columns)[:5] == ["brigade", "villages", "visits_required", "visits_planned", "villages_not_weekly"]
+    assert sorted(short["brigade"]) == ["乙镇", "甲镇"]
+    assert (short["visits_planned"] == short["visits_required"]).all() and (short["villages_not_weekly"] == 0).all()
+    assert "Against the rule (F12): 6 of the 6 weekly visits required" in proc.stdout
+    assert "warning" not in proc.stderr
     # the plan folder is a scenario the simulator runs
     run = subprocess.run([sys.executable, "-m", "enforcement_grid.cli.cli", "run", str(tmp_path / "patrol" / "scenario.toml"),
                           "--days", "5", "--out", str(tmp_path / "r"), "--workers", "1"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_cli_optimize_patrol_reports_a_timetable_that_cannot_fit(tmp_path):
+    # a visit to a village takes 30 min + 70 min per 1,000 residents: 甲镇's villages (12,000 and 8,000
+    # residents) cannot be visited within a 540-minute shift, 乙镇's (6,000 and 4,000) can
+    path = factory.scenario(tmp_path / "sc", lambda s, t: s["patrol"].update(visit_min_per_1k_residents=70.0))
+    out = tmp_path / "patrol"
+    proc = subprocess.run([sys.executable, "-m", "enforcement_grid.cli.cli", "optimize", "patrol", str(path),
+                           "--out", str(out)], capture_output=True, text=True)
+    # the model plans what fits (乙镇) instead of giving up on the brigade that cannot meet the rule
+    assert proc.returncode == 0, proc.stderr
+    short = pd.read_csv(out / "patrol_shortfall.csv").set_index("brigade")
+    assert short.loc["甲镇", ["villages", "visits_required", "visits_planned", "villages_not_weekly"]].tolist() == [2, 3, 0, 2]
+    assert short.loc["乙镇", ["visits_required", "visits_planned", "villages_not_weekly"]].tolist() == [3, 3, 0]
+    assert "Against the rule (F12): 3 of the 6 weekly visits required planned (50.0%)" in proc.stdout
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: 甲镇: the patrol timetable does not visit 2 of its 2 village(s) in a week "
+                        "(F12 asks weekly): 甲社区1, 甲村1"]
+    assert "Traceback" not in proc.stderr
 
 
 def test_cli_conflicting_requirements_exit_2(tmp_path):

@@ -81,6 +81,16 @@ def _problems(path) -> list[str]:
      "no row of the items table has class = 'garden'"),
     ({"items.annual_rate": {"scale_low": 1.2, "scale_high": 2.0, "dist": "uniform", "why": "x"}}, "must include 1"),
     ({"items.annual_rate": {"scale_low": 0.5, "high": 2.0, "dist": "uniform", "why": "x"}}, "unknown field(s) high"),
+    ({"shift_patterns.day.shifts[name=night].staff_share": {"low": 0.5, "high": 1.0, "dist": "uniform", "why": "x"}},
+     "no element of 'shifts' has name = 'night'"),
+    ({"shift_patterns.day[name=day].staff_share": {"low": 0.5, "high": 1.0, "dist": "uniform", "why": "x"}},
+     "'day' is not a list"),
+    ({"shift_patterns.day.shifts[name=day.staff_share": {"low": 0.5, "high": 1.0, "dist": "uniform", "why": "x"}},
+     "is not a settings path"),
+    ({"shift_patterns.day.shifts[name=day]": {"low": 0.5, "high": 1.0, "dist": "uniform", "why": "x"}},
+     "not a number"),
+    ({"shift_patterns.day.shifts[name=day].staff_share": {"low": 0.5, "high": 1.0, "dist": "uniform", "why": "x"}},
+     "uncertainty.\"shift_patterns.day.shifts[name=day].staff_share\".low: the scenario refuses this end"),
 ])
 def test_bad_ranges_name_the_file_and_field(tmp_path, entry, expected):
     path = _with(factory.scenario(tmp_path), entry)
@@ -138,6 +148,75 @@ def test_a_draw_sets_settings_and_scales_rows(tmp_path):
     for i in out.items:
         assert i.annual_rate == (2.0 * before[i.code] if i.klass == "street" else before[i.code])
     assert sc.settings.patrol.max_visits_per_week == 3  # the scenario itself is unchanged
+
+
+def test_a_draw_reaches_one_shift_of_a_shift_pattern(tmp_path):
+    duty = {"shifts": [factory.DAY, {"name": "weekend_duty", "start": "09:00", "end": "17:00", "days": ["Sat", "Sun"],
+                                     "staff_share": 0.3}]}
+    key = "shift_patterns.duty.shifts[name=weekend_duty].staff_share"
+    path = _with(factory.scenario(tmp_path, lambda s, t: s["shift_patterns"].update(duty=duty)),
+                 {key: {"low": 0.2, "high": 0.5, "dist": "uniform", "why": "x"}})
+    sc = load_scenario(path)
+    (r,) = read_ranges(sc)
+    assert r.value == 0.3 and not r.integer
+    out = apply(sc, {key: r.at(1.0)}, [r])
+    assert [x.staff_share for x in out.settings.shift_patterns["duty"].shifts] == [1.0, 0.5]
+    assert [x.staff_share for x in sc.settings.shift_patterns["duty"].shifts] == [1.0, 0.3]  # unchanged
+    assert out.settings.shift_patterns["day"] == sc.settings.shift_patterns["day"]
+
+
+def _leaves(node, prefix=()):
+    """Every leaf of a settings dump, keyed by its path (list elements by index)."""
+    if isinstance(node, dict):
+        return {k: v for key, child in node.items() for k, v in _leaves(child, (*prefix, key)).items()}
+    if isinstance(node, list) and any(isinstance(x, (dict, list)) for x in node):
+        return {k: v for i, child in enumerate(node) for k, v in _leaves(child, (*prefix, i)).items()}
+    return {prefix: node}
+
+
+SCENARIOS = ["huian.toml", "hexi.toml", "huian-before.toml", "huian-stress.toml"]
+
+
+@pytest.mark.parametrize("file", SCENARIOS)
+def test_every_range_of_the_scenario_moves_one_setting_from_its_own_value(file):
+    """Each setting range resolves to exactly one setting, which holds the scenario's value, inside
+    [low, high]; moving it to either end changes that setting only (checked on the settings dump,
+    not through the range's own resolver)."""
+    from conftest import ROOT
+
+    sc = load_scenario(ROOT / "scenarios" / file)
+    ranges = read_ranges(sc)
+    if file == "hexi.toml":
+        assert ranges == []  # no [uncertainty] table (and none of the duty, stock-rate or targeting settings)
+        return
+    leaves = _leaves(sc.settings.model_dump())
+    for r in ranges:
+        if r.kind != "setting":
+            assert r.low <= 1.0 <= r.high, r.key
+            continue
+        assert r.low <= r.value <= r.high, r.key
+        for end in (r.low, r.high):
+            moved = _leaves(apply(sc, {r.key: r.at(0.0 if end == r.low else 1.0)}, [r]).settings.model_dump())
+            changed = {k: (leaves[k], moved[k]) for k in leaves if moved[k] != leaves[k]}
+            if end == r.value:  # a range that ends at the scenario's value (e.g. every case re-inspected)
+                assert changed == {}, r.key
+                continue
+            assert len(changed) == 1, (r.key, changed)
+            ((old, new),) = changed.values()
+            assert old == r.value and new == pytest.approx(end), r.key
+
+
+def test_the_realism_estimates_have_ranges():
+    from conftest import ROOT
+
+    keys = {r.key for r in read_ranges(load_scenario(ROOT / "scenarios" / "huian.toml"))}
+    for needed in ("on_call.callout_delay_min", "on_call.min_severity",
+                   "shift_patterns.day_duty.shifts[name=weekend_duty].staff_share",
+                   "stock.grid_notice_factor", "stock.complaint_factor", "stock.patrol_detection_factor",
+                   "inspection.targeted_share", "inspection.high_risk_business_share", "inspection.high_risk_rate_factor",
+                   "reinspection.corrected_share", "reinspection.case_share", "reinspection.delay_days",
+                   "reinspection.visit_min"):
+        assert needed in keys, needed
 
 
 # --------------------------------------------------------------------------- a known answer

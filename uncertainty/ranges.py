@@ -6,6 +6,11 @@ KEY=VALUE`` accepts — and gives the plausible range of that setting with its r
     [uncertainty]
     "grid.report_delay_mean_min" = { low = 20, high = 240, dist = "triangular", why = "estimate: …" }
 
+A setting inside a list of tables (a shift of a shift pattern) is reached with
+``NAME[FIELD=VALUE]``, the element whose ``FIELD`` is ``VALUE``::
+
+    "shift_patterns.day_duty.shifts[name=weekend_duty].staff_share" = { low = 0.2, high = 0.5, … }
+
 or scales a numeric column of a table as a whole (every row, or the rows whose
 column ``C`` equals ``V`` with ``TABLE[C=V].COLUMN``), the factor 1 being the
 table as written::
@@ -88,13 +93,46 @@ def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _lookup(tree: Any, parts: list[str]) -> tuple[bool, Any]:
+_PART = re.compile(r"(?P<name>[A-Za-z0-9_]+)(?:\[(?P<col>[A-Za-z_]+)=(?P<val>[^\]]+)\])?")
+
+
+def _locate(tree: Any, key: str) -> tuple[Any, Any] | str:
+    """(container, field) holding the setting ``key`` names in the settings tree, or why there is none.
+
+    A part ``NAME[FIELD=VALUE]`` steps into the element of the list ``NAME`` whose
+    ``FIELD`` is ``VALUE`` (``shift_patterns.day_duty.shifts[name=weekend_duty].staff_share``):
+    the settings' lists of tables, shift patterns' shifts, have no path of their own.
+    """
+    parts, pos = [], 0
+    while True:
+        m = _PART.match(key, pos)
+        if not m:
+            return f"{key!r} is not a settings path (NAME.NAME… or NAME[FIELD=VALUE] for an element of a list)"
+        parts.append(m)
+        pos = m.end()
+        if pos == len(key):
+            break
+        if key[pos] != ".":
+            return f"{key!r} is not a settings path (NAME.NAME… or NAME[FIELD=VALUE] for an element of a list)"
+        pos += 1
+    container, field = None, None
     node = tree
-    for p in parts:
-        if not isinstance(node, dict) or p not in node:
-            return False, None
-        node = node[p]
-    return True, node
+    for i, m in enumerate(parts):
+        name = m["name"]
+        if not isinstance(node, dict) or name not in node:
+            return f"{key!r} is not a setting of the scenario (unknown path; is it misspelt?)"
+        container, field = node, name
+        node = node[name]
+        if m["col"]:
+            if not isinstance(node, list):
+                return f"{key!r}: {name!r} is not a list, so [{m['col']}={m['val']}] selects nothing"
+            hits = [j for j, el in enumerate(node) if isinstance(el, dict) and str(el.get(m["col"])) == m["val"]]
+            if len(hits) != 1:
+                return (f"{key!r}: {'no' if not hits else 'more than one'} element of {name!r} has "
+                        f"{m['col']} = {m['val']!r}")
+            container, field = node, hits[0]
+            node = node[hits[0]]
+    return container, field
 
 
 def _numeric_column(model: type[BaseModel], column: str) -> tuple[str | None, bool]:
@@ -186,10 +224,11 @@ def read_ranges(sc: Scenario) -> list[Range]:
                 continue
             out.append(Range(key, "scale", float(lo), float(hi), dist, why, 1.0, integer, m["table"], field, sel))
             continue
-        found, value = _lookup(raw_settings, key.split("."))
-        if not found:
-            problems.append(f"{where}: {key!r} is not a setting of the scenario (unknown path; is it misspelt?)")
+        spot = _locate(raw_settings, key)
+        if isinstance(spot, str):
+            problems.append(f"{where}: {spot}")
             continue
+        value = spot[0][spot[1]]
         if not _number(value):
             problems.append(f"{where}: {key!r} is {value!r}, not a number; only numeric settings can have a range")
             continue
@@ -227,11 +266,8 @@ def apply(sc: Scenario, values: dict[str, float], ranges: list[Range]) -> Scenar
     if changed:
         raw = settings.model_dump()
         for r in changed:
-            parts = r.key.split(".")
-            node = raw
-            for p in parts[:-1]:
-                node = node[p]
-            node[parts[-1]] = values[r.key]
+            container, field = _locate(raw, r.key)  # read_ranges checked that the path resolves
+            container[field] = values[r.key]
         settings = _validate_settings(raw, sc.files.get("settings", "scenario") + f" (uncertainty draw)")
     tables: dict[str, tuple] = {}
     for k, v in values.items():
