@@ -174,7 +174,8 @@ def _leaves(node, prefix=()):
     return {prefix: node}
 
 
-SCENARIOS = ["huian.toml", "hexi.toml", "huian-before.toml", "huian-stress.toml"]
+SCENARIOS = ["huian.toml", "hexi.toml", "huian-before.toml", "huian-stress.toml", "huian-full.toml",
+             "huian-no-secondment.toml"]
 
 
 @pytest.mark.parametrize("file", SCENARIOS)
