@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from ..calendar import overlap, rota_weekday
+from ..calendar import exact_delay, overlap, rota_weekday
 from ..config import MIN_PER_DAY, ShiftPattern
 
 ACTIVITIES = ("response", "case_work", "patrol", "inspection", "reinspection")
@@ -276,9 +276,10 @@ class Team:
         unit = self.unit
         inspection = unit.inspection
         t0 = self.env.now
-        yield self.env.timeout(unit.travel.trip(self.location, job.village, None, unit.route_rng))
+        # the trip and the visit as one timeout, ending on the minute two timeouts in turn would reach
+        t_done = (t0 + unit.travel.trip(self.location, job.village, None, unit.route_rng)) + inspection.visit_min
+        yield self.env.timeout(exact_delay(t0, t_done))
         self.location = job.village
-        yield self.env.timeout(inspection.visit_min)
         self._account("inspection", t0, self.env.now)
         unit.count("inspections_done", t0)
         for v in inspection.checked(job.village, job.business, job.department):
