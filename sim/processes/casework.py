@@ -155,7 +155,7 @@ class Casework:
     def _maybe_revisit(self, v) -> None:
         r = self.reinspection
         share = r.corrected_share if v.outcome == "corrected" else r.case_share
-        if share <= 0.0 or self.streams.for_unit("reinspection", v.brigade).random() >= share:
+        if share <= 0.0 or self.streams.uniforms_for_unit("reinspection", v.brigade).random() >= share:
             return
         # one timeout with a callback, not a process (a process costs two more events: its start and its end)
         self.env.timeout(r.delay_days * MIN_PER_DAY, value=v).callbacks.append(self._revisit_due)
