@@ -6,6 +6,7 @@
    one process per arrival) with as many arrivals as the model has violations; the
    model on the same M/M/c reduction and on the default Hui'an scenario.  Ratio:
    model cost per violation ÷ bare SimPy cost per arrival (target ≤ 3).
+   Also the SimPy events per violation of one such year (counted in an untimed run).
 2. **One simulated year of the default scenario** per replication (target ≤ 2 s).
 3. **Memory with records off**: peak traced memory of a 5-year run ÷ a 1-year run
    (target: about 1, flat in the run length).
@@ -60,6 +61,23 @@ def bare_simpy_mmc(n: int, c: int, lam_per_min: float, mean_service: float, seed
     return time.perf_counter() - t
 
 
+def events_per_violation(sc, rep=0) -> tuple[int, int]:
+    """SimPy events processed and violations created in one replication (an untimed, counted run)."""
+    from enforcement_grid.sim.model import Model
+
+    count = [0]
+    step = simpy.Environment.step
+
+    def counted(env):
+        count[0] += 1
+        return step(env)
+
+    model = Model(sc, rep)
+    model.env.step = counted.__get__(model.env)  # this run's environment only
+    model.run()
+    return count[0], model.recorder.created
+
+
 def timed_replication(sc, rep=0, keep=True):
     gc.collect()
     t = time.perf_counter()
@@ -100,6 +118,8 @@ def main() -> None:
     jobs = n + int(u["patrol_visits_done"].sum() + u["inspections_done"].sum())
     print(f"                          {jobs:7d} jobs       {t_year / jobs * 1e6:6.1f} µs/job"
           f"         ratio {t_year / jobs / per_bare:.2f}   (violations + patrol visits + inspections)")
+    events, created = events_per_violation(huian)
+    print(f"                          {events:7d} SimPy events, {events / created:.1f} per violation")
 
     print("2. one simulated year of the default Hui'an scenario, per replication")
     print(f"   {t_year:.2f} s (target ≤ 2 s; best of {len(times)})")

@@ -5,7 +5,19 @@ All model times are minutes since the start of the run.
 
 from __future__ import annotations
 
+import math
+
 from .config import MIN_PER_DAY, MIN_PER_WEEK, ShiftPattern
+
+
+def exact_delay(now: float, at: float) -> float:
+    """A delay that brings a SimPy clock at ``now`` to exactly ``at`` (``now + delay == at`` in floating point)."""
+    d = at - now
+    while now + d < at:
+        d = math.nextafter(d, math.inf)
+    while now + d > at:
+        d = math.nextafter(d, -math.inf)
+    return d
 
 
 def day_index(t_min: float) -> int:

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .calendar import days_in
+from .calendar import days_in, exact_delay
 from .config import MIN_PER_DAY, MIN_PER_WEEK, Scenario, ShiftPattern
 from .patrol_plan import agendas, first_shift, plan_table, presence_factor
 from .processes.brigade import Unit, UnitCounters
@@ -70,16 +70,6 @@ class ModelOutput:
     latent_end: int
     violations: int  # the model's own count of violations created (records must add up to it)
     extras: dict = field(default_factory=dict)
-
-
-def exact_delay(now: float, at: float) -> float:
-    """A delay that brings a SimPy clock at ``now`` to exactly ``at`` (``now + delay == at`` in floating point)."""
-    d = at - now
-    while now + d < at:
-        d = math.nextafter(d, math.inf)
-    while now + d > at:
-        d = math.nextafter(d, -math.inf)
-    return d
 
 
 class Trips:

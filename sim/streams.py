@@ -56,6 +56,7 @@ class Streams:
             for name in names
         }
         self._unit_gens: dict[tuple[str, str], np.random.Generator] = {}
+        self._unit_uniforms: dict[tuple[str, str], BufferedUniforms] = {}
 
     def for_unit(self, name: str, unit: str) -> np.random.Generator:
         """A stream of activity ``name`` owned by one unit (brigade or department).
@@ -66,6 +67,23 @@ class Streams:
         town's plan leaves the other towns' random numbers alone.
         """
         key = (name, unit)
+        if key in self._unit_uniforms:
+            raise RuntimeError(f"stream {name!r} of {unit!r} is read through uniforms_for_unit (buffered) only")
+        return self._unit_gen(key)
+
+    def uniforms_for_unit(self, name: str, unit: str) -> "BufferedUniforms":
+        """Uniform draws of a unit's stream (as :meth:`for_unit`), a block at a time: for streams
+        that only ever give uniforms (patrol and inspection detection, which business, re-inspection).
+        The same numbers in the same order as ``for_unit(name, unit).random()``; once buffered, a
+        stream is read only through its buffer (:meth:`for_unit` refuses it)."""
+        key = (name, unit)
+        buf = self._unit_uniforms.get(key)
+        if buf is None:
+            buf = self._unit_uniforms[key] = BufferedUniforms(self._unit_gen(key))
+        return buf
+
+    def _unit_gen(self, key: tuple[str, str]) -> np.random.Generator:
+        name, unit = key
         gen = self._unit_gens.get(key)
         if gen is None:
             seq = np.random.SeedSequence(self.seed, spawn_key=(self.replication, stream_key(name), stream_key(unit)))
@@ -82,6 +100,34 @@ class Streams:
             return self._gens[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+class BufferedUniforms:
+    """Uniforms on [0, 1) from a generator, drawn a block at a time and handed out one by one.
+
+    The same numbers in the same order as ``rng.random()`` once per draw (numpy fills an array
+    one double at a time, as the scalar call does), without a numpy call per draw.  Only for a
+    stream used for nothing else: the block draws ahead of what is used.
+    """
+
+    __slots__ = ("rng", "block", "_buf", "_i")
+
+    def __init__(self, rng: np.random.Generator, block: int = 256):
+        self.rng = rng
+        self.block = block
+        self._buf: list[float] = []
+        self._i = 0
+
+    def random(self, n: int | None = None):
+        """One uniform (``n`` None) or a list of ``n`` of them, the next in the stream."""
+        if n is not None:
+            return [self.random() for _ in range(n)]
+        i = self._i
+        if i >= len(self._buf):
+            self._buf = self.rng.random(self.block).tolist()
+            i = 0
+        self._i = i + 1
+        return self._buf[i]
 
 
 class BufferedNormals:

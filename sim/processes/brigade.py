@@ -19,10 +19,11 @@ over the observation window, so utilisation and the split of field time are exac
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from dataclasses import dataclass, field
 
-from ..calendar import overlap, rota_weekday
+from ..calendar import exact_delay, overlap, rota_weekday
 from ..config import MIN_PER_DAY, ShiftPattern
 
 ACTIVITIES = ("response", "case_work", "patrol", "inspection", "reinspection")
@@ -111,10 +112,13 @@ class UnitCounters:
 
 
 class Dispatcher:
-    """The unit's queue of jobs (highest priority first, then first come) and its idle teams."""
+    """The unit's queue of jobs (highest priority first, then first come) and its idle teams.
 
-    def __init__(self, env):
+    ``duty(t)``: the unit's teams on duty at ``t`` by shift (:meth:`Unit.duty`)."""
+
+    def __init__(self, env, duty):
         self.env = env
+        self.duty = duty
         self.queue: list = []
         self.idle: list["Team"] = []
         self._seq = 0
@@ -128,12 +132,12 @@ class Dispatcher:
         return len(self.queue)
 
     def _free_teams(self, k: int, first: "Team | None" = None) -> list["Team"] | None:
-        now = self.env.now
+        on = self.duty(self.env.now)
         chosen = [first] if first is not None else []
         for team in self.idle:
             if len(chosen) >= k:
                 break
-            if team is not first and team.on_duty(now):
+            if team is not first and team.k < on[team.shift_idx]:
                 chosen.append(team)
         return chosen if len(chosen) >= k else None
 
@@ -183,7 +187,7 @@ class Team:
         self.process = self.env.process(self.run())
 
     def on_duty(self, t: float) -> bool:
-        return self.unit.team_on_duty(self.shift_idx, self.k, t)
+        return self.k < self.unit.duty(t)[self.shift_idx]
 
     def _account(self, activity: str, start: float, end: float) -> None:
         w0, w1 = self.unit.window
@@ -276,9 +280,10 @@ class Team:
         unit = self.unit
         inspection = unit.inspection
         t0 = self.env.now
-        yield self.env.timeout(unit.travel.trip(self.location, job.village, None, unit.route_rng))
+        # the trip and the visit as one timeout, ending on the minute two timeouts in turn would reach
+        t_done = (t0 + unit.travel.trip(self.location, job.village, None, unit.route_rng)) + inspection.visit_min
+        yield self.env.timeout(exact_delay(t0, t_done))
         self.location = job.village
-        yield self.env.timeout(inspection.visit_min)
         self._account("inspection", t0, self.env.now)
         unit.count("inspections_done", t0)
         for v in inspection.checked(job.village, job.business, job.department):
@@ -364,7 +369,10 @@ class Unit:
         self._shift_days = [set(s.weekday_numbers) for s in pattern.shifts]
         self.daily = daily
         self.days = days
-        self._row_day, self._row, self._runs = -1, [], []  # today's teams and running shifts (asked often)
+        # who is on duty is asked often and changes only at the day's shift starts and ends: the answer
+        # is kept with the minutes [lo, hi) it holds for (whole-minute clock times: exact bounds)
+        self._bounds = sorted({0, MIN_PER_DAY, *(min(max(b, 0), MIN_PER_DAY) for b in self._shift_start + self._shift_end)})
+        self._duty_lo, self._duty_hi, self._duty_on = 0.0, -1.0, []
         self.route_rng = route_rng
         self.served_villages = None  # brigades: villages of its towns, and businesses' cumulative shares
         self.business_cum = None
@@ -372,36 +380,44 @@ class Unit:
         self.inspections_per_day = inspections_per_day
         self.counters = UnitCounters()
         self.on_call = None  # brigades whose pattern has on_call: sim.processes.on_call.OnCall
-        self.dispatcher = Dispatcher(self.env)
+        self.dispatcher = Dispatcher(self.env, self.duty)
         most = daily.most(days - 1)
         self.teams = [Team(self, s, k) for s in range(len(pattern.shifts)) for k in range(int(most[s]))]
         self._by_shift = [[t for t in self.teams if t.shift_idx == s] for s in range(len(pattern.shifts))]
         self.env.process(self._shift_clock())
 
-    def team_on_duty(self, s: int, k: int, t: float) -> bool:
+    def duty(self, t: float) -> list[int]:
+        """Teams on duty at ``t`` on each shift: team k of shift s is on duty when ``k < duty(t)[s]``
+        (the shift runs that day, ``t`` is within it, and the roster has more than k teams on it)."""
+        if self._duty_lo <= t < self._duty_hi:
+            return self._duty_on
         day = int(t // MIN_PER_DAY)
-        if day != self._row_day:
-            if day >= self.days:
-                return False
-            self._row = self.daily.teams_on(day).tolist()
-            wd = rota_weekday(day, self.daily.holidays)  # a holiday runs the Sunday rota
-            self._runs = [wd in days for days in self._shift_days]
-            self._row_day = day
-        if k >= self._row[s]:
-            return False
-        if not self._runs[s]:
-            return False
-        clock = t - day * MIN_PER_DAY
-        return self._shift_start[s] <= clock < self._shift_end[s]
+        lo = day * MIN_PER_DAY
+        if day >= self.days:
+            self._duty_lo, self._duty_hi, self._duty_on = lo, float("inf"), [0] * len(self.shift_names)
+            return self._duty_on
+        row = self.daily.teams_on(day).tolist()
+        wd = rota_weekday(day, self.daily.holidays)  # a holiday runs the Sunday rota
+        clock = t - lo  # exact: lo is a whole number of minutes at most t
+        self._duty_on = [
+            n if (wd in days and start <= clock < end) else 0
+            for n, days, start, end in zip(row, self._shift_days, self._shift_start, self._shift_end)
+        ]
+        i = bisect.bisect_right(self._bounds, clock)  # the same answer until the next shift start or end
+        self._duty_lo, self._duty_hi = lo + self._bounds[i - 1], lo + self._bounds[i]
+        return self._duty_on
+
+    def team_on_duty(self, s: int, k: int, t: float) -> bool:
+        return k < self.duty(t)[s]
 
     def any_on_duty(self, t: float) -> bool:
         """Some rostered team of the unit is on duty at ``t`` (on-call teams do not count)."""
-        return any(self.team_on_duty(s, 0, t) for s in range(len(self.shift_names)))
+        return any(self.duty(t))
 
     def has_free_team(self) -> bool:
         """An idle team of the unit is on duty now (it would take a job at once)."""
-        now = self.env.now
-        return any(team.on_duty(now) for team in self.dispatcher.idle)
+        on = self.duty(self.env.now)
+        return any(team.k < on[team.shift_idx] for team in self.dispatcher.idle)
 
     def count(self, counter: str, t: float) -> None:
         w0, w1 = self.window

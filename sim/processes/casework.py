@@ -155,16 +155,16 @@ class Casework:
     def _maybe_revisit(self, v) -> None:
         r = self.reinspection
         share = r.corrected_share if v.outcome == "corrected" else r.case_share
-        if share <= 0.0 or self.streams.for_unit("reinspection", v.brigade).random() >= share:
+        if share <= 0.0 or self.streams.uniforms_for_unit("reinspection", v.brigade).random() >= share:
             return
-        self.env.process(self._revisit_later(v))
+        # one timeout with a callback, not a process (a process costs two more events: its start and its end)
+        self.env.timeout(r.delay_days * MIN_PER_DAY, value=v).callbacks.append(self._revisit_due)
 
-    def _revisit_later(self, v):
-        r = self.reinspection
-        yield self.env.timeout(r.delay_days * MIN_PER_DAY)
+    def _revisit_due(self, event) -> None:
+        v = event.value
         if self.trace is not None:
             self.trace.append((self.env.now, v.brigade, f"v{v.id} re-inspection due"))
-        self.units[v.brigade].submit(Revisit(v, r.visit_min, self.revisit_priority))
+        self.units[v.brigade].submit(Revisit(v, self.reinspection.visit_min, self.revisit_priority))
 
     # ------------------------------------------------------------------ the case lifecycle
 

@@ -156,7 +156,7 @@ class VisitChannel:
             return False  # seen since the visit began (by the grid, a complaint, or this team)
         if p is None:
             p = self.detect_prob(v.klass) * (self.stock_factor if v.stock else 1.0)
-        if p <= 0.0 or self.streams.for_unit(self.stream, team.unit.name).random() >= p:
+        if p <= 0.0 or self.streams.uniforms_for_unit(self.stream, team.unit.name).random() >= p:
             return False
         v.found = True
         v.channel = self.name

@@ -18,6 +18,8 @@ visits goes to a business of the group (village ∝ its high-risk businesses).
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 
@@ -68,6 +70,11 @@ class Inspection:
         self.high_risk = np.array([high_risk_count(int(n), s.inspection.high_risk_business_share)
                                    for n in self.village_businesses], np.int64)
         self._high_risk_cum: dict[str, np.ndarray | None] = {}  # unit → villages' cumulative high-risk shares
+        # plain-Python copies of what each visit reads (a numpy scalar call costs more than the lookup)
+        self._cum_list = self.cum.tolist()
+        self._businesses_list = self.village_businesses.tolist()
+        self._high_risk_list = self.high_risk.tolist()
+        self._unit_lists: dict[str, tuple] = {}  # unit → (served villages, business shares, high-risk shares)
 
     def per_day(self, businesses: int, pattern) -> float:
         """Inspections a brigade makes each working day, for ``businesses`` in its towns."""
@@ -77,23 +84,35 @@ class Inspection:
     def pick_business(self, unit) -> tuple[int, int, str | None]:
         """A business of the unit's towns for an inspection (village ∝ businesses, then uniform),
         and the department whose obligation the visit meets (None for a joint visit)."""
-        rng = self.streams.for_unit("inspection", unit.name)
+        rng = self.streams.uniforms_for_unit("inspection", unit.name)
         if self.targeted_share > 0.0:  # one more draw only when targeting is on (old runs unchanged)
             u_village, u_business, u_dept, u_target = rng.random(4)
         else:
             (u_village, u_business, u_dept), u_target = rng.random(3), 1.0
         department = None
         if not self.joint and self.departments:
-            j = int(np.searchsorted(self.cum, u_dept, side="right"))
+            j = bisect.bisect_right(self._cum_list, u_dept)  # = searchsorted(side="right")
             department = self.departments[min(j, len(self.departments) - 1)]
-        if unit.business_cum is None:
-            return int(unit.served_villages[0]), -1, department
-        high = self._high_risk_shares(unit) if u_target < self.targeted_share else None
-        cum = unit.business_cum if high is None else high
-        i = int(np.searchsorted(cum, u_village, side="right"))
-        village = int(unit.served_villages[min(i, len(unit.served_villages) - 1)])
-        n = int(self.village_businesses[village]) if high is None else int(self.high_risk[village])
+        served, business_cum, high_cum = self._lists(unit)
+        if business_cum is None:
+            return served[0], -1, department
+        high = high_cum if u_target < self.targeted_share else None
+        cum = business_cum if high is None else high
+        i = bisect.bisect_right(cum, u_village)
+        village = served[min(i, len(served) - 1)]
+        n = self._businesses_list[village] if high is None else self._high_risk_list[village]
         return village, (min(int(u_business * n), n - 1) if n > 0 else -1), department
+
+    def _lists(self, unit) -> tuple:
+        """The unit's served villages and cumulative shares as lists (made at its first visit)."""
+        lists = self._unit_lists.get(unit.name)
+        if lists is None:
+            cum = unit.business_cum
+            high = self._high_risk_shares(unit) if cum is not None and self.targeted_share > 0.0 else None
+            lists = self._unit_lists[unit.name] = (
+                unit.served_villages.tolist(), cum.tolist() if cum is not None else None,
+                high.tolist() if high is not None else None)
+        return lists
 
     def _high_risk_shares(self, unit) -> np.ndarray | None:
         """Cumulative shares of the unit's villages in its high-risk businesses (None: there are none)."""
