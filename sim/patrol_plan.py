@@ -13,7 +13,9 @@ builds one by rule:
   the day shift's patrol teams (teams on duty minus ``response_teams_reserved``),
   each route filling at most the shift length with travel and visits.
 
-Visits that do not fit are left out and reported by :func:`plan_shortfall`.
+Visits that do not fit are left out and reported by :func:`plan_shortfall`; a day that
+cannot take all its visits gives up villages' later visits of the week (third, then second)
+before any village's first, so the weekly visit (F12) is the last to go.
 """
 
 from __future__ import annotations
@@ -69,15 +71,21 @@ def default_plan(sc: Scenario, visits: dict[str, int] | None = None) -> pd.DataF
             f = min(f, len(days))
             for j in range(f):
                 slot = (n + round(j * len(days) / f)) % len(days)
-                per_day[days[slot]].append(v)
+                per_day[days[slot]].append((j, v))
         for d in days:
             todays = per_day[d]
             angle = {
                 v.village: math.atan2(v.lat - base.lat, (v.lon - base.lon) * math.cos(math.radians(base.lat)))
-                for v in todays
+                for _, v in todays
             }
-            todays.sort(key=lambda v: angle[v.village])
-            routes = _pack_routes(todays, base, shift.length_min, teams, patrol, travel)
+            todays.sort(key=lambda jv: angle[jv[1].village])
+            routes = _pack_routes([v for _, v in todays], base, shift.length_min, teams, patrol, travel)
+            # a day that does not fit gives up a village's later visits of the week before anyone's first
+            while sum(map(len, routes)) < len(todays) and any(j > 0 for j, _ in todays):
+                last = max(j for j, _ in todays)
+                drop = max((i for i, (j, _) in enumerate(todays) if j == last))
+                del todays[drop]
+                routes = _pack_routes([v for _, v in todays], base, shift.length_min, teams, patrol, travel)
             for k, route in enumerate(routes):
                 for order, v in enumerate(route):
                     rows.append((b.name, k, WEEKDAYS[d], v.village, order))

@@ -345,3 +345,16 @@ def test_patrol_keeps_the_weekly_rule_when_the_visits_asked_do_not_fit(tmp_path)
     visits = result.plan.groupby("village").size()
     for v in sc.villages:
         assert visits.get(v.village, 0) >= (2 if v.hot_spot else 1), (v.village, visits.to_dict())
+
+
+def test_rule_packer_gives_up_later_visits_before_any_village_weekly_one(tmp_path):
+    """The default rule asked for three visits a week in each of 乙镇's ten villages, where a day holds two:
+    each day keeps its villages' first visits of the week, so every village is visited weekly."""
+    from enforcement_grid.sim.patrol_plan import default_plan
+
+    sc = _crowded_town(tmp_path)
+    plan = default_plan(sc, {v.village: 3 for v in sc.villages})
+    villages = [v.village for v in sc.villages if v.town == "乙镇"]
+    visits = plan[plan["town"] == "乙镇"].groupby("village").size().reindex(villages).fillna(0)
+    assert visits.sum() == 10
+    assert (visits >= 1).all(), visits.to_dict()
