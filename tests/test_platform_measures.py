@@ -217,7 +217,7 @@ def test_huian_stress_plan_shortfall_is_reported():
         runset = run(sc, replications=1, workers=1, keep_records=False)
     finally:
         logging.getLogger("enforcement_grid.experiments.runner").removeHandler(handler)
-    assert "does not visit 50 village(s) in a week" in log.getvalue()
+    assert "does not visit 40 village(s) in a week" in log.getvalue()
     s = runset.summary.set_index(["scope", "metric"])["mean"]
     assert s[("county", "patrol_visits_planned_share")] == pytest.approx(194 / 257, rel=1e-12)
     for town, row in per_brigade.iterrows():  # after the reform each brigade serves its own town
