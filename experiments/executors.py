@@ -36,8 +36,6 @@ import sys
 import threading
 import time
 import traceback
-import uuid
-from collections import OrderedDict
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -50,12 +48,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, eq=False)
 class Shared:
-    """An argument shared by many tasks (a scenario): sent to a cluster once, and kept by each local
-    worker process after its first task, so that the value's own caches (a scenario's rate table, travel
-    table, rosters) are built once per worker, as in a serial run, not once per replication."""
+    """An argument shared by many tasks (a scenario): sent to a cluster once."""
 
     value: Any
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -104,26 +99,6 @@ class ExecutorLost(RuntimeError):
 
 def _unwrap(args: tuple) -> tuple:
     return tuple(a.value if isinstance(a, Shared) else a for a in args)
-
-
-_KEPT: "OrderedDict[str, Any]" = OrderedDict()  # in a worker process: the shared values of its latest tasks
-_KEEP = 4  # a sweep moves from scenario to scenario: keep only the last few
-
-
-def _kept(a: Shared) -> Any:
-    """The worker's own copy of a shared value: the first one received, reused by the later tasks."""
-    if a.token in _KEPT:
-        _KEPT.move_to_end(a.token)
-        return _KEPT[a.token]
-    _KEPT[a.token] = a.value
-    while len(_KEPT) > _KEEP:
-        _KEPT.popitem(last=False)
-    return a.value
-
-
-def _call(fn: Callable, args: tuple) -> Any:
-    """Run a task in a local worker process, with its shared arguments as kept by the worker."""
-    return fn(*(_kept(a) if isinstance(a, Shared) else a for a in args))
 
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
@@ -272,7 +247,7 @@ class ProcessExecutor(Executor):
             limit = 1 if suspects else width
             while len(running) < limit and (suspects or queue):
                 task = suspects.pop() if suspects else queue.pop()
-                running[pool.submit(_call, task.fn, task.args)] = task
+                running[pool.submit(task.fn, *_unwrap(task.args))] = task
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             broken: list[Task] = []
             for fut in done:

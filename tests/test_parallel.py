@@ -125,23 +125,3 @@ def test_run_finishes_the_other_replications_then_names_the_failed_one(scenario,
 def test_an_unreachable_scheduler_is_a_clear_error():
     with pytest.raises(ScenarioError, match="cannot connect to a Dask scheduler"):
         DaskExecutor("tcp://127.0.0.1:9", timeout_s=0.5)
-
-
-def _count_use(shared, k):
-    shared["uses"] = shared.get("uses", 0) + 1  # marks the worker's copy (tasks must not do this in earnest)
-    return os.getpid(), shared["scenario"], shared["uses"]
-
-
-def test_a_worker_keeps_its_copy_of_a_shared_scenario():
-    """Each local worker unpickles a shared value once and reuses it (its caches with it), as a serial run
-    does; a second shared value is a copy of its own.  The parent's value is never touched."""
-    from enforcement_grid.experiments.executors import Shared
-
-    a, b = Shared({"scenario": "a"}), Shared({"scenario": "b"})
-    tasks = [Task(("a", k), _count_use, (a, k)) for k in range(5)] + [Task(("b", 0), _count_use, (b, 0))]
-    with ProcessExecutor(1) as executor:
-        out = [d.value for d in executor.map_unordered(tasks)]
-    assert len({pid for pid, _, _ in out}) == 1
-    assert sorted(uses for _, name, uses in out if name == "a") == [1, 2, 3, 4, 5]
-    assert [uses for _, name, uses in out if name == "b"] == [1]
-    assert "uses" not in a.value and "uses" not in b.value
