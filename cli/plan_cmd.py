@@ -15,6 +15,7 @@ scenario's ``<name>-before.toml`` beside it, if there is one).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from functools import partial
 from pathlib import Path
@@ -88,11 +89,37 @@ def cmd_plan(args, load) -> int:
     outcome = make_plan(sc, out, options, force=args.force, finish=finish)
     for line in conclusions(out, args.lang):
         print(line)
-    for p in outcome.problems:
-        print(f"note: {p}", file=sys.stderr)
+    for line in problem_lines(sc, outcome.problems):
+        print(f"note: {line}", file=sys.stderr)
     print(f"\nWrote {out}/ (scenario.toml, allocation.csv, patrol.csv, visits.csv, rotas.csv, levers.csv, "
           f"runs/, report/)")
     return 0
+
+
+_SHORT = re.compile(r"visits_min_(.+): (\d+) visits a week < (\d+)$")
+
+
+def problem_lines(sc, problems: list[str]) -> list[str]:
+    """The plan's problems for the command line: visits asked and not planned summed per town, one line each
+    (the village by village figures are in visits.csv); other problems as they are."""
+    town = {v.village: v.town for v in sc.villages}
+    short: dict[str, list[tuple[int, int]]] = {}
+    other = []
+    for p in problems:
+        m = _SHORT.match(p)
+        if m and m.group(1) in town:
+            short.setdefault(town[m.group(1)], []).append((int(m.group(2)), int(m.group(3))))
+        else:
+            other.append(p)
+    lines = []
+    for t, pairs in short.items():
+        got, asked = sum(g for g, _ in pairs), sum(a for _, a in pairs)
+        none = sum(1 for g, _ in pairs if g == 0)
+        lines.append(f"{t}: {len(pairs)} village(s) get fewer patrol visits a week than the allocation asked "
+                     f"({got} planned of {asked}; "
+                     + (f"{none} village(s) not visited weekly" if none else "each still visited weekly")
+                     + "): the brigade's patrol teams cannot fit more; see visits.csv")
+    return lines + other
 
 
 def add_parser(sub, scenario_args, positive_int, load) -> None:

@@ -217,3 +217,19 @@ def test_plan_report_images_and_font_load_in_a_browser(plan_dir, tmp_path):
     n, total = map(int, re.search(r'id="images-loaded">(\d+)/(\d+)<', dom).groups())
     assert total == 3 and n == total
     assert re.search(r'id="font-status">loaded<', dom)
+
+
+def test_visits_asked_and_not_planned_are_summed_per_town_on_the_command_line(tmp_path):
+    from enforcement_grid.cli.plan_cmd import problem_lines
+    from enforcement_grid.sim import load_scenario
+
+    sc = load_scenario(factory.scenario(tmp_path))
+    lines = problem_lines(sc, ["visits_min_乙村1: 1 visits a week < 3", "visits_min_乙村2: 0 visits a week < 2",
+                               "visits_min_甲村1: 2 visits a week < 3", "weekly patrol of 丙镇: infeasible"])
+    assert lines == [
+        "乙镇: 2 village(s) get fewer patrol visits a week than the allocation asked (1 planned of 5; 1 village(s) "
+        "not visited weekly): the brigade's patrol teams cannot fit more; see visits.csv",
+        "甲镇: 1 village(s) get fewer patrol visits a week than the allocation asked (2 planned of 3; each still "
+        "visited weekly): the brigade's patrol teams cannot fit more; see visits.csv",
+        "weekly patrol of 丙镇: infeasible",
+    ]
