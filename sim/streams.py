@@ -102,54 +102,49 @@ class Streams:
             raise AttributeError(name) from None
 
 
-class BufferedUniforms:
-    """Uniforms on [0, 1) from a generator, drawn a block at a time and handed out one by one.
+class _BlockBuffer:
+    """Draws from a generator taken a block at a time and handed out one by one.
 
-    The same numbers in the same order as ``rng.random()`` once per draw (numpy fills an array
-    one double at a time, as the scalar call does), without a numpy call per draw.  Only for a
-    stream used for nothing else: the block draws ahead of what is used.
+    The same numbers in the same order as one scalar call per draw (numpy fills an array one
+    value at a time with the scalar algorithm), without a numpy call per draw.  Only for a
+    stream used for nothing else: the block draws ahead of what is used.  ``_draw`` names the
+    generator's method.
     """
 
     __slots__ = ("rng", "block", "_buf", "_i")
+    _draw = ""
 
     def __init__(self, rng: np.random.Generator, block: int = 256):
         self.rng = rng
         self.block = block
         self._buf: list[float] = []
         self._i = 0
+
+    def _next(self) -> float:
+        i = self._i
+        if i >= len(self._buf):
+            self._buf = getattr(self.rng, self._draw)(self.block).tolist()
+            i = 0
+        self._i = i + 1
+        return self._buf[i]
+
+
+class BufferedUniforms(_BlockBuffer):
+    """Uniforms on [0, 1), as ``rng.random()`` would give them one by one."""
+
+    __slots__ = ()
+    _draw = "random"
 
     def random(self, n: int | None = None):
         """One uniform (``n`` None) or a list of ``n`` of them, the next in the stream."""
         if n is not None:
-            return [self.random() for _ in range(n)]
-        i = self._i
-        if i >= len(self._buf):
-            self._buf = self.rng.random(self.block).tolist()
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
+            return [self._next() for _ in range(n)]
+        return self._next()
 
 
-class BufferedNormals:
-    """Standard normals from a generator, drawn a block at a time and handed out one by one.
+class BufferedNormals(_BlockBuffer):
+    """Standard normals, as ``rng.standard_normal()`` would give them one by one."""
 
-    The same numbers in the same order as calling ``rng.standard_normal()`` once per draw
-    (numpy fills an array with the scalar algorithm), without a numpy call per draw.  Only
-    for a stream used for nothing else: the block draws ahead of what is used.
-    """
-
-    __slots__ = ("rng", "block", "_buf", "_i")
-
-    def __init__(self, rng: np.random.Generator, block: int = 256):
-        self.rng = rng
-        self.block = block
-        self._buf: list[float] = []
-        self._i = 0
-
-    def standard_normal(self) -> float:
-        i = self._i
-        if i >= len(self._buf):
-            self._buf = self.rng.standard_normal(self.block).tolist()
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
+    __slots__ = ()
+    _draw = "standard_normal"
+    standard_normal = _BlockBuffer._next
