@@ -386,21 +386,17 @@ def comparison_blocks(table: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]
 
 
 def towns_plans_table(plans: Sequence[tuple[str, RunDir]], lang: str, town_en, classes, class_labels=None) -> str:
-    """Town by town and measure by measure (coverage, each class's): each plan's mean [95 % CI], a column per plan."""
-    metrics = town_comparison(classes)
-    indexed = [(label, r.summary.set_index(["scope", "metric"])) for label, r in plans]
-    scopes = list(dict.fromkeys(sc for _, r in plans for sc in r.summary["scope"]))
+    """Town by town and measure by measure (coverage, each class's): each plan's mean [95 % CI], a column per plan
+    (the rows of :func:`towns_plans_frame`, which the workbook shows)."""
+    frame = towns_plans_frame(plans, classes)
+    value = {(r.plan, r.scope, r.metric): format_value(r.metric, r.mean, r.ci_low, r.ci_high)
+             for r in frame.itertuples()}
+    scopes = list(dict.fromkeys(frame["scope"]))
     scopes = ["county", *(sc for sc in scopes if sc != "county")] if "county" in scopes else scopes
     rows = []
     for sc in scopes:
-        for m in metrics:
-            cells = []
-            for _, summ in indexed:
-                if (sc, m) in summ.index:
-                    r = summ.loc[(sc, m)]
-                    cells.append(format_value(m, r["mean"], r["ci_low"], r["ci_high"]))
-                else:
-                    cells.append("–")
+        for m in town_comparison(classes):
+            cells = [value.get((label, sc, m), "–") for label, _ in plans]
             if any(c != "–" for c in cells):
                 rows.append([L.town_label(sc, lang, town_en), L.metric_label(m, lang, class_labels), *cells])
     header = [L.t("town", lang), L.t("col.metric", lang), *(label for label, _ in plans)]
