@@ -43,7 +43,8 @@ import pandas as pd
 
 from enforcement_grid.sim.config import Scenario
 from enforcement_grid.sim.measures import SumSink
-from enforcement_grid.sim.model import Model, ModelOutput, RecordList, exact_delay
+from enforcement_grid.sim.calendar import exact_delay
+from enforcement_grid.sim.model import Model, ModelOutput, RecordList
 from enforcement_grid.sim.processes.brigade import Response, UnitCounters
 from enforcement_grid.sim.processes.discovery import Violation
 from .runner import RunResult, item_targets, measure_replication, run_replication

@@ -55,7 +55,7 @@ from .roster import DAYS_PER_MONTH, DailyTeams, Roster
 from .streams import BufferedNormals, Streams
 from .travel import travel_times
 
-__all__ = ["Model", "ModelOutput", "RecordList", "Trips", "exact_delay"]
+__all__ = ["Model", "ModelOutput", "RecordList", "Trips"]
 
 
 @dataclass
