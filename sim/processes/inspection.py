@@ -69,7 +69,6 @@ class Inspection:
         self.targeted_share = s.inspection.targeted_share
         self.high_risk = np.array([high_risk_count(int(n), s.inspection.high_risk_business_share)
                                    for n in self.village_businesses], np.int64)
-        self._high_risk_cum: dict[str, np.ndarray | None] = {}  # unit → villages' cumulative high-risk shares
         # plain-Python copies of what each visit reads (a numpy scalar call costs more than the lookup)
         self._cum_list = self.cum.tolist()
         self._businesses_list = self.village_businesses.tolist()
@@ -115,11 +114,10 @@ class Inspection:
         return lists
 
     def _high_risk_shares(self, unit) -> np.ndarray | None:
-        """Cumulative shares of the unit's villages in its high-risk businesses (None: there are none)."""
-        if unit.name not in self._high_risk_cum:
-            w = self.high_risk[unit.served_villages].astype(float)
-            self._high_risk_cum[unit.name] = np.cumsum(w) / w.sum() if w.sum() > 0 else None
-        return self._high_risk_cum[unit.name]
+        """Cumulative shares of the unit's villages in its high-risk businesses (None: there are none);
+        worked out once per unit, by :meth:`_lists`."""
+        w = self.high_risk[unit.served_villages].astype(float)
+        return np.cumsum(w) / w.sum() if w.sum() > 0 else None
 
     def checked(self, village: int, business: int, department: str | None) -> list:
         """Latent violations at the business that this visit checks (all items on a joint visit)."""
