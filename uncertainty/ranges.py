@@ -103,17 +103,18 @@ def _locate(tree: Any, key: str) -> tuple[Any, Any] | str:
     ``FIELD`` is ``VALUE`` (``shift_patterns.day_duty.shifts[name=weekend_duty].staff_share``):
     the settings' lists of tables, shift patterns' shifts, have no path of their own.
     """
+    not_a_path = f"{key!r} is not a settings path (NAME.NAME… or NAME[FIELD=VALUE] for an element of a list)"
     parts, pos = [], 0
     while True:
         m = _PART.match(key, pos)
         if not m:
-            return f"{key!r} is not a settings path (NAME.NAME… or NAME[FIELD=VALUE] for an element of a list)"
+            return not_a_path
         parts.append(m)
         pos = m.end()
         if pos == len(key):
             break
         if key[pos] != ".":
-            return f"{key!r} is not a settings path (NAME.NAME… or NAME[FIELD=VALUE] for an element of a list)"
+            return not_a_path
         pos += 1
     container, field = None, None
     node = tree
