@@ -25,6 +25,7 @@ import pandas as pd
 
 from enforcement_grid.experiments.levers import METHODS, TABLE_COLUMNS, TOTAL
 from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.textfiles import read_frame
 
 FILE = "levers.csv"  # the table's name in a run folder
 SHOWN = ("shapley", "add_to_base", "drop_from_target")  # the section's columns, in order
@@ -45,10 +46,7 @@ def find_levers(run_path: Path, given=None) -> Path | None:
 def read_levers(path: Path) -> pd.DataFrame:
     """The lever table, checked: its columns, its methods and its numbers (empty cells are NaN)."""
     path = Path(path)
-    try:
-        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: not a CSV table ({err}); expected a lever table") from None
+    table = read_frame(path, kind="lever table")  # the project's reader: Excel's and Notepad's encodings too
     need = [c for c in TABLE_COLUMNS if c != "n"]
     missing = [c for c in need if c not in table.columns]
     if missing:
