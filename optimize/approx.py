@@ -102,7 +102,7 @@ class TownApprox:
         self.return_allowance = float(self.base_travel.mean()) if V else 0.0  # each route's way back
         self.cover = np.array([grid_coverage(v.grid_workers, v.population, s.grid.residents_per_grid)
                                for v in self.villages])
-        self.hot = np.array([v.hot_spot for v in self.villages])
+        self.rule_visits = np.array([s.patrol.visits_per_week(v.hot_spot) for v in self.villages], int)  # F12
         self.businesses = np.array([v.businesses for v in self.villages], float)
 
         self.class_keys = tuple(s.classes)
@@ -191,8 +191,7 @@ class TownApprox:
         first_teams = patrol_teams(self.sc, self.town, certified)
         budget = on_duty_min_week - response_min_week - inspection_min_week
         cap = most_visits(self.patrol_days, s.patrol.max_visits_per_week)
-        base_visits = np.where(self.hot, s.patrol.hot_spot_visits_per_week, s.patrol.min_visits_per_week)
-        base_visits = np.minimum(base_visits, cap)
+        base_visits = np.minimum(self.rule_visits, cap)
         days = DayLoad(self.patrol_days, first_teams * (self.first.length_min - self.return_allowance))
         placed = all(days.place(v, self.visit_cost[v], int(base_visits[v]))
                      for v in np.argsort(-base_visits * self.visit_cost, kind="stable"))

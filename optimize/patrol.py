@@ -141,7 +141,7 @@ def plan_patrols(sc: Scenario, required: dict[str, int] | None = None, travel_va
         cap = most_visits(days, p.max_visits_per_week)
         need, rule = {}, {}
         for v in villages:
-            rule[v.village] = min(p.hot_spot_visits_per_week if v.hot_spot else p.min_visits_per_week, cap)
+            rule[v.village] = min(p.visits_per_week(v.hot_spot), cap)
             want = required.get(v.village, 0) if required is not None else rule[v.village]
             need[v.village] = min(int(want), cap)
         req_all.update(need)

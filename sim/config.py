@@ -499,6 +499,10 @@ class Patrol(_Settings):
     def visit_min(self, residents: float) -> float:
         return self.visit_base_min + self.visit_min_per_1k_residents * residents / 1000.0
 
+    def visits_per_week(self, hot_spot: bool) -> int:
+        """The visits a week the rule asks of a village (F12: weekly; hot spots more often)."""
+        return self.hot_spot_visits_per_week if hot_spot else self.min_visits_per_week
+
 
 class Inspection(_Settings):
     """Scheduled business inspections (双随机, F12): each department's obligations and how they are met.

@@ -67,7 +67,7 @@ def default_plan(sc: Scenario, visits: dict[str, int] | None = None) -> pd.DataF
             if visits is not None:
                 f = int(visits.get(v.village, 0))
             else:
-                f = patrol.hot_spot_visits_per_week if v.hot_spot else patrol.min_visits_per_week
+                f = patrol.visits_per_week(v.hot_spot)
             f = min(f, len(days))
             for j in range(f):
                 slot = (n + round(j * len(days) / f)) % len(days)
@@ -131,7 +131,7 @@ def plan_shortfall(sc: Scenario, plan: pd.DataFrame) -> pd.DataFrame:
     visits = plan.groupby("village").size()
     rows = []
     for v in sc.villages:
-        want = patrol.hot_spot_visits_per_week if v.hot_spot else patrol.min_visits_per_week
+        want = patrol.visits_per_week(v.hot_spot)
         got = int(visits.get(v.village, 0))
         if got < want:
             rows.append((v.town, v.village, want, got))
