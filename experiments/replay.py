@@ -15,23 +15,23 @@ other towns sent the departments replayed as it arrived in the baseline run:
    department jobs are submitted again at the logged times, exactly.
 
 **Why it is exact, and when it is not.**  A department's behaviour depends only on
-the jobs it receives (their times, order and content) and its own stream.  The other
-towns' brigades depend on the departments only through the cases handed back to
-them for joint action (``transfer.returned_share``).  If every handback to another
-town in the restricted run happens at the baseline's time with the baseline's case
-state (and no other handback), the other towns behave as in the baseline, so their
-department work is what was replayed, and the restricted run *is* the whole-county
-run: every record, unit and measure equal (records kept: to the last digit; with
-records off the running sums add the same records in another order, so they may
-differ in the last bits).  Otherwise — the changed town's load delayed another
-town's handback — the departments' queues coupled the towns and the replication
-**falls back** to the whole county (:class:`Coupled`, caught by :func:`replicate`).
-Before running, :func:`restriction_problem` refuses (falls back) where the coupling
-is structural: campaigns that involve the changed towns, mutual aid between
-neighbouring towns, a brigade serving every town, or other differences from the
-baseline than the changed brigades' staff.  Jobs arriving at a department at the
-very same minute as one of the changed towns' keep the order of their SimPy events
-only up to ties of continuous times (which have probability zero).
+the jobs it receives (their times, order and content) and its own stream, and no
+department hands work to a brigade: a case it sends back for joint action with the
+town (``transfer.returned_share``, F15) is sent back on receipt, before its queue
+(:mod:`sim.processes.command_centre`), so that town's story never passes through a
+department's queue.  The other towns' brigades therefore behave as in the baseline,
+their department work is what was replayed, and the restricted run *is* the
+whole-county run: every record, unit and measure equal (records kept: to the last
+digit; with records off the running sums add the same records in another order, so
+they may differ in the last bits).  Should a model change give a department a way to
+hand work to a town that is not simulated, the stand-in that town has raises
+:class:`Coupled` and the replication **falls back** to the whole county
+(:func:`replicate`).  Before running, :func:`restriction_problem` refuses (falls back)
+where the coupling is structural: campaigns that involve the changed towns, mutual
+aid between neighbouring towns, a brigade serving every town, or other differences
+from the baseline than the changed brigades' staff.  Jobs arriving at a department
+at the very same minute as one of the changed towns' keep the order of their SimPy
+events only up to ties of continuous times (which have probability zero).
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from enforcement_grid.sim.config import Scenario
-from enforcement_grid.sim.measures import SumSink
+from enforcement_grid.sim.measures import SumSink, add_sums, violation_sums
+from enforcement_grid.sim.records import records_frame
 from enforcement_grid.sim.calendar import exact_delay
 from enforcement_grid.sim.model import Model, ModelOutput, RecordList
 from enforcement_grid.sim.processes.brigade import Response, UnitCounters
@@ -65,13 +66,8 @@ def _restore(snap: tuple) -> Violation:
     return v
 
 
-def _same(a: tuple, b: tuple) -> bool:
-    """Equal snapshots (NaN equal to NaN)."""
-    return all(x == y or (x != x and y != y) for x, y in zip(a, b))
-
-
 class Coupled(Exception):
-    """The departments' queues coupled the changed towns with the others in this replication."""
+    """Work reached a town that is not simulated: the towns are coupled in this replication."""
 
 
 # --------------------------------------------------------------------------- when it applies
@@ -102,11 +98,6 @@ def restriction_problem(sc: Scenario, base: Scenario, brigades: list[str]) -> st
     towns = restricted_towns(sc, brigades)
     if towns >= {t.town for t in sc.towns}:
         return "the changed brigades serve every town"
-    if sc.settings.transfer.returned_share > 0:
-        # a department's queue decides when another town gets a returned case back, and so that
-        # town's later work: over months the changed town's load shifts some handback (checked in
-        # the run; seen within 70 days of a Hui'an run), so do not try
-        return "cases returned for joint action (transfer.returned_share > 0) couple the towns"
     if mutual_aid_enabled(sc) or mutual_aid_enabled(base):
         return "mutual aid couples neighbouring towns"
     village_town = {v.village: v.town for v in sc.villages}
@@ -137,19 +128,39 @@ class Baseline:
     replication: int
     records: dict[int, tuple]  # violation id → its record
     jobs: list[tuple]  # (time, department, stage, priority, teams_needed, violation snapshot), in order
-    handbacks: dict[int, tuple[float, tuple]]  # violation id → (time, snapshot) of its joint handback
     out: ModelOutput
     plan: pd.DataFrame  # the patrol plan the baseline ran
     latent_by_town: dict[str, int] = field(default_factory=dict)
+    _fixed: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def job_ids(self) -> frozenset[int]:
+        """Violations that reached a department: a restricted run simulates their department work again."""
+        got = self._fixed.get("ids")
+        if got is None:
+            vid = SLOTS.index("id")
+            got = self._fixed["ids"] = frozenset(j[5][vid] for j in self.jobs)
+        return got
+
+    def fixed_sums(self, args: tuple) -> pd.DataFrame:
+        """Per (town, class) sums of the records no restricted run can change outside its own towns:
+        those of violations that never reached a department (made once, for every restriction)."""
+        targets, warmup, horizon = args
+        key = (tuple(sorted(targets.items())), warmup, horizon)
+        got = self._fixed.get(key)
+        if got is None:
+            ids = self.job_ids
+            rows = [r for i, r in self.records.items() if i not in ids]
+            got = self._fixed[key] = violation_sums(records_frame(rows), *args)
+        return got
 
 
 def record_baseline(sc: Scenario, replication: int) -> Baseline:
-    """Run the whole county once, logging the departments' incoming work and their handbacks."""
+    """Run the whole county once, logging the departments' incoming work."""
     sink = RecordList()
     model = Model(sc, replication, sink=sink)
     env = model.env
     jobs: list[tuple] = []
-    handbacks: dict[int, tuple[float, tuple]] = {}
 
     def logging_department(unit):
         def submit(job):
@@ -158,63 +169,45 @@ def record_baseline(sc: Scenario, replication: int) -> Baseline:
             unit.dispatcher.submit(job)
         return submit
 
-    def logging_brigade(unit):
-        def submit(job):
-            if job.kind == "response" and job.stage == "joint":
-                handbacks[job.violation.id] = (env.now, _snapshot(job.violation))
-            unit.dispatcher.submit(job)
-        return submit
-
     for name, unit in model.units.items():
-        unit.submit = (logging_department if model.unit_kind[name] == "department" else logging_brigade)(unit)
+        if model.unit_kind[name] == "department":
+            unit.submit = logging_department(unit)
     latent = {}
     out = model.run()
     for v_by_id in model.watch.by_village:
         for v in v_by_id.values():
             latent[v.town] = latent.get(v.town, 0) + 1
-    return Baseline(replication, {r.violation: r for r in sink.rows}, jobs, handbacks, out, model.plan, latent)
+    return Baseline(replication, {r.violation: r for r in sink.rows}, jobs, out, model.plan, latent)
 
 
 # --------------------------------------------------------------------------- the restricted run
 
 
 class _StandIn:
-    """Stands for a brigade not simulated: receives the handbacks and checks them against the baseline."""
+    """Stands for a brigade not simulated.  Nothing should reach it (departments hand no work to
+    towns); a job that does means the towns are coupled in this replication."""
 
     simulated = False  # the model gives it no on-call teams or other live parts
 
-    def __init__(self, name: str, restriction: "_Restriction"):
+    def __init__(self, name: str):
         self.name = name
-        self.restriction = restriction
         self.counters = UnitCounters()
         self.daily = None
 
     def submit(self, job) -> None:
-        r = self.restriction
-        v = job.violation
-        if job.kind != "response" or job.stage != "joint":
-            raise Coupled(f"{self.name} was sent a {job.kind} ({getattr(job, 'stage', '')}) job")
-        seen = r.baseline.handbacks.get(v.id)
-        if seen is None or seen[0] != r.env.now or not _same(seen[1], _snapshot(v)):
-            raise Coupled(f"v{v.id}: handed back to {self.name} at another time or state than in the baseline")
-        r.handed_back.add(v.id)
-        r.model.recorder.open.pop(v.id, None)  # its story goes on as in the baseline
+        raise Coupled(f"{self.name}, not simulated, was sent a {job.kind} job"
+                      f" ({getattr(job, 'stage', '')}) for v{getattr(job, 'violation', None) and job.violation.id}")
 
 
 class _Restriction:
     def __init__(self, towns: frozenset[str], baseline: Baseline):
         self.towns = towns
         self.baseline = baseline
-        self.handed_back: set[int] = set()
-        self.model = None
-        self.env = None
 
     def stand_in(self, model, brigade: str) -> _StandIn:
-        return _StandIn(brigade, self)
+        return _StandIn(brigade)
 
     def start(self, model) -> None:
-        self.model = model
-        self.env = model.env
         model.env.process(self._replay(model))
 
     def _replay(self, model):
@@ -237,7 +230,7 @@ def run_restricted(sc: Scenario, brigades: list[str], baseline: Baseline,
 
     ``baseline`` from :func:`record_baseline` of the scenario ``sc`` differs from only in
     those brigades' staff (check first with :func:`restriction_problem`).  Raises
-    :class:`Coupled` when the departments coupled the towns in this replication.
+    :class:`Coupled` if a department handed work to a town that is not simulated.
     """
     replication = baseline.replication
     towns = restricted_towns(sc, brigades)
@@ -248,14 +241,9 @@ def run_restricted(sc: Scenario, brigades: list[str], baseline: Baseline,
     if not others(model.plan).equals(others(baseline.plan)):
         raise Coupled("the other towns' patrol plan differs from the baseline's")
     out = model.run()
-    missing = {i for i, (t, _) in baseline.handbacks.items()
-               if baseline.records[i].town not in towns and i not in restriction.handed_back}
-    if missing:
-        raise Coupled(f"{len(missing)} handback(s) of the baseline did not happen")
 
     # the records: the changed towns' and the departments' replayed cases from this run, the rest the baseline's
     mine = {r.violation: r for r in sink.rows}
-    rows = [mine.get(i, r) if r.town not in towns else mine[i] for i, r in sorted(baseline.records.items())]
     base = baseline.out
     simulated = {name for name, u in model.units.items() if not isinstance(u, _StandIn)}
     units = {name: (out.units[name] if name in simulated else base.units[name]) for name in base.units}
@@ -271,11 +259,17 @@ def run_restricted(sc: Scenario, brigades: list[str], baseline: Baseline,
     keep = sc.settings.records.keep if keep_records is None else keep_records
     if keep:
         result_sink = RecordList()
-        result_sink.rows = rows
-    else:
+        result_sink.rows = [mine.get(i, r) if r.town not in towns else mine[i]
+                            for i, r in sorted(baseline.records.items())]
+    else:  # the other towns' fixed records' sums as the baseline left them, plus the records this run made
         s = sc.settings.scenario
         result_sink = SumSink(item_targets(sc), s.warmup_min, s.horizon_min)
-        result_sink.add(rows)
+        fixed = baseline.fixed_sums(result_sink.args)
+        fixed = fixed[~fixed.index.get_level_values("town").isin(towns)]
+        records = baseline.records
+        made = [mine[i] if r.town in towns else mine.get(i, r)
+                for i, r in records.items() if r.town in towns or i in baseline.job_ids]
+        result_sink.sums = add_sums(fixed, violation_sums(records_frame(made), *result_sink.args))
     return measure_replication(sc, replication, result_sink, merged, model.plan, model.campaign_villages)
 
 
@@ -300,7 +294,7 @@ def baseline_for(base: Scenario, key: str, replication: int) -> Baseline:
 
 def replicate(sc: Scenario, base: Scenario, base_key: str, brigades: list[str], replication: int,
               keep_records: bool | None = None) -> RunResult:
-    """``sc``'s replication with only ``brigades`` simulated, or the whole county where they couple."""
+    """``sc``'s replication with only ``brigades`` simulated, or the whole county should they couple."""
     try:
         return run_restricted(sc, brigades, baseline_for(base, base_key, replication), keep_records)
     except Coupled:

@@ -69,9 +69,8 @@ tens of seconds and hundreds of megabytes.
 A point that changes only brigades' staff (a ``staff`` factor, other factors fixed) simulates
 only those brigades' towns, with the rest of the county's department work replayed from a
 whole-county baseline of the same replication (:mod:`sim.replay`): the same records and
-measures, at about a quarter of the cost.  Where the towns are coupled (cases returned to the
-towns for joint action, campaigns or mutual aid involving the changed towns) it runs the whole
-county.  ``run_sweep(..., replay=False)`` turns this off.  With records off, a restricted
+measures, at a fraction of the cost.  Where the towns are coupled (campaigns or mutual aid
+involving the changed towns) it runs the whole county.  ``run_sweep(..., replay=False)`` turns this off.  With records off, a restricted
 replication sums its records in one batch, the whole county's in batches of 5,000: the measures
 may then differ in the last bits (never more).
 
@@ -905,8 +904,8 @@ class SweepReport:
 def replicate_restricted(sc: Scenario, base: Scenario, base_key: str, brigades: tuple[str, ...], replication: int,
                          keep_records: bool) -> RepOutput:
     """A replication of a point that changes only ``brigades``' staff: those brigades' towns simulated, the
-    rest of the county's department work replayed from ``base`` (:mod:`sim.replay`; the whole county where
-    the departments couple the towns).  The same numbers as :func:`replicate`."""
+    rest of the county's department work replayed from ``base`` (:mod:`sim.replay`; the whole county should
+    work reach a town not simulated).  The same numbers as :func:`replicate`."""
     from .replay import replicate as replay_replicate
 
     r = replay_replicate(sc, base, base_key, list(brigades), replication, keep_records)

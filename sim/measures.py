@@ -61,7 +61,8 @@ Definitions (window = violations arising after the warm-up):
 * ``officer_hours_per_building_case``: officer-hours of dealing with an illegal
   building, which grow the later it is found; ``stock_latent_end``: old
   violations present at the start still unfound at the end.
-* ``transfer_time_min``: transfer → the county department on site;
+* ``transfer_time_min``: transfer → the first action on site (the county
+  department's, or the town's joint action on a case the department sent back);
   ``returned_share``: transferred cases sent back for joint action.
 * ``campaign_share``: share of team time spent on campaigns (F11).
 * ``reinspection_share``: share of on-duty team time on second visits (复查 after a

@@ -89,21 +89,21 @@ def test_transferred_to_the_county_department(scenario):
 
 
 def test_returned_for_joint_action(scenario):
-    """The department sends the case back (return_u below the returned share): the town acts jointly."""
+    """The department sends the case back on receipt (return_u below the returned share, F15
+    joint consultation): the town acts jointly, the department's team never sets off, and the
+    town's brigade is the case's handler."""
     log, model = event_log(scenario, InjectedViolation(600.0, VILLAGE, "H-1", return_u=0.0))
     assert log == start("H-1") + [
         (700.0, CC, "v0 transferred to fire"),
         (820.0, "fire", "v0 received"),
-        (820.0, "fire/all/0", "v0 dispatched (transfer)"),
-        (830.0, "fire/all/0", "v0 on site (transfer)"),
-        (890.0, "fire/all/0", "v0 transferred (transfer)"),
-        (890.0, "fire/all/0", f"v0 returned to {TOWN}"),
-        (890.0, A, "v0 dispatched (joint)"),
-        (900.0, A, "v0 on site (joint)"),
-        (960.0, A, "v0 transferred (joint)"),
-        (960.0, "fire", "v0 closed: transferred"),
+        (820.0, "fire", f"v0 returned to {TOWN} for joint action"),
+        (820.0, A, "v0 dispatched (joint)"),
+        (830.0, A, "v0 on site (joint)"),
+        (890.0, A, "v0 transferred (joint)"),
+        (890.0, TOWN, "v0 closed: transferred"),
     ]
-    assert outcome_of(model) == "transferred"
+    (row,) = model.recorder.sink.rows
+    assert (row.outcome, row.returned, row.handler, row.dispatched_min) == ("transferred", True, TOWN, 820.0)
 
 
 def test_escalated_to_the_county_department(scenario):

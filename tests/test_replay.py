@@ -14,14 +14,15 @@ from enforcement_grid.experiments.executors import SerialExecutor
 from enforcement_grid.experiments.sweep import load_sweep, restaff, restricted_points, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-# no returned cases: the towns meet only in the departments' queues, which the replay reproduces
-DECOUPLED = ["scenario.horizon_days=45", "scenario.warmup_days=5", "transfer.returned_share=0"]
+# the default scenario as it is (returned cases included): the towns meet only in the departments'
+# queues, which the replay reproduces
+SHORT = ["scenario.horizon_days=45", "scenario.warmup_days=5"]
 FRAMES = ("records", "sums", "units", "metrics", "timeline")
 
 
 @pytest.fixture(scope="module")
 def huian():
-    base = load_scenario(ROOT / "scenarios/huian.toml", DECOUPLED)
+    base = load_scenario(ROOT / "scenarios/huian.toml", SHORT)
     brigade = base.brigades[3].name  # a small town: the one most moved by the county's load
     return base, brigade, restaff(base, brigade, 6)
 
@@ -39,6 +40,20 @@ def test_restricted_run_equals_the_whole_county_on_every_record_and_measure(huia
         assert baseline.jobs and any(j[5][replay.SLOTS.index("town")] != brigade for j in baseline.jobs)
 
 
+def test_with_records_off_the_restricted_sums_are_the_whole_countys(huian):
+    """Records off (as in sweeps): the other towns' sums come from the baseline, the rest from the run;
+    the same sums added in another order, so equal up to rounding in the last bits."""
+    import numpy as np
+
+    base, brigade, changed = huian
+    baseline = replay.record_baseline(base, 1)
+    whole = run_replication(changed, 1, keep_records=False)
+    part = replay.run_restricted(changed, [brigade], baseline, keep_records=False)
+    assert_frame_equal(part.sums, whole.sums, check_exact=False, rtol=1e-12, atol=1e-9)
+    assert_frame_equal(part.metrics, whole.metrics, check_exact=False, rtol=1e-12, atol=1e-12)
+    assert np.isfinite(whole.metrics["value"]).any() and whole.sums["violations"].sum() > 1000
+
+
 def test_unchanged_staff_restricted_reproduces_the_baseline(huian):
     base, brigade, _ = huian
     baseline = replay.record_baseline(base, 0)
@@ -48,15 +63,41 @@ def test_unchanged_staff_restricted_reproduces_the_baseline(huian):
         assert_frame_equal(getattr(part, name), getattr(whole, name), check_exact=True, obj=name)
 
 
-def test_returned_cases_couple_the_towns_and_fall_back_to_the_whole_county(huian):
-    base0, brigade, _ = huian
-    base = load_scenario(ROOT / "scenarios/huian.toml", ["scenario.horizon_days=80", "scenario.warmup_days=5"])
+def test_returned_cases_do_not_couple_the_towns(huian):
+    """A case a department sends back for joint action is sent back on receipt, so the other towns'
+    handbacks do not wait in a queue the changed town's load moves: over 120 days with a quarter of
+    the transferred cases returned, the restricted run is still the whole county's, and both runs
+    returned cases (to the changed town and to others)."""
+    _, brigade, _ = huian
+    base = load_scenario(ROOT / "scenarios/huian.toml", ["scenario.horizon_days=120", "scenario.warmup_days=5",
+                                                         "transfer.returned_share=0.25"])
     changed = restaff(base, brigade, 4)
-    assert "returned" in replay.restriction_problem(changed, base, [brigade])
-    # forced anyway, the run itself sees the coupling: a department hands a case back to another town
-    # at another time than in the baseline (found in this replication within 80 days)
-    with pytest.raises(replay.Coupled):
-        replay.run_restricted(changed, [brigade], replay.record_baseline(base, 0), keep_records=True)
+    assert replay.restriction_problem(changed, base, [brigade]) is None
+    whole = run_replication(changed, 0, keep_records=True)
+    part = replay.run_restricted(changed, [brigade], replay.record_baseline(base, 0), keep_records=True)
+    for name in FRAMES:
+        assert_frame_equal(getattr(part, name), getattr(whole, name), check_exact=True, obj=name)
+    back = whole.records[whole.records["returned"]]
+    assert (back["town"] == brigade).any() and (back["town"] != brigade).sum() > 20
+
+
+def test_work_reaching_a_town_not_simulated_falls_back_to_the_whole_county(huian, monkeypatch):
+    """The guard behind the exactness: if a department ever handed a case to a town that is not
+    simulated (here: forced, every transferred case goes back to the county seat's brigade), the
+    restricted run stops (Coupled) and :func:`replay.replicate` runs the whole county instead."""
+    from enforcement_grid.sim.processes import command_centre
+    from enforcement_grid.sim.processes.brigade import Response
+
+    base, brigade, changed = huian
+    seat = base.brigades[0].name
+    baseline = replay.record_baseline(base, 0)
+
+    def to_the_seat(self, event):
+        self.units[seat].submit(Response(event.value, "joint", 1, 1))
+
+    monkeypatch.setattr(command_centre.CommandCentre, "_transfer_arrives", to_the_seat)
+    with pytest.raises(replay.Coupled, match=seat):
+        replay.run_restricted(changed, [brigade], baseline, keep_records=True)
     got = replay.replicate(changed, base, "key", [brigade], 0, keep_records=True)
     assert_frame_equal(got.metrics, run_replication(changed, 0, keep_records=True).metrics, check_exact=True)
 
@@ -66,14 +107,14 @@ def test_structural_couplings_are_refused(huian):
     other = base.brigades[0].name
     assert "every town" in replay.restriction_problem(changed, base, [b.name for b in base.brigades])
     assert "other brigades" in replay.restriction_problem(restaff(changed, other, 10), base, [brigade])
-    desk = load_scenario(ROOT / "scenarios/huian.toml", DECOUPLED + ["officer_time.desk_share=0.4"])
+    desk = load_scenario(ROOT / "scenarios/huian.toml", SHORT + ["officer_time.desk_share=0.4"])
     assert "settings" in replay.restriction_problem(restaff(desk, brigade, 6), base, [brigade])
 
 
 def test_a_staff_sweep_runs_restricted_points_with_the_same_numbers(tmp_path, huian):
     base, brigade, _ = huian
     body = (f'scenario = "{(ROOT / "scenarios/huian.toml").as_posix()}"\nreplications = 1\ndays = 20\n'
-            'set = ["transfer.returned_share=0", "scenario.warmup_days=2"]\nrecords = true\n'
+            'set = ["scenario.warmup_days=2"]\nrecords = true\n'
             f'[[factor]]\nname = "staff"\nstaff = ["{brigade}"]\nvalues = [4, 8]\n')
     path = tmp_path / "sweep.toml"
     path.write_text(body, encoding="utf-8")

@@ -11,8 +11,9 @@
   investigation, legal review by the brigade's law posts (a limited resource, for
   cases of at least ``review_min_severity``) and decision, in working time; its
   time limit runs from the first action.
-* **Transfer** (F2, F15): a county department acts on a transferred case; a
-  share ``returned_share`` comes back to the town for joint action.
+* **Transfer** (F2, F15): a county department acts on a transferred case; a case
+  the department sent back on receipt (``returned_share``, :mod:`.command_centre`)
+  gets the town's joint action instead, with the same outcome, growth and follow-up.
 * **Re-inspection** (``[reinspection]``, 复查): after a brigade's first action on its
   own item, a share of the corrected violations and of the filed cases gets a second
   visit ``delay_days`` later (drawn from the brigade's ``reinspection`` stream); the
@@ -33,7 +34,7 @@ from .brigade import Response, Revisit
 class Casework:
     """The rules a violation follows once a team is on site.
 
-    Collaborators: ``units`` (name → unit, for escalations and joint actions; filled
+    Collaborators: ``units`` (name → unit, for escalations and lifecycles; filled
     by the model after the units are built), the ``recorder`` (records and trace)
     and the ``streams`` (each brigade's lifecycle stream).
     """
@@ -67,7 +68,6 @@ class Casework:
                 law = sc.law_posts(b.name)
                 self.reviewers[b.name] = simpy.Resource(
                     self.env, capacity=max(1, round(law * lc.reviewers_per_law_post)))
-        self.returned_share = s.transfer.returned_share
         self.reinspection = s.reinspection
         self.revisit_priority = s.command_centre.inspection_priority  # scheduled work, like an inspection
 
@@ -77,7 +77,7 @@ class Casework:
         """The lead team of a response sets off: the first dispatch is the violation's."""
         if self.trace is not None:
             self.trace.append((self.env.now, team.id, f"v{v.id} dispatched ({stage})"))
-        if stage == "first" or (stage == "transfer" and math.isnan(v.t_dispatch)):
+        if stage == "first" or (stage in ("transfer", "joint") and math.isnan(v.t_dispatch)):
             v.t_dispatch = self.env.now
             v.team = team.id
             v.handler = team.unit.name
@@ -93,13 +93,13 @@ class Casework:
                 v.team = team.id
                 v.handler = team.unit.name
                 v.t_dispatch = now
-        if stage in ("escalation", "joint"):
+        if stage == "escalation":
             return v.on_site_dur, 0.0
         growing = v.klass in self.growth_classes
         if growing:
             g = self.growth
             v.area = min(g.max_area_m2, g.area_per_day_m2 * (now - v.t) / MIN_PER_DAY)
-        if stage == "transfer":
+        if stage in ("transfer", "joint"):  # the department's own action, or the town's joint one
             v.outcome = "transferred"
             return v.on_site_dur, self._growth_followup(v) if growing else 0.0
         c = self.classes[v.klass]
@@ -142,12 +142,6 @@ class Casework:
             return
         if stage == "first" and v.outcome == "case_filed" and self.lifecycle is not None and v.handled:
             self.env.process(self._lifecycle(v, units[v.brigade]))
-            return
-        if stage == "transfer" and v.return_u < self.returned_share:
-            v.returned = True
-            if trace is not None:
-                trace.append((now, team.id, f"v{v.id} returned to {v.brigade}"))
-            units[v.brigade].submit(Response(v, "joint", item.severity, item.teams_needed))
             return
         v.t_closed = now
         self.recorder.finish(v)

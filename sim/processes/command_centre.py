@@ -3,7 +3,10 @@
 A report reaches the centre (after the channel's report delay) and is triaged
 (the violation's pre-drawn triage delay).  Then: the town's item goes to its
 brigade's queue (priority = severity); anything else is **transferred** to the
-owning county department, which receives it after the transfer delay.
+owning county department, which receives it after the transfer delay.  On receipt
+the department decides (F15 joint consultation, 联合会商) whether the case needs
+joint action with the town: a share ``transfer.returned_share`` is sent back to the
+town's brigade at once, which acts jointly; the department acts on the rest.
 A visiting team that finds an item that is not its brigade's reports it here
 (:meth:`CommandCentre.relay`).  When the home brigade cannot act, a neighbour may
 (:mod:`.mutual_aid`); an urgent item out of hours calls out the on-call team
@@ -19,7 +22,7 @@ from .on_call import is_urgent
 class CommandCentre:
     """Routes reported violations to the unit that acts (``units``: name → unit, filled by the model)."""
 
-    def __init__(self, env, items, units: dict, watch, trace: list | None, settings=None):
+    def __init__(self, env, items, units: dict, watch, trace: list | None, settings):
         self.env = env
         self.settings = settings
         self.mutual_aid = None  # sim.processes.mutual_aid.MutualAid, set by the model when enabled
@@ -27,6 +30,7 @@ class CommandCentre:
         self.units = units
         self.watch = watch
         self.trace = trace
+        self.returned_share = settings.transfer.returned_share
 
     def schedule_passive(self, v, now: float, horizon: float) -> None:
         """A passive discovery's report, triaged, arrives at ``t_passive + report + triage`` (if in the run)."""
@@ -87,8 +91,16 @@ class CommandCentre:
         home.submit(Response(v, "first", item.severity, item.teams_needed))
 
     def _transfer_arrives(self, event) -> None:
+        """The department receives the case: joint action with the town (sent back on receipt, so
+        when it reaches the town does not depend on the department's queue), or its own."""
         v = event.value
         item = self.items[v.item]
         if self.trace is not None:
             self.trace.append((self.env.now, item.department, f"v{v.id} received"))
+        if v.return_u < self.returned_share:
+            v.returned = True
+            if self.trace is not None:
+                self.trace.append((self.env.now, item.department, f"v{v.id} returned to {v.brigade} for joint action"))
+            self.units[v.brigade].submit(Response(v, "joint", item.severity, item.teams_needed))
+            return
         self.units[item.department].submit(Response(v, "transfer", item.severity, item.teams_needed))
