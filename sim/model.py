@@ -476,6 +476,9 @@ class Model:
         self.stock_latent: list[dict[str, int]] = []  # by month: brigade → old violations unseen at its end
         self.env.process(self._stock_clock())
         self.env.run(until=self.horizon)
+        for u in self.units.values():
+            if getattr(u, "simulated", True):
+                u.end_of_run()
         self._count_stock()  # the last month ends at the horizon
         latent = self.watch.latent_count()
         self.recorder.close_books(self.horizon)

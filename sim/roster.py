@@ -152,7 +152,8 @@ class DailyTeams:
     ``teams_on(day)`` must be asked in non-decreasing day order (simulation time
     only moves forward); skipped days are still drawn, so the numbers do not
     depend on who asks when.  ``pulls[day]`` teams of the first shift go to
-    campaigns (F11); ``force[day]`` is how many actually went.
+    campaigns (F11); ``force[day]`` is how many actually went.  ``on_day(day, row)``, if set,
+    is told each day's row as it is made.
     """
 
     def __init__(self, pattern: ShiftPattern, presence: float, field_share: float, rng: np.random.Generator | None,
@@ -174,6 +175,7 @@ class DailyTeams:
         self._day = -1
         self._row = np.zeros(len(self.shares), np.int64)
         self._months: dict[int, list[float]] = {}
+        self.on_day = None
 
     def _expected_people(self, day: int) -> np.ndarray:
         if self.roster is None:
@@ -189,6 +191,8 @@ class DailyTeams:
         while self._day < day:
             self._day += 1
             self._row = self._make(self._day)
+            if self.on_day is not None:
+                self.on_day(self._day, self._row)
         return self._row
 
     def _make(self, day: int) -> np.ndarray:

@@ -194,7 +194,7 @@ PATHS_LIFECYCLE = {"enabled": True, "working_days": ["Mon", "Tue", "Wed", "Thu",
                    "default_decision_working_days": 5.0}
 
 
-def paths(folder: Path, lifecycle: bool = True) -> Path:
+def paths(folder: Path, lifecycle: bool = True, department_pattern: str = "all") -> Path:
     """One town, one village at the town seat, fixed times: for exact event logs of a violation's paths.
 
     Arrivals are injected (``Model(..., arrivals=[InjectedViolation(...)])``), so the
@@ -205,7 +205,8 @@ def paths(folder: Path, lifecycle: bool = True) -> Path:
     injected ``outcome_u``: below 0.5 corrected, below 0.8 case filed, else escalated.
     Items: ``S-1`` (street, the town's), ``B-1`` (building, the town's), ``H-1``
     (hidden hazard, transferred to the fire department) and ``Q-4`` (the town's,
-    needs four officers: two teams).
+    needs four officers: two teams).  ``department_pattern="day"``: the county departments
+    work 08:00–17:00 on weekdays instead.
     """
     settings, tables = base()
     s = settings
@@ -234,7 +235,7 @@ def paths(folder: Path, lifecycle: bool = True) -> Path:
     staffing = [{"brigade": town["town"], "source": src, "officers": n, "certified": c, "source_note": "test"}
                 for src, n, c in (("urban_management", 4, 4), ("law", 1, 1))]
     s["staffing"]["sources"] = {"urban_management": 4, "law": 1}
-    departments = [dict(d, shift_pattern="all") for d in tables["departments"]]
+    departments = [dict(d, shift_pattern=department_pattern) for d in tables["departments"]]
     tables = {"towns": [town], "villages": [village], "items": [s1, b1, h1, q4], "departments": departments,
               "staffing": staffing}
     return write(folder, settings, tables)

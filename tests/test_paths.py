@@ -176,3 +176,29 @@ def test_a_new_discovery_channel_is_one_class_and_its_registration(scenario, mon
                        (630.0, CC, f"v0 to {TOWN}")]  # 5 + 15 report + 10 triage
     (row,) = model.recorder.sink.rows
     assert (row.channel, row.discovered_min, row.reported_min) == ("hotline", 605.0, 620.0)
+
+
+def test_a_department_without_a_shift_clock_takes_a_case_at_its_next_shift_start(tmp_path):
+    """A county department has no routine work, so it runs no shift clock: a case received after
+    hours wakes it at the next shift start (Tuesday 08:00; after a Friday evening, Monday 08:00),
+    and its on-duty time is still every shift of the run (10 weekdays × 9 h × one team)."""
+    sc = load_scenario(factory.paths(tmp_path, department_pattern="day"))
+    monday_3pm, friday_3pm = 900.0, 4 * 1440 + 900.0
+    log, model = event_log(sc, InjectedViolation(monday_3pm, VILLAGE, "H-1"),
+                           InjectedViolation(friday_3pm, VILLAGE, "H-1"))
+    fire = [(t, what) for t, who, what in log if who.startswith("fire")]
+    assert fire == [
+        (1120.0, "v0 received"),  # Monday 18:40: after hours
+        (1920.0, "v0 dispatched (transfer)"),  # Tuesday 08:00
+        (1930.0, "v0 on site (transfer)"),
+        (1990.0, "v0 transferred (transfer)"),
+        (1990.0, "v0 closed: transferred"),
+        (4 * 1440 + 1120.0, "v1 received"),  # Friday 18:40
+        (7 * 1440 + 480.0, "v1 dispatched (transfer)"),  # Monday 08:00
+        (7 * 1440 + 490.0, "v1 on site (transfer)"),
+        (7 * 1440 + 550.0, "v1 transferred (transfer)"),
+        (7 * 1440 + 550.0, "v1 closed: transferred"),
+    ]
+    fire_unit = model.units["fire"]
+    assert not fire_unit.routine
+    assert fire_unit.counters.team_shift_min == 10 * 540.0 and fire_unit.counters.shift_min == 10 * 540.0

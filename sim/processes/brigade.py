@@ -114,7 +114,9 @@ class UnitCounters:
 class Dispatcher:
     """The unit's queue of jobs (highest priority first, then first come) and its idle teams.
 
-    ``duty(t)``: the unit's teams on duty at ``t`` by shift (:meth:`Unit.duty`)."""
+    ``duty(t)``: the unit's teams on duty at ``t`` by shift (:meth:`Unit.duty`); ``waiting()``,
+    if set, is called when a pump leaves a job queued (a unit without a shift clock wakes itself
+    at the next shift start then, :meth:`Unit._wake_at_next_shift`)."""
 
     def __init__(self, env, duty):
         self.env = env
@@ -122,6 +124,7 @@ class Dispatcher:
         self.queue: list = []
         self.idle: list["Team"] = []
         self._seq = 0
+        self.waiting = None
 
     def submit(self, job) -> None:
         self._seq += 1
@@ -147,6 +150,8 @@ class Dispatcher:
             job = self.queue[0][2]
             teams = self._free_teams(job.teams_needed)
             if teams is None:
+                if self.waiting is not None:
+                    self.waiting()
                 return
             heapq.heappop(self.queue)
             for team in teams:
@@ -384,7 +389,13 @@ class Unit:
         most = daily.most(days - 1)
         self.teams = [Team(self, s, k) for s in range(len(pattern.shifts)) for k in range(int(most[s]))]
         self._by_shift = [[t for t in self.teams if t.shift_idx == s] for s in range(len(pattern.shifts))]
-        self.env.process(self._shift_clock())
+        self.routine = bool(self.agendas) or self.inspections_per_day > 0
+        if self.routine:
+            self.env.process(self._shift_clock())
+        else:
+            self._wake_pending = False
+            self.dispatcher.waiting = self._wake_at_next_shift
+            daily.on_day = self._count_day
 
     def duty(self, t: float) -> list[int]:
         """Teams on duty at ``t`` on each shift: team k of shift s is on duty when ``k < duty(t)[s]``
@@ -427,36 +438,72 @@ class Unit:
     def submit(self, job) -> None:
         self.dispatcher.submit(job)
 
+    def _shift_starts(self, first_day: int = 0):
+        """(day, shift, start minute, end minute) of each shift that runs, in time order."""
+        order = sorted(range(len(self.shift_names)), key=lambda s: self._shift_start[s])
+        for day in range(first_day, self.days):
+            wd = rota_weekday(day, self.daily.holidays)
+            for s in order:
+                if wd in self._shift_days[s]:
+                    yield day, s, day * MIN_PER_DAY + self._shift_start[s], day * MIN_PER_DAY + self._shift_end[s]
+
+    def _count_shift(self, t_start: float, t_end: float, on_duty: int) -> None:
+        """On-duty team time of a shift with ``on_duty`` teams (what the observation window sees of it)."""
+        w0, w1 = self.window
+        self.counters.team_shift_min += on_duty * overlap(t_start, t_end, w0, w1)
+        self.counters.shift_min += overlap(t_start, t_end, w0, w1)
+
     def _shift_clock(self):
         """At each shift start: hand out patrol routes, queue the day's inspections, wake teams."""
         env = self.env
-        days = self.days
         carry = 0.0
-        order = sorted(range(len(self.shift_names)), key=lambda s: self._shift_start[s])
-        w0, w1 = self.window
-        for day in range(days):
-            wd = rota_weekday(day, self.daily.holidays)
-            starts = [s for s in order if wd in self._shift_days[s]]
-            for s in starts:
-                t_start = day * MIN_PER_DAY + self._shift_start[s]
-                t_end = day * MIN_PER_DAY + self._shift_end[s]
-                if t_start > env.now:
-                    yield env.timeout(t_start - env.now)
-                on_duty = int(self.daily.teams_on(day)[s])
-                self.counters.team_shift_min += on_duty * overlap(t_start, t_end, w0, w1)
-                self.counters.shift_min += overlap(t_start, t_end, w0, w1)
-                if s == self.daily.first:  # routine work (patrols, inspections) runs on the first shift's days
-                    self._start_patrols(day, s, t_end, on_duty)
-                    carry += self.inspections_per_day
-                    due = int(carry)
-                    carry -= due
-                    for _ in range(due):
-                        self.count("inspections_planned", env.now)
-                        self.dispatcher.submit(InspectionVisit(*self.inspection.pick_business(self), self.inspection.priority))
-                for team in self._by_shift[s]:
-                    if team.agenda and team.wake is not None and team.on_duty(env.now):
-                        self.dispatcher.assign(team, team.agenda.pop(0))
-                self.dispatcher.pump()
+        for day, s, t_start, t_end in self._shift_starts():
+            if t_start > env.now:
+                yield env.timeout(t_start - env.now)
+            on_duty = int(self.daily.teams_on(day)[s])
+            self._count_shift(t_start, t_end, on_duty)
+            if s == self.daily.first:  # routine work (patrols, inspections) runs on the first shift's days
+                self._start_patrols(day, s, t_end, on_duty)
+                carry += self.inspections_per_day
+                due = int(carry)
+                carry -= due
+                for _ in range(due):
+                    self.count("inspections_planned", env.now)
+                    self.dispatcher.submit(InspectionVisit(*self.inspection.pick_business(self), self.inspection.priority))
+            for team in self._by_shift[s]:
+                if team.agenda and team.wake is not None and team.on_duty(env.now):
+                    self.dispatcher.assign(team, team.agenda.pop(0))
+            self.dispatcher.pump()
+
+    # A unit with no routine work (no patrol agendas, no inspections: a county department) needs
+    # its shift starts only to hand queued jobs to the teams coming on duty.  It runs no clock:
+    # a job left queued wakes the unit at the next shift start, and a day's on-duty time is
+    # counted as its roster row is made (the same sums in the same order as the clock's).
+
+    def _wake_at_next_shift(self) -> None:
+        if self._wake_pending:
+            return
+        now = self.env.now
+        for _, _, t_start, _ in self._shift_starts(int(now // MIN_PER_DAY)):
+            if t_start > now:
+                self._wake_pending = True
+                self.env.timeout(t_start - now).callbacks.append(self._shift_wake)
+                return
+
+    def _shift_wake(self, _event) -> None:
+        self._wake_pending = False
+        self.dispatcher.pump()  # (leaves a job queued: the next wake is set again)
+
+    def _count_day(self, day: int, row) -> None:
+        for d, s, t_start, t_end in self._shift_starts(day):
+            if d > day:
+                return
+            self._count_shift(t_start, t_end, int(row[s]))
+
+    def end_of_run(self) -> None:
+        """A unit without a shift clock: every day of the run counted (its rows made)."""
+        if not self.routine and self.days > 0:
+            self.daily.teams_on(self.days - 1)
 
     def _start_patrols(self, day: int, s: int, t_end: float, on_duty: int) -> None:
         routes = self.agendas.get(day % 7, {})
