@@ -104,6 +104,11 @@ SUM_COLUMNS = [
 # Unit counters of duty out of hours and mutual aid (sim.processes.on_call, .mutual_aid).
 DUTY_COUNTERS = ("call_outs", "on_call_min", "aided_others", "aided_by_others", "routed")
 
+# The unit-table columns a scope's team measures add up over the brigades serving it.
+UNIT_SUMS = ("on_duty_min", "shift_min", "campaign_min", "past_deadline_officers", *(f"{a}_min" for a in ACTIVITIES),
+             "patrol_visits_planned", "patrol_visits_done", "inspections_planned", "inspections_done", "businesses",
+             *DUTY_COUNTERS)
+
 # Counts of events over the run window, scaled to a year: ``<name>_per_year``.
 PER_YEAR = ("violations", "past_limit_cases")
 
@@ -264,7 +269,7 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     ``visits``: the scope's rows of :func:`plan_visits` (none: no ``patrol_visits_planned_share``).
     """
     class_keys = tuple(class_weights)
-    tot = sums.sum()
+    tot = sums.sum().to_dict()  # plain lookups: this runs for every scope of every replication
     per_year = DAYS_PER_YEAR * MIN_PER_DAY / window_min
     m: dict[str, float] = {
         "violations_per_year": float(tot["violations"]) * per_year,
@@ -297,14 +302,15 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
             m[f"found_by_grid_or_patrol_share_{k}"] = _ratio(row["found_grid"] + row["found_patrol"], row["discovered"])
         else:
             m[f"found_by_grid_or_patrol_share_{k}"] = float("nan")
-    on_duty = units["on_duty_min"].sum()
-    busy = sum(units[f"{a}_min"].sum() for a in ACTIVITIES)
+    u = units[list(UNIT_SUMS)].sum().to_dict()
+    on_duty = u["on_duty_min"]
+    busy = sum(u[f"{a}_min"] for a in ACTIVITIES)
     m["utilisation"] = _ratio(busy, on_duty)
     m["unlisted_time_share"] = _ratio(on_duty - busy, on_duty)
     for a in ACTIVITIES:
-        m[f"{a}_share"] = _ratio(units[f"{a}_min"].sum(), on_duty)
+        m[f"{a}_share"] = _ratio(u[f"{a}_min"], on_duty)
     m["teams_on_duty"] = _ratio(on_duty, window_min)
-    m["certified_teams"] = _ratio(on_duty, units["shift_min"].sum())
+    m["certified_teams"] = _ratio(on_duty, u["shift_min"])
     m["closure_rate"] = _ratio(tot["filed_closed"], tot["filed"])
     m["on_time_closure_rate"] = _ratio(tot["filed_on_time"], tot["filed_closed"])
     m["past_limit_cases_per_year"] = float(tot["past_limit"]) * per_year
@@ -313,17 +319,17 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     m["transfer_time_min"] = _ratio(tot["transfer_time_sum_min"], tot["transfer_acted"])
     m["returned_share"] = _ratio(tot["returned"], tot["transferred"])
     m["stock_latent_end"] = float(tot["stock_latent_end"])
-    m["uncertified_past_deadline"] = float(units["past_deadline_officers"].sum())
-    m["campaign_share"] = _ratio(units["campaign_min"].sum(), on_duty + units["campaign_min"].sum())
-    m["patrol_visits_done_share"] = _ratio(units["patrol_visits_done"].sum(), units["patrol_visits_planned"].sum())
+    m["uncertified_past_deadline"] = float(u["past_deadline_officers"])
+    m["campaign_share"] = _ratio(u["campaign_min"], on_duty + u["campaign_min"])
+    m["patrol_visits_done_share"] = _ratio(u["patrol_visits_done"], u["patrol_visits_planned"])
     if visits is not None:
         m["patrol_visits_planned_share"] = _ratio(visits["visits_planned_needed"].sum(), visits["visits_required"].sum())
-    m["inspections_done_share"] = _ratio(units["inspections_done"].sum(), units["inspections_planned"].sum())
+    m["inspections_done_share"] = _ratio(u["inspections_done"], u["inspections_planned"])
     years = window_min / (DAYS_PER_YEAR * MIN_PER_DAY)
-    m["inspections_per_business"] = _ratio(units["inspections_done"].sum(), units["businesses"].sum() * years)
-    m["call_outs_per_year"] = float(units["call_outs"].sum()) * per_year
-    m["on_call_hours_per_year"] = float(units["on_call_min"].sum()) / 60.0 * per_year
-    aided, aided_by, routed = (float(units[k].sum()) for k in ("aided_others", "aided_by_others", "routed"))
+    m["inspections_per_business"] = _ratio(u["inspections_done"], u["businesses"] * years)
+    m["call_outs_per_year"] = float(u["call_outs"]) * per_year
+    m["on_call_hours_per_year"] = float(u["on_call_min"]) / 60.0 * per_year
+    aided, aided_by, routed = (float(u[k]) for k in ("aided_others", "aided_by_others", "routed"))
     m["aided_others_per_year"] = aided * per_year
     m["aided_by_others_per_year"] = aided_by * per_year
     m["aided_by_others_share"] = _ratio(aided_by, routed)
@@ -350,9 +356,11 @@ def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class
     )
     rows += [("county", k, v) for k, v in county.items()]
     empty = sums.iloc[0:0]
+    present = set(sums.index.get_level_values("town"))
+    served = [set(ts.split("|")) for ts in brigades["towns"]]
     for town in towns:
-        town_sums = sums.xs(town, level="town", drop_level=False) if town in sums.index.get_level_values("town") else empty
-        serving = brigades[brigades["towns"].str.split("|").apply(lambda ts: town in ts)]
+        town_sums = sums.xs(town, level="town", drop_level=False) if town in present else empty
+        serving = brigades[[town in ts for ts in served]]
         town_visits = None if visits is None else visits[visits["town"] == town]
         rows += [(town, k, v) for k, v in scope_metrics(town_sums, serving, class_weights, window_min, town_visits).items()]
     return pd.DataFrame(rows, columns=["scope", "metric", "value"])

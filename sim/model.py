@@ -374,6 +374,8 @@ class Model:
                 else:
                     self._skip_violation(batch, j, batch.time[j])
         clock = 0.0  # the whole county's arrival process's clock
+        drawing = [ch for ch in self.passive if ch.draws_in_delay]
+        recorder = self.recorder
         for batch in self._week_batches():
             for j in range(len(batch.time)):
                 t = batch.time[j]
@@ -382,18 +384,21 @@ class Model:
                 if t > clock:
                     clock = clock + (t - clock)
                 if not simulated[batch.village[j]]:
-                    self._skip_violation(batch, j, t)
+                    recorder.created += 1  # its id (recorder.new_id), and its channels' own draws
+                    for ch in drawing:
+                        ch.delay_min(batch, j, batch.klass[j], batch.village[j], batch.item[j], 0.0)
                     continue
                 if clock > env.now:
                     yield env.timeout(exact_delay(env.now, clock))
                 self._new_violation(batch, j, t)
 
     def _skip_violation(self, b, j: int, t: float) -> None:
-        """Another town's violation in a restricted run: its id and its channels' draws, nothing else."""
+        """Another town's violation in a restricted run: its id and its channels' own draws, nothing else."""
         self.recorder.new_id()
         age = max(t, 0.0) - t
         for ch in self.passive:
-            ch.delay_min(b, j, b.klass[j], b.village[j], b.item[j], age)
+            if ch.draws_in_delay:
+                ch.delay_min(b, j, b.klass[j], b.village[j], b.item[j], age)
 
     def _new_violation(self, b, j: int, t: float, stock: bool = False) -> None:
         """A violation arises at ``t`` (before the start, ``t`` < 0, for the stock of old ones)."""

@@ -128,7 +128,7 @@ def plan_table(sc: Scenario) -> pd.DataFrame:
 def plan_shortfall(sc: Scenario, plan: pd.DataFrame) -> pd.DataFrame:
     """Villages visited fewer times a week than the rule asks (``min`` or ``hot spot``)."""
     patrol = sc.settings.patrol
-    visits = plan.groupby("village").size()
+    visits = plan.groupby("village").size().to_dict()
     rows = []
     for v in sc.villages:
         want = patrol.visits_per_week(v.hot_spot)

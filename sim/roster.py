@@ -176,6 +176,8 @@ class DailyTeams:
         self._row = np.zeros(len(self.shares), np.int64)
         self._months: dict[int, list[float]] = {}
         self.on_day = None
+        # a county department's people on each shift, the same every day (round half to even, as numpy)
+        self._fixed_people = [round(OFFICERS_PER_TEAM * teams * x) for x in self._share_list]
 
     def _expected_people(self, day: int) -> np.ndarray:
         if self.roster is None:
@@ -200,8 +202,7 @@ class DailyTeams:
         # arithmetic); the same operations in the same order as the array form, so the same numbers.
         shares = self._share_list
         if self.roster is None:
-            base = OFFICERS_PER_TEAM * self.fixed_teams
-            people = [round(base * x) for x in shares]  # round half to even, as numpy
+            people = self._fixed_people
         else:
             base = self.roster.effective(day) * self.per_officer
             u = self.rng.random(len(shares)).tolist()  # one draw per shift, in shift order

@@ -372,6 +372,7 @@ class Unit:
         self._shift_start = [s.start_min for s in pattern.shifts]
         self._shift_end = [s.end_min for s in pattern.shifts]
         self._shift_days = [set(s.weekday_numbers) for s in pattern.shifts]
+        self._order = sorted(range(len(pattern.shifts)), key=lambda s: self._shift_start[s])  # by start time
         self.daily = daily
         self.days = days
         # who is on duty is asked often and changes only at the day's shift starts and ends: the answer
@@ -438,14 +439,17 @@ class Unit:
     def submit(self, job) -> None:
         self.dispatcher.submit(job)
 
+    def _day_shifts(self, day: int) -> list[tuple[int, float, float]]:
+        """(shift, start minute, end minute) of each shift that runs on ``day``, in start order."""
+        wd = rota_weekday(day, self.daily.holidays)
+        lo = day * MIN_PER_DAY
+        return [(s, lo + self._shift_start[s], lo + self._shift_end[s]) for s in self._order if wd in self._shift_days[s]]
+
     def _shift_starts(self, first_day: int = 0):
         """(day, shift, start minute, end minute) of each shift that runs, in time order."""
-        order = sorted(range(len(self.shift_names)), key=lambda s: self._shift_start[s])
         for day in range(first_day, self.days):
-            wd = rota_weekday(day, self.daily.holidays)
-            for s in order:
-                if wd in self._shift_days[s]:
-                    yield day, s, day * MIN_PER_DAY + self._shift_start[s], day * MIN_PER_DAY + self._shift_end[s]
+            for s, t_start, t_end in self._day_shifts(day):
+                yield day, s, t_start, t_end
 
     def _count_shift(self, t_start: float, t_end: float, on_duty: int) -> None:
         """On-duty team time of a shift with ``on_duty`` teams (what the observation window sees of it)."""
@@ -495,9 +499,7 @@ class Unit:
         self.dispatcher.pump()  # (leaves a job queued: the next wake is set again)
 
     def _count_day(self, day: int, row) -> None:
-        for d, s, t_start, t_end in self._shift_starts(day):
-            if d > day:
-                return
+        for s, t_start, t_end in self._day_shifts(day):
             self._count_shift(t_start, t_end, int(row[s]))
 
     def end_of_run(self) -> None:

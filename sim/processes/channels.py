@@ -53,6 +53,10 @@ class PassiveChannel:
 
     name = ""
     report_delay_mean_min = 0.0  # mean delay from discovery to the command centre
+    # delay_min draws from a stream of its own: a run that simulates some towns only must still ask
+    # it for every other violation, to keep the stream where the whole county's run has it.  False
+    # for a channel that only reads the arrival batch's pre-drawn numbers.
+    draws_in_delay = True
 
     def __init__(self, sc, categories: list[str], streams):
         """Built once per replication from the scenario, the sorted item categories and the streams."""
@@ -71,6 +75,7 @@ class GridWorker(PassiveChannel):
     """The village grid worker notices at the class's rate × the village's grid coverage."""
 
     name = "grid"
+    draws_in_delay = False  # the batch's grid_e
 
     def __init__(self, sc, categories: list[str], streams):
         s = sc.settings
@@ -107,6 +112,7 @@ class Complaint(PassiveChannel):
     """A citizen complains at the class's rate while the violation stays noticeable."""
 
     name = "complaint"
+    draws_in_delay = False  # the batch's complaint_e and noticeable_e
 
     def __init__(self, sc, categories: list[str], streams):
         s = sc.settings
