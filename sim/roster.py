@@ -178,6 +178,7 @@ class DailyTeams:
         self.on_day = None
         # a county department's people on each shift, the same every day (round half to even, as numpy)
         self._fixed_people = [round(OFFICERS_PER_TEAM * teams * x) for x in self._share_list]
+        self._rows_by_weekday: dict[int, tuple[np.ndarray, float]] = {}  # rota weekday → row, teams per shift run
 
     def _expected_people(self, day: int) -> np.ndarray:
         if self.roster is None:
@@ -203,6 +204,8 @@ class DailyTeams:
         shares = self._share_list
         if self.roster is None:
             people = self._fixed_people
+            if not self.pulls:  # a county department: a weekday's row is every such weekday's
+                return self._fixed_row(day, people)
         else:
             base = self.roster.effective(day) * self.per_officer
             u = self.rng.random(len(shares)).tolist()  # one draw per shift, in shift order
@@ -227,6 +230,27 @@ class DailyTeams:
             acc[2] += 1
             acc[3] += total / sum(1 for x in row if x > 0)
         return np.array(row, np.int64)
+
+    def _fixed_row(self, day: int, people: list[int]) -> np.ndarray:
+        """A fixed-team unit's row of ``day`` (made once per rota weekday, shared: not to be changed)."""
+        wd = rota_weekday(day, self.holidays)
+        got = self._rows_by_weekday.get(wd)
+        if got is None:
+            row = [int(p) // OFFICERS_PER_TEAM if wd in d else 0 for p, d in zip(people, self.days_of)]
+            total = sum(row)
+            array = np.array(row, np.int64)
+            array.flags.writeable = False
+            got = self._rows_by_weekday[wd] = (array, total / sum(1 for x in row if x > 0) if total else 0.0)
+        array, per_shift = got
+        month = int(day / DAYS_PER_MONTH)
+        acc = self._months.get(month)
+        if acc is None:
+            acc = self._months[month] = [0.0, 0.0, 0.0, 0.0, 0.0]
+        acc[0] += 1
+        if per_shift:
+            acc[2] += 1
+            acc[3] += per_shift
+        return array
 
     def monthly(self, unit: str) -> pd.DataFrame:
         """month, unit, certified (people), teams (mean per shift over days a shift runs), past_deadline."""
