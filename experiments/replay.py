@@ -131,7 +131,16 @@ class Baseline:
     out: ModelOutput
     plan: pd.DataFrame  # the patrol plan the baseline ran
     latent_by_town: dict[str, int] = field(default_factory=dict)
+    arrivals: list[tuple] = field(default_factory=list)  # every violation as created (sim.model.ARRIVAL_FIELDS)
     _fixed: dict = field(default_factory=dict, repr=False)
+
+    def arrivals_in(self, towns: frozenset[str]) -> tuple[list[tuple], int]:
+        """The towns' violations as the baseline created them, and how many it created in all."""
+        key = ("arrivals", towns)
+        got = self._fixed.get(key)
+        if got is None:
+            got = self._fixed[key] = [a for a in self.arrivals if a[-1] in towns]
+        return got, len(self.arrivals)
 
     @property
     def job_ids(self) -> frozenset[int]:
@@ -172,12 +181,20 @@ def record_baseline(sc: Scenario, replication: int) -> Baseline:
     for name, unit in model.units.items():
         if model.unit_kind[name] == "department":
             unit.submit = logging_department(unit)
+    arrivals: list[tuple] = []
+    new_violation, village_town, recorder = model._new_violation, model.village_town, model.recorder
+
+    def logging_arrival(b, j, t, stock=False):
+        arrivals.append((recorder.created, b, j, t, stock, env.now, village_town[b.village[j]]))
+        new_violation(b, j, t, stock)
+
+    model._new_violation = logging_arrival  # the arrival process looks it up at each violation
     latent = {}
     out = model.run()
     for v_by_id in model.watch.by_village:
         for v in v_by_id.values():
             latent[v.town] = latent.get(v.town, 0) + 1
-    return Baseline(replication, {r.violation: r for r in sink.rows}, jobs, out, model.plan, latent)
+    return Baseline(replication, {r.violation: r for r in sink.rows}, jobs, out, model.plan, latent, arrivals)
 
 
 # --------------------------------------------------------------------------- the restricted run
@@ -209,6 +226,9 @@ class _Restriction:
 
     def start(self, model) -> None:
         model.env.process(self._replay(model))
+
+    def arrivals(self) -> tuple[list[tuple], int]:
+        return self.baseline.arrivals_in(self.towns)
 
     def _replay(self, model):
         env = model.env

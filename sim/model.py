@@ -147,6 +147,11 @@ class _Arrivals:
             self._next_batch()
 
 
+# A violation as the whole county's arrival process created it: its id, its batch and row, the
+# time it arose, whether it is of the stock, the clock then, and its town.
+ARRIVAL_FIELDS = ("id", "batch", "row", "time", "stock", "clock", "town")
+
+
 class Model:
     """One replication of a scenario.  ``run()`` simulates to the horizon and returns a ModelOutput.
 
@@ -156,8 +161,11 @@ class Model:
 
     ``restrict``: simulate only some towns (:mod:`sim.replay`): an object with ``towns``
     (the towns simulated), ``stand_in(model, brigade)`` (what stands for a brigade not
-    simulated) and ``start(model)`` (starts the replay of the other towns' county work).
-    Violations of the other towns are still drawn (the same random numbers) but not simulated.
+    simulated), ``start(model)`` (starts the replay of the other towns' county work) and
+    ``arrivals()``: the simulated towns' violations as a whole-county run of the same
+    replication created them (:data:`ARRIVAL_FIELDS` rows, in order, and how many the county
+    created), or None.  Without those, every violation is drawn again (the same random
+    numbers) and the other towns' are skipped.
     """
 
     def __init__(self, sc: Scenario, replication: int, sink=None, arrivals=None, trace: list | None = None,
@@ -359,11 +367,24 @@ class Model:
             t0 = t1
 
     def _arrive_restricted(self):
-        """As the whole county's arrivals (:class:`_Arrivals`), but the other towns' violations are only drawn (ids, channel draws), not waited
-        for: the clock of each simulated arrival is the one the whole county's arrival process would reach."""
+        """As the whole county's arrivals (:class:`_Arrivals`), but the other towns' violations are not simulated:
+        the clock of each simulated arrival is the one the whole county's arrival process reached.  Known
+        arrivals (``restrict.arrivals()``) are created again from their batches; otherwise every violation is
+        drawn and the other towns' skipped (their ids, and the draws of a channel that draws its own)."""
         env = self.env
         if self.injected is not None:
             raise ValueError("a restricted run cannot take injected arrivals")
+        known = None if any(ch.draws_in_delay for ch in self.passive) else self.restrict.arrivals()
+        if known is not None:
+            rows, created = known
+            recorder = self.recorder
+            for vid, batch, j, t, stock, clock, _town in rows:
+                if clock > env.now:
+                    yield env.timeout(exact_delay(env.now, clock))
+                recorder.created = vid  # its id (recorder.new_id)
+                self._new_violation(batch, j, t, stock)
+            recorder.created = created
+            return
         towns = self.only_towns
         simulated = [t in towns for t in self.village_town]
         batch = self._stock_batch()

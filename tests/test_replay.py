@@ -54,6 +54,24 @@ def test_with_records_off_the_restricted_sums_are_the_whole_countys(huian):
     assert np.isfinite(whole.metrics["value"]).any() and whole.sums["violations"].sum() > 1000
 
 
+def test_without_the_baselines_arrivals_every_violation_is_drawn_again_with_the_same_numbers(huian, monkeypatch):
+    """A channel that draws from its own stream when a violation arises makes the restricted run draw
+    every violation again and skip the other towns' (rather than take the baseline's arrivals): the
+    same records either way."""
+    from enforcement_grid.sim.processes.channels import GridWorker
+
+    base, brigade, changed = huian
+    baseline = replay.record_baseline(base, 0)
+    fast = replay.run_restricted(changed, [brigade], baseline, keep_records=True)
+    monkeypatch.setattr(GridWorker, "draws_in_delay", True)
+    calls = []
+    monkeypatch.setattr(replay._Restriction, "arrivals", lambda self: calls.append(1))
+    slow = replay.run_restricted(changed, [brigade], baseline, keep_records=True)
+    assert not calls  # the known arrivals were not asked for
+    for name in FRAMES:
+        assert_frame_equal(getattr(slow, name), getattr(fast, name), check_exact=True, obj=name)
+
+
 def test_unchanged_staff_restricted_reproduces_the_baseline(huian):
     base, brigade, _ = huian
     baseline = replay.record_baseline(base, 0)
