@@ -144,9 +144,9 @@ def agendas(sc: Scenario, plan: pd.DataFrame, village_index: dict[str, int]) -> 
     if plan.empty:
         return out
     ordered = plan.sort_values(["town", "day", "team", "order"], kind="stable")
-    for (town, day, team), grp in ordered.groupby(["town", "day", "team"], sort=False):
+    for town, day, team, village in zip(ordered["town"], ordered["day"], ordered["team"], ordered["village"]):
         wd = WEEKDAYS.index(day)
-        out.setdefault(town, {}).setdefault(wd, {})[int(team)] = [village_index[v] for v in grp["village"]]
+        out.setdefault(town, {}).setdefault(wd, {}).setdefault(int(team), []).append(village_index[village])
     return out
 
 

@@ -499,8 +499,13 @@ class Unit:
         self.dispatcher.pump()  # (leaves a job queued: the next wake is set again)
 
     def _count_day(self, day: int, row) -> None:
-        for s, t_start, t_end in self._day_shifts(day):
-            self._count_shift(t_start, t_end, int(row[s]))
+        w0, w1 = self.window
+        c = self.counters
+        on = row.tolist()
+        for s, t_start, t_end in self._day_shifts(day):  # as _count_shift, inlined: once per day per unit
+            d = t_end - t_start if (w0 <= t_start and t_end <= w1) else overlap(t_start, t_end, w0, w1)
+            c.team_shift_min += on[s] * d
+            c.shift_min += d
 
     def end_of_run(self) -> None:
         """A unit without a shift clock: every day of the run counted (its rows made)."""
