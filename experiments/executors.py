@@ -28,6 +28,7 @@ its scenario's seed and its replication number only (:mod:`sim.streams`).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -38,6 +39,7 @@ import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Iterable, Iterator
 
@@ -155,19 +157,40 @@ class Executor:
         self.close()
 
 
+# The cyclic garbage collector's thresholds while replications run (``gc.set_threshold``).  A
+# replication allocates hundreds of thousands of short-lived containers (SimPy events, jobs,
+# records), nearly all freed by reference counting, and CPython's defaults (700, 10, 10) then
+# collect thousands of times a replication and traverse the whole heap — every scenario of a
+# sweep, a replay baseline — every few replications.  Measured on 60 one-town years of a sweep
+# in one process: 2.4 s of collection → 0.6 s, peak memory 357 → 387 MiB (issue 15).
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
+@contextmanager
+def replication_gc():
+    """:data:`GC_THRESHOLDS` inside the block, the process's own thresholds again after it."""
+    old = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 class SerialExecutor(Executor):
-    """Every task in this process, in the order given."""
+    """Every task in this process, in the order given (with :data:`GC_THRESHOLDS` meanwhile)."""
 
     workers = 1
 
     def map_unordered(self, tasks: Iterable[Task]) -> Iterator[Done | Failed]:
-        for task in tasks:
-            try:
-                value = task.fn(*_unwrap(task.args))
-            except Exception as exc:  # a failing replication is reported, the others go on
-                yield failure(task, exc)
-            else:
-                yield Done(task, value)
+        with replication_gc():
+            for task in tasks:
+                try:
+                    value = task.fn(*_unwrap(task.args))
+                except Exception as exc:  # a failing replication is reported, the others go on
+                    yield failure(task, exc)
+                else:
+                    yield Done(task, value)
 
 
 PARENT_POLL_S = 1.0  # how often a worker checks that the process that started it is alive
@@ -213,7 +236,9 @@ def _alive(pid: int) -> bool:
 
 
 def _worker_start(parent: int) -> None:
-    """Workers leave Ctrl-C and SIGTERM to the main process, which stops them; they end with it."""
+    """Workers leave Ctrl-C and SIGTERM to the main process, which stops them; they end with it.
+    They run replications only, with :data:`GC_THRESHOLDS`."""
+    gc.set_threshold(*GC_THRESHOLDS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _end_with_parent(parent)

@@ -125,3 +125,25 @@ def test_run_finishes_the_other_replications_then_names_the_failed_one(scenario,
 def test_an_unreachable_scheduler_is_a_clear_error():
     with pytest.raises(ScenarioError, match="cannot connect to a Dask scheduler"):
         DaskExecutor("tcp://127.0.0.1:9", timeout_s=0.5)
+
+
+def _thresholds(_):
+    import gc
+
+    return gc.get_threshold()
+
+
+def test_replications_run_with_the_relaxed_collector_and_a_serial_run_gives_the_process_its_own_back():
+    """Workers and serial runs use GC_THRESHOLDS while replications run; a serial run (in the
+    user's own process: a notebook) restores the thresholds it found."""
+    import gc
+
+    from enforcement_grid.experiments.executors import GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    assert before != GC_THRESHOLDS
+    (done,) = list(SerialExecutor().map_unordered([Task("t", _thresholds, (0,))]))
+    assert done.value == GC_THRESHOLDS and gc.get_threshold() == before
+    with ProcessExecutor(1) as ex:
+        (done,) = list(ex.map_unordered([Task("t", _thresholds, (0,))]))
+    assert done.value == GC_THRESHOLDS
