@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from enforcement_grid.sim.config import Scenario
-from enforcement_grid.sim.measures import SumSink, add_sums, violation_sums
-from enforcement_grid.sim.records import records_frame
+from enforcement_grid.sim.measures import MEASURED_FIELDS, SumSink, add_sums, violation_sums
+from enforcement_grid.sim.records import Record, records_frame
 from enforcement_grid.sim.calendar import exact_delay
 from enforcement_grid.sim.model import Model, ModelOutput, RecordList
 from enforcement_grid.sim.processes.brigade import Response, UnitCounters
@@ -56,6 +56,14 @@ SLOTS = Violation.__slots__
 
 def _snapshot(v: Violation) -> tuple:
     return tuple(getattr(v, s, _UNSET) for s in SLOTS)
+
+
+_MEASURED = tuple(Record._fields.index(f) for f in MEASURED_FIELDS)
+
+
+def _same_measures(a: tuple, b: tuple) -> bool:
+    """Records equal in every field the measures read (NaN equal to NaN): which team acted may differ."""
+    return a == b or all(x == y or (x != x and y != y) for x, y in ((a[k], b[k]) for k in _MEASURED))
 
 
 def _restore(snap: tuple) -> Violation:
@@ -133,6 +141,30 @@ class Baseline:
     latent_by_town: dict[str, int] = field(default_factory=dict)
     arrivals: list[tuple] = field(default_factory=list)  # every violation as created (sim.model.ARRIVAL_FIELDS)
     _fixed: dict = field(default_factory=dict, repr=False)
+
+    def town_metrics(self, sc: Scenario) -> dict[str, list[tuple[str, float]]]:
+        """Each town's measures in the baseline, as a run with records kept makes them (once per baseline;
+        ``sc``: the baseline's scenario or one that differs from it in some brigades' staff only — a
+        town's measures do not depend on another brigade's staff)."""
+        got = self._fixed.get("town_metrics")
+        if got is None:
+            sink = RecordList()
+            sink.rows = list(self.records.values())
+            m = measure_replication(sc, self.replication, sink, self.out, self.plan, {}).metrics
+            m = m[m["scope"] != "county"]
+            got = self._fixed["town_metrics"] = {
+                town: list(zip(g["metric"], g["value"])) for town, g in m.groupby("scope", sort=False)}
+        return got
+
+    def department_ids_by_town(self) -> dict[str, list[int]]:
+        """The violations of each town that reached a department."""
+        got = self._fixed.get("department_ids_by_town")
+        if got is None:
+            got = {}
+            for i in sorted(self.job_ids):
+                got.setdefault(self.records[i].town, []).append(i)
+            self._fixed["department_ids_by_town"] = got
+        return got
 
     def arrivals_in(self, towns: frozenset[str]) -> tuple[list[tuple], int]:
         """The towns' violations as the baseline created them, and how many it created in all."""
@@ -290,7 +322,17 @@ def run_restricted(sc: Scenario, brigades: list[str], baseline: Baseline,
         made = [mine[i] if r.town in towns else mine.get(i, r)
                 for i, r in records.items() if r.town in towns or i in baseline.job_ids]
         result_sink.sums = add_sums(fixed, violation_sums(records_frame(made), *result_sink.args))
-    return measure_replication(sc, replication, result_sink, merged, model.plan, model.campaign_villages)
+    # a town not simulated whose department cases came out as in the baseline (in every field the measures
+    # read) has the baseline's sums, team time and patrol plan: its measures are the baseline's
+    known = baseline.town_metrics(sc)
+    records = baseline.records
+    unchanged = {town: known[town] for town, ids in baseline.department_ids_by_town().items()
+                 if town not in towns and town in known
+                 and all(_same_measures(mine.get(i, records[i]), records[i]) for i in ids)}
+    unchanged.update({town: rows for town, rows in known.items()
+                      if town not in towns and town not in baseline.department_ids_by_town()})
+    return measure_replication(sc, replication, result_sink, merged, model.plan, model.campaign_villages,
+                               known_towns=unchanged)
 
 
 # --------------------------------------------------------------------------- for the sweep

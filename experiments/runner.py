@@ -60,9 +60,9 @@ def run_replication(sc: Scenario, replication: int, keep_records: bool | None = 
 
 
 def measure_replication(sc: Scenario, replication: int, sink, out, plan: pd.DataFrame,
-                        campaign_villages: dict[str, list[str]]) -> RunResult:
+                        campaign_villages: dict[str, list[str]], known_towns=None) -> RunResult:
     """The measures of one finished replication: ``sink`` a RecordList (records kept) or a SumSink,
-    ``out`` the model's :class:`~sim.model.ModelOutput`."""
+    ``out`` the model's :class:`~sim.model.ModelOutput`; ``known_towns`` as :func:`run_metrics`' ``known``."""
     s = sc.settings.scenario
     args = (item_targets(sc), s.warmup_min, s.horizon_min)
     if isinstance(sink, RecordList):
@@ -75,7 +75,7 @@ def measure_replication(sc: Scenario, replication: int, sink, out, plan: pd.Data
     timeline = out.timeline
     metrics = run_metrics(
         sums, units, [t.town for t in sc.towns], {k: c.weight for k, c in sc.settings.classes.items()},
-        s.horizon_min - s.warmup_min, plan_visits(sc, plan),
+        s.horizon_min - s.warmup_min, plan_visits(sc, plan), known_towns,
     )
     return RunResult(sc.name, replication, s.seed, records, sums, units, metrics, plan, timeline,
                      dict(campaign_villages))

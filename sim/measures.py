@@ -135,10 +135,18 @@ def in_percent(metric: str) -> bool:
     return is_share(metric) or metric in OPEN_RATIOS
 
 
+# The record fields violation_sums reads: records equal in these give the same sums (a one-town
+# run reuses another town's measures when its records are equal in them, experiments.replay).
+MEASURED_FIELDS = ("town", "klass", "item", "occurred_min", "channel", "discovered_min", "reported_min",
+                   "transferred_min", "on_site_min", "closed_min", "outcome", "returned", "stock", "filed_min",
+                   "deadline_min", "review_requested_min", "review_start_min", "officer_hours")
+
+
 def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_min: float, horizon_min: float) -> pd.DataFrame:
     """Per (town, class) sums from which every violation measure is a ratio.
 
-    ``targets_min`` maps each item code to its target time in minutes.
+    ``targets_min`` maps each item code to its target time in minutes.  Reads only
+    :data:`MEASURED_FIELDS` of the records.
     """
     r = records
     occurred = r["occurred_min"].to_numpy()
@@ -338,14 +346,16 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
 
 
 def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class_weights: dict[str, float], window_min: float,
-                visits: pd.DataFrame | None = None) -> pd.DataFrame:
+                visits: pd.DataFrame | None = None, known: dict[str, list[tuple[str, float]]] | None = None) -> pd.DataFrame:
     """Tidy measures (scope, metric, value) for the county and every town.
 
     A town's team measures are those of the brigade serving it (its own brigade
     after the reform; the county brigade before it).  County team measures sum all
     brigades; county departments are reported as ``department_utilisation``.
     ``visits`` (:func:`plan_visits` of the run's patrol plan) adds
-    ``patrol_visits_planned_share``.
+    ``patrol_visits_planned_share``.  ``known``: towns whose measures are already known
+    (``(metric, value)`` rows, as this function made them from the same records and team
+    time: a one-town run's other towns, :mod:`experiments.replay`), taken as they are.
     """
     brigades = units[units["kind"] == "brigade"]
     departments = units[units["kind"] == "department"]
@@ -359,6 +369,9 @@ def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class
     present = set(sums.index.get_level_values("town"))
     served = [set(ts.split("|")) for ts in brigades["towns"]]
     for town in towns:
+        if known is not None and town in known:
+            rows += [(town, k, v) for k, v in known[town]]
+            continue
         town_sums = sums.xs(town, level="town", drop_level=False) if town in present else empty
         serving = brigades[[town in ts for ts in served]]
         town_visits = None if visits is None else visits[visits["town"] == town]

@@ -457,6 +457,7 @@ class Model:
         v.on_site_dur = on_site_minutes(item.on_site_distribution, item.on_site_mean_min, item.on_site_cv, b.on_site_u[j])
         v.outcome_u = b.outcome_u[j]
         v.travel_z = b.travel_z[j]
+        v.county_travel_z = b.county_travel_z[j]
         self.recorder.opened(v)
         self.watch.add(v)
         if self.recorder.trace is not None:

@@ -24,6 +24,7 @@ STREAM_NAMES = (
     "outcome",     # corrected on the spot, case filed, or escalated
     "stock",       # the old violations present at the start: where, of what, how old
     "transfer",    # transfer delay to county departments
+    "county_travel",  # noise on a county department's trip to a violation (its own draw, not the department's queue order)
 )
 
 

@@ -72,6 +72,32 @@ def test_without_the_baselines_arrivals_every_violation_is_drawn_again_with_the_
         assert_frame_equal(getattr(slow, name), getattr(fast, name), check_exact=True, obj=name)
 
 
+def test_the_measures_read_only_the_measured_fields_of_a_record(huian):
+    """A one-town run takes another town's measures from the baseline when its records are equal in
+    MEASURED_FIELDS; so every other field must leave the sums alone (scrambled here: the same sums),
+    and a measured field must move them."""
+    import numpy as np
+
+    from enforcement_grid.experiments.runner import item_targets
+    from enforcement_grid.sim.measures import MEASURED_FIELDS, violation_sums
+
+    base, _, _ = huian
+    records = run_replication(base, 0, keep_records=True).records
+    s = base.settings.scenario
+    args = (item_targets(base), s.warmup_min, s.horizon_min)
+    sums = violation_sums(records, *args)
+    rng = np.random.default_rng(0)
+    scrambled = records.copy()
+    others = [c for c in records.columns if c not in MEASURED_FIELDS]
+    assert {"team", "handler", "dispatched_min", "area_m2"} <= set(others)
+    for c in others:
+        scrambled[c] = scrambled[c].to_numpy()[rng.permutation(len(scrambled))]
+    assert_frame_equal(violation_sums(scrambled, *args), sums, check_exact=True)
+    moved = records.copy()
+    moved["on_site_min"] = moved["on_site_min"] + 10_000.0
+    assert not violation_sums(moved, *args).equals(sums)
+
+
 def test_unchanged_staff_restricted_reproduces_the_baseline(huian):
     base, brigade, _ = huian
     baseline = replay.record_baseline(base, 0)

@@ -245,6 +245,17 @@ class Team:
         self._account("case_work", t0 + on_site, self.env.now)
         casework.end_action(v, stage, self)
 
+    @staticmethod
+    def _trip_z(v, stage: str) -> float | None:
+        """The violation's own travel noise for the trip to it: the first response's, or a county
+        department's (so a department's trip does not depend on the order of its other jobs); a joint
+        action draws from the brigade's route stream (None)."""
+        if stage == "first":
+            return v.travel_z
+        if stage in ("transfer", "escalation"):
+            return v.county_travel_z
+        return None
+
     def _respond(self, job: Response):
         unit = self.unit
         trace = unit.trace
@@ -256,8 +267,7 @@ class Team:
         elif trace is not None:
             trace.append((self.env.now, self.id, f"v{v.id} escort dispatched"))
         t0 = self.env.now
-        travel = unit.travel.trip(self.location, v.village, v.travel_z if job.stage == "first" else None,
-                                  unit.route_rng)
+        travel = unit.travel.trip(self.location, v.village, self._trip_z(v, job.stage), unit.route_rng)
         if travel > 0:
             yield self.env.timeout(travel)
             self._account("response", t0, self.env.now)

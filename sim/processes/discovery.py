@@ -31,7 +31,7 @@ class Violation:
     __slots__ = (
         "id", "t", "village", "item", "klass", "town", "brigade", "handled", "severity",
         "business", "t_passive", "passive_channel", "report_delay", "triage_delay",
-        "transfer_delay", "on_site_dur", "outcome_u", "travel_z",
+        "transfer_delay", "on_site_dur", "outcome_u", "travel_z", "county_travel_z",
         "channel", "t_disc", "t_report", "t_transfer", "t_dispatch", "t_onsite", "t_closed",
         "outcome", "handler", "team", "found", "stock", "return_u", "returned", "area", "cost_h",
         "t_filed", "t_review_req", "t_review", "deadline",

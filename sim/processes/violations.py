@@ -96,6 +96,7 @@ class ArrivalBatch:
     on_site_u: np.ndarray  # uniforms for on-site time (inverse transform of its distribution)
     outcome_u: np.ndarray  # uniforms for the outcome
     travel_z: np.ndarray  # standard normals for the response trip's travel noise
+    county_travel_z: np.ndarray  # … for a county department's trip (transfer, escalation)
 
     def __len__(self) -> int:
         return int(self.time.size)
@@ -188,6 +189,7 @@ class ArrivalGenerator:
             on_site_u=s.on_site.random(n),
             outcome_u=s.outcome.random(n),
             travel_z=s.travel.standard_normal(n),
+            county_travel_z=s.county_travel.standard_normal(n),
         )
 
 
@@ -215,6 +217,7 @@ class InjectedViolation:
     on_site_u: float = 0.5
     outcome_u: float = 0.0
     travel_z: float = 0.0
+    county_travel_z: float = 0.0
 
 
 def injected_batch(sc: Scenario, injected: list[InjectedViolation]) -> ArrivalBatch:
@@ -233,7 +236,8 @@ def injected_batch(sc: Scenario, injected: list[InjectedViolation]) -> ArrivalBa
         item=np.array([codes[x.item] for x in rows], np.int64),
         klass=np.array([class_keys.index(sc.items[codes[x.item]].klass) for x in rows], np.int64),
         **{f: col(f) for f in ("business_u", "grid_e", "complaint_e", "noticeable_e", "report_e", "triage_e",
-                               "transfer_e", "return_u", "on_site_u", "outcome_u", "travel_z")},
+                               "transfer_e", "return_u", "on_site_u", "outcome_u", "travel_z",
+                               "county_travel_z")},
     )
 
 
@@ -243,7 +247,7 @@ def _draws(rng: np.random.Generator, n: int) -> dict:
     u = rng.random((4, n))
     return dict(business_u=u[0], grid_e=e[0], complaint_e=e[1], noticeable_e=e[2], report_e=e[3], triage_e=e[4],
                 transfer_e=e[5], return_u=u[1], on_site_u=u[2], outcome_u=u[3],
-                travel_z=rng.standard_normal(n))
+                travel_z=rng.standard_normal(n), county_travel_z=rng.standard_normal(n))  # (drawn last)
 
 
 def _ndtri(u: float) -> float:
