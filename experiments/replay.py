@@ -183,15 +183,27 @@ class Baseline:
             got = self._fixed["ids"] = frozenset(j[5][vid] for j in self.jobs)
         return got
 
+    @property
+    def towns(self) -> list[str]:
+        """The towns of the county (those the brigades serve)."""
+        return list(dict.fromkeys(t for ts in self.out.unit_towns.values() for t in ts))
+
+    def town_sums(self, args: tuple) -> pd.DataFrame:
+        """Per (town, class) sums of every record of the baseline (made once)."""
+        return self._sums("whole", args, lambda i: True)
+
     def fixed_sums(self, args: tuple) -> pd.DataFrame:
         """Per (town, class) sums of the records no restricted run can change outside its own towns:
         those of violations that never reached a department (made once, for every restriction)."""
+        ids = self.job_ids
+        return self._sums("fixed", args, lambda i: i not in ids)
+
+    def _sums(self, name: str, args: tuple, keep) -> pd.DataFrame:
         targets, warmup, horizon = args
-        key = (tuple(sorted(targets.items())), warmup, horizon)
+        key = (name, tuple(sorted(targets.items())), warmup, horizon)
         got = self._fixed.get(key)
         if got is None:
-            ids = self.job_ids
-            rows = [r for i, r in self.records.items() if i not in ids]
+            rows = [r for i, r in self.records.items() if keep(i)]
             got = self._fixed[key] = violation_sums(records_frame(rows), *args)
         return got
 
@@ -308,31 +320,31 @@ def run_restricted(sc: Scenario, brigades: list[str], baseline: Baseline,
     latent = out.latent_end + sum(n for t, n in baseline.latent_by_town.items() if t not in towns)
     merged = ModelOutput(units, dict(base.unit_kind), dict(base.unit_towns), timeline, past, latent,
                          out.violations)
+    # a town not simulated whose department cases came out as in the baseline (in every field the measures
+    # read) has the baseline's sums, team time and patrol plan: its measures are the baseline's
+    records = baseline.records
+    by_town = baseline.department_ids_by_town()
+    unchanged = {town for town in baseline.towns if town not in towns
+                 and all(_same_measures(mine.get(i, records[i]), records[i]) for i in by_town.get(town, ()))}
+    known = baseline.town_metrics(sc)
     keep = sc.settings.records.keep if keep_records is None else keep_records
     if keep:
         result_sink = RecordList()
         result_sink.rows = [mine.get(i, r) if r.town not in towns else mine[i]
-                            for i, r in sorted(baseline.records.items())]
-    else:  # the other towns' fixed records' sums as the baseline left them, plus the records this run made
+                            for i, r in sorted(records.items())]
+    else:  # sums: the unchanged towns' as the baseline left them, the other towns' records that never reached
+        # a department likewise, and the rest (the simulated towns', the others' department cases) from this run
         s = sc.settings.scenario
         result_sink = SumSink(item_targets(sc), s.warmup_min, s.horizon_min)
-        fixed = baseline.fixed_sums(result_sink.args)
-        fixed = fixed[~fixed.index.get_level_values("town").isin(towns)]
-        records = baseline.records
-        made = [mine[i] if r.town in towns else mine.get(i, r)
-                for i, r in records.items() if r.town in towns or i in baseline.job_ids]
-        result_sink.sums = add_sums(fixed, violation_sums(records_frame(made), *result_sink.args))
-    # a town not simulated whose department cases came out as in the baseline (in every field the measures
-    # read) has the baseline's sums, team time and patrol plan: its measures are the baseline's
-    known = baseline.town_metrics(sc)
-    records = baseline.records
-    unchanged = {town: known[town] for town, ids in baseline.department_ids_by_town().items()
-                 if town not in towns and town in known
-                 and all(_same_measures(mine.get(i, records[i]), records[i]) for i in ids)}
-    unchanged.update({town: rows for town, rows in known.items()
-                      if town not in towns and town not in baseline.department_ids_by_town()})
+        level = lambda f: f.index.get_level_values("town")  # noqa: E731
+        whole, fixed = baseline.town_sums(result_sink.args), baseline.fixed_sums(result_sink.args)
+        moved = [t for t in by_town if t not in towns and t not in unchanged]
+        made = [mine[a[0]] for a in baseline.arrivals_in(towns)[0] if a[0] in records]
+        made += [mine.get(i, records[i]) for t in moved for i in by_town[t]]
+        result_sink.sums = add_sums(add_sums(whole[level(whole).isin(unchanged)], fixed[level(fixed).isin(moved)]),
+                                    violation_sums(records_frame(made), *result_sink.args))
     return measure_replication(sc, replication, result_sink, merged, model.plan, model.campaign_villages,
-                               known_towns=unchanged)
+                               known_towns={t: known[t] for t in unchanged if t in known})
 
 
 # --------------------------------------------------------------------------- for the sweep
