@@ -432,7 +432,7 @@ class DaskExecutor(Executor):
 
         futures = self._futures
         for task in tasks:
-            fut = self.client.submit(task.fn, *[arg(a) for a in task.args], pure=False)
+            fut = self.client.submit(_on_dask_worker, task.fn, *[arg(a) for a in task.args], pure=False)
             futures[fut] = task
         try:
             for fut in as_completed(list(futures), loop=self.client.loop):
@@ -459,6 +459,14 @@ class DaskExecutor(Executor):
             self._futures.clear()
         if self._own:
             self.client.close()
+
+
+def _on_dask_worker(fn, *args):
+    """A task on a Dask worker: the worker's collector set to :data:`GC_THRESHOLDS` (for good, as a
+    local worker's; a worker may run tasks in several threads, so not set and restored per task)."""
+    if gc.get_threshold() != GC_THRESHOLDS:
+        gc.set_threshold(*GC_THRESHOLDS)
+    return fn(*args)
 
 
 def make_executor(workers: int | None = None, scheduler=None, security=None) -> Executor:

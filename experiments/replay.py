@@ -1,18 +1,23 @@
 """One town simulated when one town changes: the other towns' county work replayed from a baseline run.
 
 Towns share only the county departments (cases transferred to them and cases the
-towns escalate; the departments' teams and their trip-noise stream) and campaigns.
-So a replication of a scenario that differs from a **baseline** scenario only in
-some brigades' staff can simulate just those brigades' towns, with the work the
-other towns sent the departments replayed as it arrived in the baseline run:
+towns escalate; the departments' teams) and campaigns.  So a replication of a
+scenario that differs from a **baseline** scenario only in some brigades' staff can
+simulate just those brigades' towns, with the work the other towns sent the
+departments replayed as it arrived in the baseline run:
 
 1. :func:`record_baseline` runs the baseline (whole county) once per replication and
    logs every job handed to a department (time, stage, the violation as it was then)
-   and every case a department handed back to a town for joint action.
+   and every violation as the arrival process created it (batch, row, id, clock).
 2. :func:`run_restricted` runs the changed scenario with only the changed towns'
-   brigades (:class:`~sim.model.Model` ``restrict=``); every violation is still drawn
-   (the same random numbers) but the other towns' are not simulated; their
-   department jobs are submitted again at the logged times, exactly.
+   brigades (:class:`~sim.model.Model` ``restrict=``): the changed towns' violations
+   are created again from the logged batches at the logged clock (the same random
+   numbers), the other towns' are not simulated, and their department jobs are
+   submitted again at the logged times, exactly.
+3. The other towns' records, team time and timeline are the baseline's, their
+   department cases this run's.  A town whose department cases came out as in the
+   baseline in every field the measures read (:data:`sim.measures.MEASURED_FIELDS`)
+   also takes the baseline's sums and measures whole; the county's are made anew.
 
 **Why it is exact, and when it is not.**  A department's behaviour depends only on
 the jobs it receives (their times, order and content) and its own stream, and no
@@ -256,8 +261,9 @@ class _StandIn:
         self.daily = None
 
     def submit(self, job) -> None:
-        raise Coupled(f"{self.name}, not simulated, was sent a {job.kind} job"
-                      f" ({getattr(job, 'stage', '')}) for v{getattr(job, 'violation', None) and job.violation.id}")
+        v = getattr(job, "violation", None)
+        raise Coupled(f"{self.name}, not simulated, was sent a {job.kind} job {getattr(job, 'stage', '')}"
+                      + ("" if v is None else f" for v{v.id}"))
 
 
 class _Restriction:
@@ -339,7 +345,7 @@ def run_restricted(sc: Scenario, brigades: list[str], baseline: Baseline,
         level = lambda f: f.index.get_level_values("town")  # noqa: E731
         whole, fixed = baseline.town_sums(result_sink.args), baseline.fixed_sums(result_sink.args)
         moved = [t for t in by_town if t not in towns and t not in unchanged]
-        made = [mine[a[0]] for a in baseline.arrivals_in(towns)[0] if a[0] in records]
+        made = [r for i, r in mine.items() if r.town in towns and i in records]
         made += [mine.get(i, records[i]) for t in moved for i in by_town[t]]
         result_sink.sums = add_sums(add_sums(whole[level(whole).isin(unchanged)], fixed[level(fixed).isin(moved)]),
                                     violation_sums(records_frame(made), *result_sink.args))

@@ -133,9 +133,9 @@ def _thresholds(_):
     return gc.get_threshold()
 
 
-def test_replications_run_with_the_relaxed_collector_and_a_serial_run_gives_the_process_its_own_back():
-    """Workers and serial runs use GC_THRESHOLDS while replications run; a serial run (in the
-    user's own process: a notebook) restores the thresholds it found."""
+def test_replications_run_with_the_relaxed_collector_and_a_serial_run_gives_the_process_its_own_back(cluster):
+    """Local and Dask workers and serial runs use GC_THRESHOLDS while replications run; a serial run
+    (in the user's own process: a notebook) restores the thresholds it found."""
     import gc
 
     from enforcement_grid.experiments.executors import GC_THRESHOLDS
@@ -145,5 +145,8 @@ def test_replications_run_with_the_relaxed_collector_and_a_serial_run_gives_the_
     (done,) = list(SerialExecutor().map_unordered([Task("t", _thresholds, (0,))]))
     assert done.value == GC_THRESHOLDS and gc.get_threshold() == before
     with ProcessExecutor(1) as ex:
+        (done,) = list(ex.map_unordered([Task("t", _thresholds, (0,))]))
+    assert done.value == GC_THRESHOLDS
+    with DaskExecutor(cluster.scheduler_address) as ex:
         (done,) = list(ex.map_unordered([Task("t", _thresholds, (0,))]))
     assert done.value == GC_THRESHOLDS
