@@ -395,8 +395,6 @@ class Model:
                 else:
                     self._skip_violation(batch, j, batch.time[j])
         clock = 0.0  # the whole county's arrival process's clock
-        drawing = [ch for ch in self.passive if ch.draws_in_delay]
-        recorder = self.recorder
         for batch in self._week_batches():
             for j in range(len(batch.time)):
                 t = batch.time[j]
@@ -405,9 +403,7 @@ class Model:
                 if t > clock:
                     clock = clock + (t - clock)
                 if not simulated[batch.village[j]]:
-                    recorder.created += 1  # its id (recorder.new_id), and its channels' own draws
-                    for ch in drawing:
-                        ch.delay_min(batch, j, batch.klass[j], batch.village[j], batch.item[j], 0.0)
+                    self._skip_violation(batch, j, t)
                     continue
                 if clock > env.now:
                     yield env.timeout(exact_delay(env.now, clock))

@@ -464,8 +464,9 @@ class Unit:
     def _count_shift(self, t_start: float, t_end: float, on_duty: int) -> None:
         """On-duty team time of a shift with ``on_duty`` teams (what the observation window sees of it)."""
         w0, w1 = self.window
-        self.counters.team_shift_min += on_duty * overlap(t_start, t_end, w0, w1)
-        self.counters.shift_min += overlap(t_start, t_end, w0, w1)
+        d = t_end - t_start if (w0 <= t_start and t_end <= w1) else overlap(t_start, t_end, w0, w1)
+        self.counters.team_shift_min += on_duty * d
+        self.counters.shift_min += d
 
     def _shift_clock(self):
         """At each shift start: hand out patrol routes, queue the day's inspections, wake teams."""
@@ -509,13 +510,9 @@ class Unit:
         self.dispatcher.pump()  # (leaves a job queued: the next wake is set again)
 
     def _count_day(self, day: int, row) -> None:
-        w0, w1 = self.window
-        c = self.counters
         on = row.tolist()
-        for s, t_start, t_end in self._day_shifts(day):  # as _count_shift, inlined: once per day per unit
-            d = t_end - t_start if (w0 <= t_start and t_end <= w1) else overlap(t_start, t_end, w0, w1)
-            c.team_shift_min += on[s] * d
-            c.shift_min += d
+        for s, t_start, t_end in self._day_shifts(day):
+            self._count_shift(t_start, t_end, on[s])
 
     def end_of_run(self) -> None:
         """A unit without a shift clock: every day of the run counted (its rows made)."""
