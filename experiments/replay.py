@@ -48,7 +48,7 @@ import pandas as pd
 
 from enforcement_grid.sim.config import Scenario
 from enforcement_grid.sim.measures import MEASURED_FIELDS, SumSink, add_sums, violation_sums
-from enforcement_grid.sim.records import Record, records_frame
+from enforcement_grid.sim.records import Record, record_columns
 from enforcement_grid.sim.calendar import exact_delay
 from enforcement_grid.sim.model import Model, ModelOutput, RecordList
 from enforcement_grid.sim.processes.brigade import Response, UnitCounters
@@ -209,7 +209,7 @@ class Baseline:
         got = self._fixed.get(key)
         if got is None:
             rows = [r for i, r in self.records.items() if keep(i)]
-            got = self._fixed[key] = violation_sums(records_frame(rows), *args)
+            got = self._fixed[key] = violation_sums(record_columns(rows, MEASURED_FIELDS), *args)
         return got
 
 
@@ -348,7 +348,7 @@ def run_restricted(sc: Scenario, brigades: list[str], baseline: Baseline,
         made = [r for i, r in mine.items() if r.town in towns and i in records]
         made += [mine.get(i, records[i]) for t in moved for i in by_town[t]]
         result_sink.sums = add_sums(add_sums(whole[level(whole).isin(unchanged)], fixed[level(fixed).isin(moved)]),
-                                    violation_sums(records_frame(made), *result_sink.args))
+                                    violation_sums(record_columns(made, MEASURED_FIELDS), *result_sink.args))
     return measure_replication(sc, replication, result_sink, merged, model.plan, model.campaign_villages,
                                known_towns={t: known[t] for t in unchanged if t in known})
 

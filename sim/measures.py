@@ -89,7 +89,7 @@ from .errors import ScenarioError
 from .patrol_plan import plan_shortfall, visits_required
 from .processes.brigade import ACTIVITIES
 from .processes.channels import CHANNELS
-from .records import records_frame
+from .records import record_columns, records_frame
 
 SUM_COLUMNS = [
     "violations", "eligible", "covered", "discovered", "discovery_sum_min", "responded",
@@ -142,30 +142,31 @@ MEASURED_FIELDS = ("town", "klass", "item", "occurred_min", "channel", "discover
                    "deadline_min", "review_requested_min", "review_start_min", "officer_hours")
 
 
-def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_min: float, horizon_min: float) -> pd.DataFrame:
+def violation_sums(records, targets_min: dict[str, float], warmup_min: float, horizon_min: float) -> pd.DataFrame:
     """Per (town, class) sums from which every violation measure is a ratio.
 
-    ``targets_min`` maps each item code to its target time in minutes.  Reads only
-    :data:`MEASURED_FIELDS` of the records.
+    ``records``: the records as a DataFrame (:func:`~sim.records.records_frame`) or as columns
+    (:func:`~sim.records.record_columns`, what the running sums pass).  ``targets_min`` maps each
+    item code to its target time in minutes.  Reads only :data:`MEASURED_FIELDS` of the records.
     """
-    r = records
-    occurred = r["occurred_min"].to_numpy()
-    target = r["item"].map(targets_min).to_numpy(float)
+    r = {f: np.asarray(records[f]) for f in MEASURED_FIELDS}
+    occurred = r["occurred_min"]
+    target = np.array([targets_min[i] for i in r["item"].tolist()], float)
     window = occurred >= warmup_min
-    acted_in = r["on_site_min"].to_numpy() - occurred
+    acted_in = r["on_site_min"] - occurred
     eligible = window & (occurred + target <= horizon_min)
     covered = eligible & (acted_in <= target)  # NaN compares False: not acted is not covered
-    disc = r["discovered_min"].to_numpy() - occurred
+    disc = r["discovered_min"] - occurred
     discovered = window & ~np.isnan(disc)
-    reported_at = r["reported_min"].to_numpy()
+    reported_at = r["reported_min"]
     reported = window & ~np.isnan(reported_at)
-    on_spot = r["channel"].isin(["patrol", "inspection"]).to_numpy() & (r["on_site_min"].to_numpy() == reported_at)
-    resp = r["on_site_min"].to_numpy() - reported_at
+    channel = r["channel"]
+    on_spot = ((channel == "patrol") | (channel == "inspection")) & (r["on_site_min"] == reported_at)
+    resp = r["on_site_min"] - reported_at
     responded = reported & ~np.isnan(resp) & ~on_spot
-    clos = r["closed_min"].to_numpy() - reported_at
+    clos = r["closed_min"] - reported_at
     closed = reported & ~np.isnan(clos)
-    outcome = r["outcome"].astype(str).to_numpy()
-    channel = r["channel"].to_numpy()
+    outcome = r["outcome"]
     cols = {
         "violations": window,
         "eligible": eligible,
@@ -177,9 +178,9 @@ def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_
         "closed": closed,
         "closure_sum_min": np.where(closed, clos, 0.0),
         "reported": reported,
-        "transferred": reported & ~np.isnan(r["transferred_min"].to_numpy()),
+        "transferred": reported & ~np.isnan(r["transferred_min"]),
         **{f"found_{c}": discovered & (channel == c) for c in CHANNELS},
-        "backlog_end": np.isin(outcome, ["open_waiting", "open_in_progress"]) & ~np.isnan(reported_at),
+        "backlog_end": ((outcome == "open_waiting") | (outcome == "open_in_progress")) & ~np.isnan(reported_at),
         "latent_end": outcome == "open_undiscovered",
     }
     # from the report, as a platform counts: only reports whose target time ends inside the run
@@ -194,18 +195,18 @@ def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_
         "report_closed": report_eligible & closed,
         "report_closed_on_time": report_eligible & closed & (clos <= target),
     })
-    filed_at = r["filed_min"].to_numpy()
-    deadline = r["deadline_min"].to_numpy()
-    closed_at = r["closed_min"].to_numpy()
+    filed_at = r["filed_min"]
+    deadline = r["deadline_min"]
+    closed_at = r["closed_min"]
     filed = window & ~np.isnan(filed_at)
     filed_closed = filed & ~np.isnan(closed_at)
-    wait = r["review_start_min"].to_numpy() - r["review_requested_min"].to_numpy()
+    wait = r["review_start_min"] - r["review_requested_min"]
     reviewed = window & ~np.isnan(wait)
-    cost = r["officer_hours"].to_numpy()
+    cost = r["officer_hours"]
     costed = window & ~np.isnan(cost)
-    moved = r["on_site_min"].to_numpy() - r["transferred_min"].to_numpy()
+    moved = r["on_site_min"] - r["transferred_min"]
     transfer_acted = window & ~np.isnan(moved) & (outcome == "transferred")
-    transferred = reported & ~np.isnan(r["transferred_min"].to_numpy())
+    transferred = reported & ~np.isnan(r["transferred_min"])
     cols.update({
         "filed": filed,
         "filed_closed": filed_closed,
@@ -217,13 +218,19 @@ def violation_sums(records: pd.DataFrame, targets_min: dict[str, float], warmup_
         "officer_hours_sum": np.where(costed, cost, 0.0),
         "transfer_acted": transfer_acted,
         "transfer_time_sum_min": np.where(transfer_acted, moved, 0.0),
-        "returned": transferred & r["returned"].to_numpy(bool),
-        "stock_latent_end": (outcome == "open_undiscovered") & r["stock"].to_numpy(bool),
+        "returned": transferred & r["returned"].astype(bool),
+        "stock_latent_end": (outcome == "open_undiscovered") & r["stock"].astype(bool),
     })
-    frame = pd.DataFrame({k: np.asarray(v, float) for k, v in cols.items()})
-    frame["town"] = r["town"].to_numpy()
-    frame["klass"] = r["klass"].to_numpy()
-    return frame.groupby(["town", "klass"], sort=True)[SUM_COLUMNS].sum()
+    # grouped by codes in the sorted order of the names: the same groups, rows and sums as by the names
+    towns, town_code = np.unique(r["town"].astype(object), return_inverse=True)
+    klasses, klass_code = np.unique(r["klass"].astype(object), return_inverse=True)
+    n_klass = max(len(klasses), 1)
+    frame = pd.DataFrame({k: np.asarray(cols[k], float) for k in SUM_COLUMNS})
+    frame["_group"] = town_code.reshape(-1) * n_klass + klass_code.reshape(-1)
+    sums = frame.groupby("_group", sort=True)[SUM_COLUMNS].sum()
+    group = sums.index.to_numpy()
+    sums.index = pd.MultiIndex.from_arrays([towns[group // n_klass], klasses[group % n_klass]], names=["town", "klass"])
+    return sums
 
 
 def add_sums(a: pd.DataFrame | None, b: pd.DataFrame) -> pd.DataFrame:
@@ -239,7 +246,7 @@ class SumSink:
 
     def add(self, rows: list[tuple]) -> None:
         if rows:
-            self.sums = add_sums(self.sums, violation_sums(records_frame(rows), *self.args))
+            self.sums = add_sums(self.sums, violation_sums(record_columns(rows, MEASURED_FIELDS), *self.args))
 
 
 def unit_table(units, unit_kind, unit_towns, past_deadline=None) -> pd.DataFrame:

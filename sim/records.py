@@ -61,6 +61,27 @@ class Record(NamedTuple):
 FIELDS = Record._fields
 TIME_FIELDS = tuple(f for f in FIELDS if f.endswith("_min"))
 FLOAT_FIELDS = (*TIME_FIELDS, "area_m2", "officer_hours")
+BOOL_FIELDS = ("handled_by_brigade", "returned", "stock")
+INT_FIELDS = ("violation", "severity")
+
+
+def record_columns(rows: list[Record], fields=FIELDS) -> dict[str, np.ndarray]:
+    """Records → one numpy array per field (text as objects): what the running sums read while the
+    model runs, without building a DataFrame (:func:`records_frame` is the typed table people see)."""
+    index = {f: i for i, f in enumerate(FIELDS)}
+    columns = list(zip(*rows)) if rows else [()] * len(FIELDS)
+    out = {}
+    for f in fields:
+        values = columns[index[f]]
+        if f in FLOAT_FIELDS:
+            out[f] = np.array(values, float)
+        elif f in BOOL_FIELDS:
+            out[f] = np.array(values, bool)
+        elif f in INT_FIELDS:
+            out[f] = np.array(values, np.int64)
+        else:
+            out[f] = np.array(values, object)
+    return out
 
 
 def records_frame(rows: list[Record]) -> pd.DataFrame:
