@@ -277,27 +277,27 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den > 0 else float("nan")
 
 
-def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[str, float], window_min: float,
-                  visits: pd.DataFrame | None = None) -> dict[str, float]:
-    """Measures of one scope from its violation sums and the team time of the brigades serving it.
-
-    ``visits``: the scope's rows of :func:`plan_visits` (none: no ``patrol_visits_planned_share``).
+def scope_metrics(tot: dict[str, float], by_class: dict[str, dict[str, float]], u: dict[str, float],
+                  class_weights: dict[str, float], window_min: float,
+                  visits: tuple[float, float] | None = None) -> dict[str, float]:
+    """Measures of one scope from its sums: ``tot`` the violation sums (:data:`SUM_COLUMNS`) over the
+    scope, ``by_class`` the same by class (in class order), ``u`` the team time of the brigades serving
+    it (:data:`UNIT_SUMS`), ``visits`` its weekly patrol visits (planned up to the need, required) of
+    :func:`plan_visits` (none: no ``patrol_visits_planned_share``).  :func:`run_metrics` makes the sums.
     """
     class_keys = tuple(class_weights)
-    tot = sums.sum().to_dict()  # plain lookups: this runs for every scope of every replication
     per_year = DAYS_PER_YEAR * MIN_PER_DAY / window_min
     m: dict[str, float] = {
         "violations_per_year": float(tot["violations"]) * per_year,
         "coverage": _ratio(tot["covered"], tot["eligible"]),
     }
-    by_class = sums.groupby(level="klass").sum()
-    w = by_class.index.map(lambda k: class_weights.get(k, 0.0)).to_numpy(float)
-    m["coverage_weighted"] = _ratio((w * by_class["covered"]).sum(), (w * by_class["eligible"]).sum())
+    w = np.array([class_weights.get(k, 0.0) for k in by_class], float)
+    covered = np.array([row["covered"] for row in by_class.values()], float)
+    eligible = np.array([row["eligible"] for row in by_class.values()], float)
+    m["coverage_weighted"] = _ratio((w * covered).sum(), (w * eligible).sum())
     for k in class_keys:
-        if k in by_class.index:
-            m[f"coverage_{k}"] = _ratio(by_class.at[k, "covered"], by_class.at[k, "eligible"])
-        else:
-            m[f"coverage_{k}"] = float("nan")
+        row = by_class.get(k)
+        m[f"coverage_{k}"] = _ratio(row["covered"], row["eligible"]) if row is not None else float("nan")
     for d in WEEKDAYS:
         m[f"coverage_weekday_{d}"] = _ratio(tot[f"covered_{d}"], tot[f"eligible_{d}"])
     m["discovery_delay_min"] = _ratio(tot["discovery_sum_min"], tot["discovered"])
@@ -312,12 +312,9 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     for c in CHANNELS:
         m[f"found_by_{c}_share"] = _ratio(tot[f"found_{c}"], tot["discovered"])
     for k in class_keys:
-        if k in by_class.index:
-            row = by_class.loc[k]
-            m[f"found_by_grid_or_patrol_share_{k}"] = _ratio(row["found_grid"] + row["found_patrol"], row["discovered"])
-        else:
-            m[f"found_by_grid_or_patrol_share_{k}"] = float("nan")
-    u = units[list(UNIT_SUMS)].sum().to_dict()
+        row = by_class.get(k)
+        m[f"found_by_grid_or_patrol_share_{k}"] = (_ratio(row["found_grid"] + row["found_patrol"], row["discovered"])
+                                                   if row is not None else float("nan"))
     on_duty = u["on_duty_min"]
     busy = sum(u[f"{a}_min"] for a in ACTIVITIES)
     m["utilisation"] = _ratio(busy, on_duty)
@@ -338,7 +335,7 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     m["campaign_share"] = _ratio(u["campaign_min"], on_duty + u["campaign_min"])
     m["patrol_visits_done_share"] = _ratio(u["patrol_visits_done"], u["patrol_visits_planned"])
     if visits is not None:
-        m["patrol_visits_planned_share"] = _ratio(visits["visits_planned_needed"].sum(), visits["visits_required"].sum())
+        m["patrol_visits_planned_share"] = _ratio(*visits)
     m["inspections_done_share"] = _ratio(u["inspections_done"], u["inspections_planned"])
     years = window_min / (DAYS_PER_YEAR * MIN_PER_DAY)
     m["inspections_per_business"] = _ratio(u["inspections_done"], u["businesses"] * years)
@@ -350,6 +347,12 @@ def scope_metrics(sums: pd.DataFrame, units: pd.DataFrame, class_weights: dict[s
     m["aided_by_others_share"] = _ratio(aided_by, routed)
     m["aided_others_share"] = _ratio(aided, routed - aided_by + aided)
     return m
+
+
+def _column_sums(values: np.ndarray, rows: list[int], columns) -> dict[str, float]:
+    """Sums over ``rows`` of each column of ``values`` (rows × columns), each a sum over a contiguous
+    column: the numbers ``DataFrame.sum()`` gives for those rows."""
+    return dict(zip(columns, np.ascontiguousarray(values[rows].T).sum(axis=1).tolist()))
 
 
 def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class_weights: dict[str, float], window_min: float,
@@ -366,23 +369,39 @@ def run_metrics(sums: pd.DataFrame, units: pd.DataFrame, towns: list[str], class
     """
     brigades = units[units["kind"] == "brigade"]
     departments = units[units["kind"] == "department"]
+    visit_columns = ["visits_planned_needed", "visits_required"]
     rows = []
-    county = scope_metrics(sums, brigades, class_weights, window_min, visits)
+    county = scope_metrics(
+        sums.sum().to_dict(),
+        {k: row.to_dict() for k, row in sums.groupby(level="klass").sum().iterrows()},
+        brigades[list(UNIT_SUMS)].sum().to_dict(), class_weights, window_min,
+        None if visits is None else tuple(visits[c].sum() for c in visit_columns),
+    )
     county["department_utilisation"] = _ratio(
         sum(departments[f"{a}_min"].sum() for a in ACTIVITIES), departments["on_duty_min"].sum()
     )
     rows += [("county", k, v) for k, v in county.items()]
-    empty = sums.iloc[0:0]
-    present = set(sums.index.get_level_values("town"))
+    # each town from plain arrays: its (town, class) rows of the sums, its serving brigades' rows
+    values = sums[SUM_COLUMNS].to_numpy(float)
+    rows_of: dict[str, list[int]] = {}
+    for i, town in enumerate(sums.index.get_level_values("town").tolist()):
+        rows_of.setdefault(town, []).append(i)
+    klass_of = sums.index.get_level_values("klass").tolist()
+    unit_values = brigades[list(UNIT_SUMS)]
     served = [set(ts.split("|")) for ts in brigades["towns"]]
+    town_visits = ({} if visits is None else
+                   {t: tuple(g[c].sum() for c in visit_columns) for t, g in visits.groupby("town", sort=False)})
     for town in towns:
         if known is not None and town in known:
             rows += [(town, k, v) for k, v in known[town]]
             continue
-        town_sums = sums.xs(town, level="town", drop_level=False) if town in present else empty
-        serving = brigades[[town in ts for ts in served]]
-        town_visits = None if visits is None else visits[visits["town"] == town]
-        rows += [(town, k, v) for k, v in scope_metrics(town_sums, serving, class_weights, window_min, town_visits).items()]
+        mine = rows_of.get(town, [])
+        tot = _column_sums(values, mine, SUM_COLUMNS)
+        by_class = {klass_of[i]: dict(zip(SUM_COLUMNS, values[i].tolist())) for i in mine}
+        serving = [i for i, ts in enumerate(served) if town in ts]
+        u = unit_values.iloc[serving].sum().to_dict()
+        town_visit = None if visits is None else town_visits.get(town, (0, 0))
+        rows += [(town, k, v) for k, v in scope_metrics(tot, by_class, u, class_weights, window_min, town_visit).items()]
     return pd.DataFrame(rows, columns=["scope", "metric", "value"])
 
 
