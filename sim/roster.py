@@ -152,8 +152,9 @@ class DailyTeams:
     ``teams_on(day)`` must be asked in non-decreasing day order (simulation time
     only moves forward); skipped days are still drawn, so the numbers do not
     depend on who asks when.  ``pulls[day]`` teams of the first shift go to
-    campaigns (F11); ``force[day]`` is how many actually went.  ``on_day(day, row)``, if set,
-    is told each day's row as it is made.
+    campaigns (F11); ``force[day]`` is how many actually went.  A unit of fixed teams with no
+    pulls (a county department) has the same row on every day of a rota weekday: nothing is
+    drawn, so its rows are not made day by day (:attr:`fixed_rows`).
     """
 
     def __init__(self, pattern: ShiftPattern, presence: float, field_share: float, rng: np.random.Generator | None,
@@ -175,10 +176,12 @@ class DailyTeams:
         self._day = -1
         self._row = np.zeros(len(self.shares), np.int64)
         self._months: dict[int, list[float]] = {}
-        self.on_day = None
         # a county department's people on each shift, the same every day (round half to even, as numpy)
         self._fixed_people = [round(OFFICERS_PER_TEAM * teams * x) for x in self._share_list]
         self._rows_by_weekday: dict[int, tuple[np.ndarray, float]] = {}  # rota weekday → row, teams per shift run
+        # rota weekday → the row of each such day, for a unit whose rows are all fixed (None otherwise)
+        self.fixed_rows = ({wd: self._weekday_row(wd, self._fixed_people)[0] for wd in range(7)}
+                           if roster is None and not self.pulls else None)
 
     def _expected_people(self, day: int) -> np.ndarray:
         if self.roster is None:
@@ -191,21 +194,20 @@ class DailyTeams:
         return (people // OFFICERS_PER_TEAM).astype(np.int64)
 
     def teams_on(self, day: int) -> np.ndarray:
+        if self.fixed_rows is not None:
+            self._day = max(self._day, day)
+            return self.fixed_rows[rota_weekday(day, self.holidays)]
         while self._day < day:
             self._day += 1
             self._row = self._make(self._day)
-            if self.on_day is not None:
-                self.on_day(self._day, self._row)
         return self._row
 
     def _make(self, day: int) -> np.ndarray:
         # Plain Python floats and ints on this per-day path (numpy scalar calls cost more than the
         # arithmetic); the same operations in the same order as the array form, so the same numbers.
         shares = self._share_list
-        if self.roster is None:
+        if self.roster is None:  # fixed teams with campaign pulls (without, teams_on takes fixed_rows)
             people = self._fixed_people
-            if not self.pulls:  # a county department: a weekday's row is every such weekday's
-                return self._fixed_row(day, people)
         else:
             base = self.roster.effective(day) * self.per_officer
             u = self.rng.random(len(shares)).tolist()  # one draw per shift, in shift order
@@ -231,9 +233,9 @@ class DailyTeams:
             acc[3] += total / sum(1 for x in row if x > 0)
         return np.array(row, np.int64)
 
-    def _fixed_row(self, day: int, people: list[int]) -> np.ndarray:
-        """A fixed-team unit's row of ``day`` (made once per rota weekday, shared: not to be changed)."""
-        wd = rota_weekday(day, self.holidays)
+    def _weekday_row(self, wd: int, people: list[int]) -> tuple[np.ndarray, float]:
+        """A fixed-team unit's row on rota weekday ``wd`` (made once, shared: not to be changed) and
+        its mean teams per shift that runs."""
         got = self._rows_by_weekday.get(wd)
         if got is None:
             row = [int(p) // OFFICERS_PER_TEAM if wd in d else 0 for p, d in zip(people, self.days_of)]
@@ -241,7 +243,11 @@ class DailyTeams:
             array = np.array(row, np.int64)
             array.flags.writeable = False
             got = self._rows_by_weekday[wd] = (array, total / sum(1 for x in row if x > 0) if total else 0.0)
-        array, per_shift = got
+        return got
+
+    def _fixed_row(self, day: int, people: list[int]) -> np.ndarray:
+        """A fixed-team unit's row of ``day``, counted in the day's month."""
+        array, per_shift = self._weekday_row(rota_weekday(day, self.holidays), people)
         month = int(day / DAYS_PER_MONTH)
         acc = self._months.get(month)
         if acc is None:
@@ -254,6 +260,9 @@ class DailyTeams:
 
     def monthly(self, unit: str) -> pd.DataFrame:
         """month, unit, certified (people), teams (mean per shift over days a shift runs), past_deadline."""
+        if self.fixed_rows is not None and not self._months:  # fixed rows: the months of the days asked
+            for day in range(self._day + 1):
+                self._fixed_row(day, self._fixed_people)
         rows = [(m, unit, a[1] / a[0], a[3] / a[2] if a[2] else np.nan, a[4] / a[0])
                 for m, a in sorted(self._months.items())]
         return pd.DataFrame(rows, columns=["month", "unit", "certified", "teams", "past_deadline"])

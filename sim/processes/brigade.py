@@ -406,7 +406,6 @@ class Unit:
         else:
             self._wake_pending = False
             self.dispatcher.waiting = self._wake_at_next_shift
-            daily.on_day = self._count_day
 
     def duty(self, t: float) -> list[int]:
         """Teams on duty at ``t`` on each shift: team k of shift s is on duty when ``k < duty(t)[s]``
@@ -492,8 +491,8 @@ class Unit:
 
     # A unit with no routine work (no patrol agendas, no inspections: a county department) needs
     # its shift starts only to hand queued jobs to the teams coming on duty.  It runs no clock:
-    # a job left queued wakes the unit at the next shift start, and a day's on-duty time is
-    # counted as its roster row is made (the same sums in the same order as the clock's).
+    # a job left queued wakes the unit at the next shift start, and its on-duty time is counted
+    # day by day at the end of the run (the same sums in the same order as the clock's).
 
     def _wake_at_next_shift(self) -> None:
         if self._wake_pending:
@@ -509,15 +508,14 @@ class Unit:
         self._wake_pending = False
         self.dispatcher.pump()  # (leaves a job queued: the next wake is set again)
 
-    def _count_day(self, day: int, row) -> None:
-        on = row.tolist()
-        for s, t_start, t_end in self._day_shifts(day):
-            self._count_shift(t_start, t_end, on[s])
-
     def end_of_run(self) -> None:
-        """A unit without a shift clock: every day of the run counted (its rows made)."""
-        if not self.routine and self.days > 0:
-            self.daily.teams_on(self.days - 1)
+        """A unit without a shift clock: the on-duty time of every day of the run, in day order."""
+        if self.routine:
+            return
+        for day in range(self.days):
+            on = self.daily.teams_on(day).tolist()
+            for s, t_start, t_end in self._day_shifts(day):
+                self._count_shift(t_start, t_end, on[s])
 
     def _start_patrols(self, day: int, s: int, t_end: float, on_duty: int) -> None:
         routes = self.agendas.get(day % 7, {})
