@@ -694,7 +694,8 @@ class SweepFolder:
     # ---- at the end
 
     def tables(self, sweep: Sweep) -> tuple[pa.Table, pd.DataFrame]:
-        """results (an Arrow table) and summary, from the replication files only.
+        """results (an Arrow table; its text columns dictionary-encoded) and summary, from the replication
+        files only.
 
         Every point's files are read in one go (:func:`read_reps`), and the
         summary of all points is one call of :func:`sim.measures.summarise`, with
@@ -719,18 +720,19 @@ class SweepFolder:
                                 ("metric", pa.string()), ("rep", pa.int64()), ("value", pa.float64())])
             return (schema.empty_table(),
                     pd.DataFrame(columns=[*cols, "scope", "metric", "mean", "ci_low", "ci_high", "sd", "n"]))
-        measures = pa.concat_tables(tables)
-        point = pa.array(np.concatenate(which))
+        measures = pa.concat_tables(tables).unify_dictionaries()
+        point = pa.array(np.concatenate(which).astype(np.int32))
         ids = pa.array([p.id for p in sweep.points], pa.string())
-        head = {"point": ids.take(point)}
+        head = {"point": pa.DictionaryArray.from_arrays(point, ids)}  # text columns by code (_text_type)
         for name in factors:
-            head[name] = pa.array([_typed_cell(p.values[name], kinds[name]) for p in sweep.points],
-                                  kinds[name]).take(point)
-        results = pa.table({**head, **{c: measures.column(c) for c in measures.column_names}})
+            cells = pa.array([_typed_cell(p.values[name], kinds[name]) for p in sweep.points], kinds[name])
+            head[name] = pa.DictionaryArray.from_arrays(point, cells) if kinds[name] == pa.string() else cells.take(point)
+        scope = measures.column("scope").combine_chunks()
+        metric = measures.column("metric").combine_chunks()
+        results = pa.table({**head, "scope": scope, "metric": metric, "rep": measures.column("rep"),
+                            "value": measures.column("value")})
 
         # one summary of every point: (point, scope) and metric as integer codes
-        scope = measures.column("scope").combine_chunks().dictionary_encode()
-        metric = measures.column("metric").combine_chunks().dictionary_encode()
         n_scopes = len(scope.dictionary)
         coded = pd.DataFrame({
             "scope": point.to_numpy() * n_scopes + scope.indices.to_numpy().astype(np.int64),
@@ -758,7 +760,8 @@ class SweepFolder:
 
         results, summary = self.tables(sweep)
         path = self.out / RESULTS
-        write_file_atomic(path, lambda tmp: pq.write_table(results, tmp, compression="zstd"))
+        # dictionary-encoded text is stored as Parquet stores text (by code), and read back as text
+        write_file_atomic(path, lambda tmp: pq.write_table(results, tmp, compression="zstd", store_schema=False))
         write_frame_atomic(summary, self.out / "summary.csv")
         return path, summary
 
@@ -800,6 +803,8 @@ def read_reps(files: list[tuple[int, Path]]):
 
     The files are joined and parsed in one go (a per-file parser call costs more
     than the parsing); town names stay text (``NA`` too), an empty value is NaN.
+    ``scope`` and ``metric`` come dictionary-encoded (:func:`_text_type`): a few names repeated on
+    every row, parsed once each.
     """
     import numpy as np
     import pyarrow as pa
@@ -817,7 +822,7 @@ def read_reps(files: list[tuple[int, Path]]):
         bodies.append(body)
         counts.append(body.count(b"\n"))
     convert = pacsv.ConvertOptions(
-        column_types={"scope": pa.string(), "metric": pa.string(), "value": pa.float64()},
+        column_types={"scope": _text_type(), "metric": _text_type(), "value": pa.float64()},
         strings_can_be_null=False, null_values=[""],
     )
     table = pacsv.read_csv(pa.py_buffer(_HEADER + b"\n" + b"".join(bodies)),
@@ -834,7 +839,16 @@ def _read_reps_one_by_one(files: list[tuple[int, Path]]):
 
     frames = [read_rep(f).assign(rep=k) for k, f in files]
     frame = pd.concat(frames, ignore_index=True)[["scope", "metric", "rep", "value"]]
-    return pa.Table.from_pandas(frame.astype({"rep": "int64"}), preserve_index=False)
+    table = pa.Table.from_pandas(frame.astype({"rep": "int64"}), preserve_index=False)
+    return pa.table({c: table.column(c).cast(pa.string()).dictionary_encode() if c in ("scope", "metric")
+                     else table.column(c) for c in table.column_names})
+
+
+def _text_type():
+    """The Arrow type of a text column of few distinct values (point, scope, metric, text factors)."""
+    import pyarrow as pa
+
+    return pa.dictionary(pa.int32(), pa.string())
 
 
 def sweep_inputs(sweep: Sweep) -> list[str]:

@@ -32,9 +32,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from enforcement_grid.sim.measures import is_share, mean_interval
+from enforcement_grid.sim.measures import is_share, mean_interval, t_quantile
 
 from . import labels as L
 from .rundir import RunDir, load_run
@@ -123,7 +122,7 @@ def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> tuple[float, floa
     if se == 0:
         return d, d, d
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = stats.t.ppf(0.5 + confidence / 2, df) * se
+    half = t_quantile(confidence, df) * se
     return d, d - half, d + half
 
 

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from enforcement_grid.sim.errors import ScenarioError
+from enforcement_grid.sim.measures import t_quantile
 from enforcement_grid.sim.textfiles import read_frame, read_text
 
 MIN_PER_DAY = 1440.0
@@ -282,7 +282,7 @@ def backlog_by_day(
     mean = backlog.mean(axis=0)
     n = backlog.shape[0]
     if n >= 2:
-        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * backlog.std(axis=0, ddof=1) / np.sqrt(n)
+        half = t_quantile(confidence, n - 1) * backlog.std(axis=0, ddof=1) / np.sqrt(n)
     else:
         half = np.full_like(mean, np.nan)
 
@@ -325,7 +325,7 @@ def _t_half(values: np.ndarray, confidence: float, axis: int = 0) -> np.ndarray:
     n = values.shape[axis]
     if n < 2:
         return np.full(np.delete(values.shape, axis), np.nan)
-    return stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(axis=axis, ddof=1) / np.sqrt(n)
+    return t_quantile(confidence, n - 1) * values.std(axis=axis, ddof=1) / np.sqrt(n)
 
 
 def certified_by_month(
