@@ -15,6 +15,9 @@ restricted, against the same grid's first town with ``replay=False`` (the whole 
 each time), both timed whole (task hand-out, each replication's files, the tables);
 extrapolated to 30 replications.
 
+Each extrapolation is also printed at the issue's machine speed (:mod:`machine`: scaled by a
+bare SimPy M/M/c measured at the start of this run).
+
 The default scenario runs as it is: cases a department sends back for joint action
 (``transfer.returned_share``) are sent back on receipt, so they do not couple the towns.
 """
@@ -26,6 +29,8 @@ import gc
 import tempfile
 import time
 from pathlib import Path
+
+from machine import ISSUE_BARE_US, at_issue_speed, bare_us
 
 from enforcement_grid.experiments import replay
 from enforcement_grid.sim import load_scenario
@@ -50,6 +55,8 @@ def main() -> None:
     ap.add_argument("--sweep-replications", type=int, default=1, help="replications of the real sweep (0: skip it)")
     args = ap.parse_args()
     days = 60 if args.quick else 365
+    bare = bare_us()
+    print(f"machine: bare SimPy M/M/c {bare:.1f} µs per arrival ({ISSUE_BARE_US} µs when the issue was measured)")
     base = load_scenario(ROOT / "scenarios/huian.toml", [f"scenario.horizon_days={days}"])
     print(f"Hui'an default, {days} days, replication 0")
     t_base, baseline = timed(replay.record_baseline, base, 0)
@@ -76,9 +83,10 @@ def main() -> None:
     full = 30 * (t_base + 240 * t_part) / 2 * scale
     plain = 7200 * t_whole / 2 * scale
     print(f"   12 towns × 20 levels × 30 replications of a year on 2 cores: {full / 60:.1f} min restricted,"
-          f" {plain / 60:.1f} min whole county   ratio {full / plain:.2f}   (target ≤ 15 min)")
+          f" {plain / 60:.1f} min whole county   ratio {full / plain:.2f}   (target ≤ 15 min;"
+          f" {at_issue_speed(full, bare) / 60:.1f} min at the issue's machine speed)")
     if args.sweep_replications > 0:
-        real_sweep(base, days, args.sweep_replications)
+        real_sweep(base, days, args.sweep_replications, bare)
 
 
 LEVELS = list(range(6, 46, 2))  # 20 staff levels
@@ -94,7 +102,7 @@ def sweep_file(folder: Path, brigades: list[str], days: int, replications: int) 
     return path
 
 
-def real_sweep(base, days: int, replications: int) -> None:
+def real_sweep(base, days: int, replications: int, bare: float) -> None:
     towns = [b.name for b in base.brigades]
     tmp = Path(tempfile.mkdtemp())
     grid = load_sweep(sweep_file(tmp, towns, days, replications))
@@ -112,7 +120,8 @@ def real_sweep(base, days: int, replications: int) -> None:
     print(f"      restricted: {n} replications in {t_grid:.1f} s ({per_part:.3f} s each, 2 workers)")
     print(f"      whole county ({towns[0]} only): {n1} replications in {t_one:.1f} s ({per_whole:.3f} s each)")
     print(f"      7,200 replications of a year: {scale * per_part / 60:.1f} min restricted, "
-          f"{scale * per_whole / 60:.1f} min whole county   ratio {per_part / per_whole:.2f}   (target ≤ 15 min)")
+          f"{scale * per_whole / 60:.1f} min whole county   ratio {per_part / per_whole:.2f}   (target ≤ 15 min;"
+          f" {at_issue_speed(scale * per_part, bare) / 60:.1f} min at the issue's machine speed)")
 
 
 if __name__ == "__main__":

@@ -161,6 +161,21 @@ class Baseline:
                 town: list(zip(g["metric"], g["value"])) for town, g in m.groupby("scope", sort=False)}
         return got
 
+    def unit_timelines(self) -> dict[str, pd.DataFrame]:
+        """Each brigade's rows of the baseline's timeline (made once)."""
+        got = self._fixed.get("unit_timelines")
+        if got is None:
+            got = self._fixed["unit_timelines"] = _by_unit(self.out.timeline)
+        return got
+
+    def plan_outside(self, towns: frozenset[str]) -> pd.DataFrame:
+        """The baseline's patrol plan of the towns not in ``towns`` (made once per set of towns)."""
+        key = ("plan_outside", towns)
+        got = self._fixed.get(key)
+        if got is None:
+            got = self._fixed[key] = _plan_outside(self.plan, towns)
+        return got
+
     def department_ids_by_town(self) -> dict[str, list[int]]:
         """The violations of each town that reached a department."""
         got = self._fixed.get("department_ids_by_town")
@@ -211,6 +226,14 @@ class Baseline:
             rows = [r for i, r in self.records.items() if keep(i)]
             got = self._fixed[key] = violation_sums(record_columns(rows, MEASURED_FIELDS), *args)
         return got
+
+
+def _by_unit(timeline: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {name: rows for name, rows in timeline.groupby("unit", sort=False)}
+
+
+def _plan_outside(plan: pd.DataFrame, towns: frozenset[str]) -> pd.DataFrame:
+    return plan[~plan["town"].isin(towns)].reset_index(drop=True)
 
 
 def record_baseline(sc: Scenario, replication: int) -> Baseline:
@@ -307,8 +330,7 @@ def run_restricted(sc: Scenario, brigades: list[str], baseline: Baseline,
     restriction = _Restriction(towns, baseline)
     sink = RecordList()
     model = Model(sc, replication, sink=sink, restrict=restriction)
-    others = lambda plan: plan[~plan["town"].isin(towns)].reset_index(drop=True)  # noqa: E731
-    if not others(model.plan).equals(others(baseline.plan)):
+    if not _plan_outside(model.plan, towns).equals(baseline.plan_outside(towns)):
         raise Coupled("the other towns' patrol plan differs from the baseline's")
     out = model.run()
 
@@ -317,9 +339,10 @@ def run_restricted(sc: Scenario, brigades: list[str], baseline: Baseline,
     base = baseline.out
     simulated = {name for name, u in model.units.items() if not isinstance(u, _StandIn)}
     units = {name: (out.units[name] if name in simulated else base.units[name]) for name in base.units}
-    brigade_frames = [out.timeline[out.timeline["unit"] == name] if name in simulated
-                      else base.timeline[base.timeline["unit"] == name]
-                      for name, kind in base.unit_kind.items() if kind == "brigade"]
+    own, theirs = _by_unit(out.timeline), baseline.unit_timelines()
+    brigade_frames = [rows for rows in ((own if name in simulated else theirs).get(name)
+                                        for name, kind in base.unit_kind.items() if kind == "brigade")
+                      if rows is not None]
     timeline = pd.concat(brigade_frames, ignore_index=True) if brigade_frames else base.timeline
     past = {name: (out.past_deadline_end[name] if name in simulated else x)
             for name, x in base.past_deadline_end.items()}

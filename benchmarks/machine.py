@@ -1,0 +1,54 @@
+"""The machine's speed, measured in the same run as a benchmark: a bare SimPy M/M/c.
+
+The 2-core machine's speed drifts (by 1.5–2.6× between sessions, seen on bare SimPy alone),
+so a benchmark that has an absolute target (seconds, minutes) also prints its figure
+scaled to the machine of the issue's measurements, where a bare SimPy M/M/c arrival cost
+:data:`ISSUE_BARE_US` µs: ``figure × ISSUE_BARE_US ÷ (this run's bare µs)``.  The scaled figure
+is a proxy (pure-Python work does not slow down uniformly); the measured one is printed too.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import simpy
+
+ISSUE_BARE_US = 7.6  # bare SimPy M/M/c, µs per arrival, as issue 15 measured it on the 2-core machine
+
+
+def bare_simpy_mmc(n: int, c: int, lam_per_min: float, mean_service: float, seed: int = 1) -> float:
+    """Seconds for a textbook SimPy M/M/c with n arrivals."""
+    rng = np.random.default_rng(seed)
+    inter = rng.exponential(1 / lam_per_min, n)
+    service = rng.exponential(mean_service, n)
+    env = simpy.Environment()
+    servers = simpy.Resource(env, capacity=c)
+    waits = []
+
+    def customer(i):
+        t0 = env.now
+        with servers.request() as req:
+            yield req
+            waits.append(env.now - t0)
+            yield env.timeout(service[i])
+
+    def source():
+        for i in range(n):
+            yield env.timeout(inter[i])
+            env.process(customer(i))
+
+    env.process(source())
+    t = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t
+
+
+def bare_us(n: int = 35_000, rounds: int = 3) -> float:
+    """This machine's bare SimPy M/M/c cost per arrival now (µs, best of ``rounds``)."""
+    return min(bare_simpy_mmc(n, 3, 4.0 / 60, 30.0, seed=s) for s in range(rounds)) / n * 1e6
+
+
+def at_issue_speed(value: float, bare: float) -> float:
+    """``value`` (a time measured here) scaled to the issue's machine speed."""
+    return value * ISSUE_BARE_US / bare
