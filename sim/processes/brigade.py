@@ -136,6 +136,8 @@ class Dispatcher:
 
     def _free_teams(self, k: int, first: "Team | None" = None) -> list["Team"] | None:
         on = self.duty(self.env.now)
+        if first is None and not any(on):  # nobody on duty (a night, a weekend): no idle team to look at
+            return None
         chosen = [first] if first is not None else []
         for team in self.idle:
             if len(chosen) >= k:
@@ -389,6 +391,12 @@ class Unit:
         # is kept with the minutes [lo, hi) it holds for (whole-minute clock times: exact bounds)
         self._bounds = sorted({0, MIN_PER_DAY, *(min(max(b, 0), MIN_PER_DAY) for b in self._shift_start + self._shift_end)})
         self._duty_lo, self._duty_hi, self._duty_on = 0.0, -1.0, []
+        # rota weekday → for each span [bounds[i], bounds[i+1]) of a day, whether each shift runs in it
+        # (no shift starts or ends inside a span, so its first minute answers for all of it)
+        self._running = {wd: [tuple(wd in days and start <= lo < end for days, start, end
+                                    in zip(self._shift_days, self._shift_start, self._shift_end))
+                              for lo in self._bounds[:-1]] for wd in range(7)}
+        self._duty_day, self._duty_row, self._duty_spans = -1, [], []
         self.route_rng = route_rng
         self.served_villages = None  # brigades: villages of its towns, and businesses' cumulative shares
         self.business_cum = None
@@ -417,14 +425,12 @@ class Unit:
         if day >= self.days:
             self._duty_lo, self._duty_hi, self._duty_on = lo, float("inf"), [0] * len(self.shift_names)
             return self._duty_on
-        row = self.daily.teams_on(day).tolist()
-        wd = rota_weekday(day, self.daily.holidays)  # a holiday runs the Sunday rota
+        if day != self._duty_day:
+            self._duty_day, self._duty_row = day, self.daily.teams_on(day).tolist()
+            self._duty_spans = self._running[rota_weekday(day, self.daily.holidays)]  # a holiday: the Sunday rota
         clock = t - lo  # exact: lo is a whole number of minutes at most t
-        self._duty_on = [
-            n if (wd in days and start <= clock < end) else 0
-            for n, days, start, end in zip(row, self._shift_days, self._shift_start, self._shift_end)
-        ]
         i = bisect.bisect_right(self._bounds, clock)  # the same answer until the next shift start or end
+        self._duty_on = [n if running else 0 for n, running in zip(self._duty_row, self._duty_spans[i - 1])]
         self._duty_lo, self._duty_hi = lo + self._bounds[i - 1], lo + self._bounds[i]
         return self._duty_on
 
