@@ -31,6 +31,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import pickle
 import re
 import signal
 import sys
@@ -50,9 +51,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, eq=False)
 class Shared:
-    """An argument shared by many tasks (a scenario): sent to a cluster once."""
+    """An argument shared by many tasks (a scenario): sent to a cluster once, and pickled once for
+    all the tasks sent to local workers (each task's worker still unpickles it)."""
 
     value: Any
+    _pickled: list = field(default_factory=list, repr=False)  # [bytes] once pickled
+
+    def __reduce__(self):
+        if not self._pickled:
+            self._pickled.append(pickle.dumps(self.value, protocol=pickle.HIGHEST_PROTOCOL))
+        return _shared_from, (self._pickled[0],)
+
+
+def _shared_from(pickled: bytes) -> Shared:
+    return Shared(pickle.loads(pickled))
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,11 @@ class ExecutorLost(RuntimeError):
 
 def _unwrap(args: tuple) -> tuple:
     return tuple(a.value if isinstance(a, Shared) else a for a in args)
+
+
+def _call(fn: Callable, args: tuple):
+    """A task's call in a worker: its :class:`Shared` arguments come pickled once and are unwrapped here."""
+    return fn(*_unwrap(args))
 
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
@@ -272,7 +289,7 @@ class ProcessExecutor(Executor):
             limit = 1 if suspects else width
             while len(running) < limit and (suspects or queue):
                 task = suspects.pop() if suspects else queue.pop()
-                running[pool.submit(task.fn, *_unwrap(task.args))] = task
+                running[pool.submit(_call, task.fn, task.args)] = task
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             broken: list[Task] = []
             for fut in done:

@@ -89,7 +89,7 @@ from .errors import ScenarioError
 from .patrol_plan import plan_shortfall, visits_required
 from .processes.brigade import ACTIVITIES
 from .processes.channels import CHANNELS
-from .records import record_columns, records_frame
+from .records import record_columns
 
 SUM_COLUMNS = [
     "violations", "eligible", "covered", "discovered", "discovery_sum_min", "responded",
