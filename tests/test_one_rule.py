@@ -233,3 +233,23 @@ def test_restaff_and_with_staffing_keep_the_source_totals(small):
     same = with_staffing(small, small.staffing)
     assert same.settings.staffing.sources == small.settings.staffing.sources
     assert same.patrol_plan == small.patrol_plan
+
+
+def test_every_interval_takes_the_one_t_quantile():
+    """The t quantile of the summaries, of `egrid compare` and of the run folder's backlog is
+    sim.measures.t_quantile: exactly scipy.stats' t quantile, NaN without a degree of freedom."""
+    from scipy import stats
+
+    from enforcement_grid.report import compare, rundir
+    from enforcement_grid.sim import measures
+
+    df = np.array([1, 2, 3, 4.5, 9, 29, 99, 1e6, np.inf])
+    for confidence in (0.9, 0.95, 0.99):
+        assert np.array_equal(measures.t_quantile(confidence, df), stats.t.ppf(0.5 + confidence / 2, df))
+    assert np.isnan(measures.t_quantile(0.95, 0.0))
+    for module in (compare, rundir):
+        assert module.t_quantile is measures.t_quantile
+        assert "stats" not in vars(module)  # no second way to the quantile
+    values = np.array([[1.0, 2.0], [3.0, 5.0], [4.0, 4.0]])
+    half = rundir._t_half(values, 0.95)
+    assert np.array_equal(half, stats.t.ppf(0.975, 2) * values.std(axis=0, ddof=1) / np.sqrt(3))

@@ -150,3 +150,30 @@ def test_replications_run_with_the_relaxed_collector_and_a_serial_run_gives_the_
     with DaskExecutor(cluster.scheduler_address) as ex:
         (done,) = list(ex.map_unordered([Task("t", _thresholds, (0,))]))
     assert done.value == GC_THRESHOLDS
+
+
+class _Counted:
+    """A value that counts how often it is pickled."""
+
+    pickled = 0
+
+    def __reduce__(self):
+        type(self).pickled += 1
+        return _Counted, ()
+
+
+def test_a_shared_argument_is_pickled_once_for_many_tasks():
+    import pickle
+
+    from enforcement_grid.experiments.executors import Shared, _call
+
+    shared = Shared(_Counted())
+    blobs = [pickle.dumps(Task(i, operator.add, (shared, i))) for i in range(5)]
+    assert _Counted.pickled == 1  # once, not once per task
+    task = pickle.loads(blobs[3])
+    assert isinstance(task.args[0], Shared) and isinstance(task.args[0].value, _Counted)
+    assert _call(lambda v, i: (type(v).__name__, i), task.args) == ("_Counted", 3)  # unwrapped in the worker
+    with ProcessExecutor(2) as ex:
+        out = sorted(o.value for o in ex.map_unordered(
+            [Task(i, operator.mul, (Shared(i + 1), 10), "s", 7, i) for i in range(4)]))
+    assert out == [10, 20, 30, 40]
