@@ -280,11 +280,7 @@ def backlog_by_day(
         per_rep.append(np.searchsorted(rep_at, ends, side="right") - np.searchsorted(closed_at, ends, side="right"))
     backlog = np.asarray(per_rep, float)
     mean = backlog.mean(axis=0)
-    n = backlog.shape[0]
-    if n >= 2:
-        half = t_quantile(confidence, n - 1) * backlog.std(axis=0, ddof=1) / np.sqrt(n)
-    else:
-        half = np.full_like(mean, np.nan)
+    half = _t_half(backlog, confidence)
 
     occurred = r["occurred_min"].to_numpy(float)
     target = r["item"].map(targets_min).to_numpy(float)
