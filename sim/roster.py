@@ -178,9 +178,9 @@ class DailyTeams:
         self._months: dict[int, list[float]] = {}
         # a county department's people on each shift, the same every day (round half to even, as numpy)
         self._fixed_people = [round(OFFICERS_PER_TEAM * teams * x) for x in self._share_list]
-        self._rows_by_weekday: dict[int, tuple[np.ndarray, float]] = {}  # rota weekday → row, teams per shift run
-        # rota weekday → the row of each such day, for a unit whose rows are all fixed (None otherwise)
-        self.fixed_rows = ({wd: self._weekday_row(wd, self._fixed_people)[0] for wd in range(7)}
+        # a unit whose rows are all fixed: rota weekday → (the row of each such day, its mean teams per
+        # shift that runs), made once (None for any other unit)
+        self.fixed_rows = ({wd: self._weekday_row(wd) for wd in range(7)}
                            if roster is None and not self.pulls else None)
 
     def _expected_people(self, day: int) -> np.ndarray:
@@ -196,7 +196,7 @@ class DailyTeams:
     def teams_on(self, day: int) -> np.ndarray:
         if self.fixed_rows is not None:
             self._day = max(self._day, day)
-            return self.fixed_rows[rota_weekday(day, self.holidays)]
+            return self.fixed_rows[rota_weekday(day, self.holidays)][0]
         while self._day < day:
             self._day += 1
             self._row = self._make(self._day)
@@ -233,21 +233,18 @@ class DailyTeams:
             acc[3] += total / sum(1 for x in row if x > 0)
         return np.array(row, np.int64)
 
-    def _weekday_row(self, wd: int, people: list[int]) -> tuple[np.ndarray, float]:
-        """A fixed-team unit's row on rota weekday ``wd`` (made once, shared: not to be changed) and
-        its mean teams per shift that runs."""
-        got = self._rows_by_weekday.get(wd)
-        if got is None:
-            row = [int(p) // OFFICERS_PER_TEAM if wd in d else 0 for p, d in zip(people, self.days_of)]
-            total = sum(row)
-            array = np.array(row, np.int64)
-            array.flags.writeable = False
-            got = self._rows_by_weekday[wd] = (array, total / sum(1 for x in row if x > 0) if total else 0.0)
-        return got
+    def _weekday_row(self, wd: int) -> tuple[np.ndarray, float]:
+        """A fixed-team unit's row on rota weekday ``wd`` (shared by every such day: not to be changed)
+        and its mean teams per shift that runs."""
+        row = [int(p) // OFFICERS_PER_TEAM if wd in d else 0 for p, d in zip(self._fixed_people, self.days_of)]
+        total = sum(row)
+        array = np.array(row, np.int64)
+        array.flags.writeable = False
+        return array, total / sum(1 for x in row if x > 0) if total else 0.0
 
-    def _fixed_row(self, day: int, people: list[int]) -> np.ndarray:
-        """A fixed-team unit's row of ``day``, counted in the day's month."""
-        array, per_shift = self._weekday_row(rota_weekday(day, self.holidays), people)
+    def _count_fixed_day(self, day: int) -> None:
+        """A fixed-rows unit's ``day`` counted in the day's month."""
+        per_shift = self.fixed_rows[rota_weekday(day, self.holidays)][1]
         month = int(day / DAYS_PER_MONTH)
         acc = self._months.get(month)
         if acc is None:
@@ -256,13 +253,12 @@ class DailyTeams:
         if per_shift:
             acc[2] += 1
             acc[3] += per_shift
-        return array
 
     def monthly(self, unit: str) -> pd.DataFrame:
         """month, unit, certified (people), teams (mean per shift over days a shift runs), past_deadline."""
         if self.fixed_rows is not None and not self._months:  # fixed rows: the months of the days asked
             for day in range(self._day + 1):
-                self._fixed_row(day, self._fixed_people)
+                self._count_fixed_day(day)
         rows = [(m, unit, a[1] / a[0], a[3] / a[2] if a[2] else np.nan, a[4] / a[0])
                 for m, a in sorted(self._months.items())]
         return pd.DataFrame(rows, columns=["month", "unit", "certified", "teams", "past_deadline"])
