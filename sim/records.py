@@ -63,16 +63,16 @@ TIME_FIELDS = tuple(f for f in FIELDS if f.endswith("_min"))
 FLOAT_FIELDS = (*TIME_FIELDS, "area_m2", "officer_hours")
 BOOL_FIELDS = ("handled_by_brigade", "returned", "stock")
 INT_FIELDS = ("violation", "severity")
+_POSITION = {f: i for i, f in enumerate(FIELDS)}
 
 
 def record_columns(rows: list[Record], fields=FIELDS) -> dict[str, np.ndarray]:
     """Records → one numpy array per field (text as objects): what the running sums read while the
     model runs, without building a DataFrame (:func:`records_frame` is the typed table people see)."""
-    index = {f: i for i, f in enumerate(FIELDS)}
     columns = list(zip(*rows)) if rows else [()] * len(FIELDS)
     out = {}
     for f in fields:
-        values = columns[index[f]]
+        values = columns[_POSITION[f]]
         if f in FLOAT_FIELDS:
             out[f] = np.array(values, float)
         elif f in BOOL_FIELDS:
