@@ -9,6 +9,7 @@ is a proxy (pure-Python work does not slow down uniformly); the measured one is 
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 
 import numpy as np
@@ -52,3 +53,32 @@ def bare_us(n: int = 35_000, rounds: int = 3) -> float:
 def at_issue_speed(value: float, bare: float) -> float:
     """``value`` (a time measured here) scaled to the issue's machine speed."""
     return value * ISSUE_BARE_US / bare
+
+
+def _spin(n: int) -> float:
+    """Seconds for ``n`` additions in a pure-Python loop (CPU-bound, no memory traffic to speak of)."""
+    t = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i
+    return time.perf_counter() - t
+
+
+def parallel_ceiling(n: int = 10_000_000, rounds: int = 2) -> tuple[float, list[float]]:
+    """What this machine gives two processes now: two copies of the same CPU-bound loop run at once,
+    throughput against one copy alone (2.0 on two free cores), measured ``rounds`` times interleaved
+    (one, two, one, two …).  Returns the best round's ratio (best single ÷ best pair, × 2) and every
+    round's.  On a shared machine the second core is not always a whole core: a parallel speed-up is
+    read against this figure, measured in the same run."""
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    singles, pairs = [], []
+    with ctx.Pool(2) as pool:
+        pool.map(_spin, [1000, 1000])  # both workers started before the clock
+        for _ in range(rounds):
+            t = time.perf_counter()
+            pool.apply(_spin, (n,))
+            singles.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            pool.map(_spin, [n, n], chunksize=1)
+            pairs.append(time.perf_counter() - t)
+    return 2 * min(singles) / min(pairs), [2 * s / p for s, p in zip(singles, pairs)]
