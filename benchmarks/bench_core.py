@@ -5,7 +5,9 @@
 1. **Cost per violation vs bare SimPy.**  A bare SimPy M/M/c (one ``simpy.Resource``,
    one process per arrival) with as many arrivals as the model has violations; the
    model on the same M/M/c reduction and on the default Hui'an scenario.  Ratio:
-   model cost per violation ÷ bare SimPy cost per arrival (target ≤ 3).
+   model cost per violation ÷ bare SimPy cost per arrival (target ≤ 3).  Both model runs are
+   timed as the best of 3 in one process, records kept (the first run of a process also pays
+   one-time imports and caches: its time is shown beside).
    Also the SimPy events per violation of one such year (counted in an untimed run).
 2. **One simulated year of the default scenario** per replication (target ≤ 0.5 s, issue 15).
 3. **Memory with records off**: peak traced memory of a 5-year run ÷ a 1-year run
@@ -68,13 +70,17 @@ def main() -> None:
     print("1. cost per violation against bare SimPy M/M/c")
     days = 60 if args.quick else 365
     mmc = load_scenario(factory.mmc(tmp / "mmc", 4.0, 30.0, 3, days=days, replications=1))
-    t_mmc, r_mmc = timed_replication(mmc)
+    mmc_times = []
+    for _ in range(1 if args.quick else 3):  # best of 3, as the Hui'an year below (the first run of a
+        t, r_mmc = timed_replication(mmc)  # process also pays one-time imports and caches)
+        mmc_times.append(t)
+    t_mmc = min(mmc_times)
     n_mmc = len(r_mmc.records)
     t_bare = min(bare_simpy_mmc(n_mmc, 3, 4.0 / 60, 30.0, seed=s) for s in range(3))
     per_bare = t_bare / n_mmc
     print(f"   bare SimPy M/M/c:      {n_mmc:7d} arrivals   {per_bare * 1e6:6.1f} µs/arrival")
     print(f"   model, M/M/c:          {n_mmc:7d} violations {t_mmc / n_mmc * 1e6:6.1f} µs/violation"
-          f"   ratio {t_mmc / n_mmc / per_bare:.2f}")
+          f"   ratio {t_mmc / n_mmc / per_bare:.2f}   (best of {len(mmc_times)}; first run {mmc_times[0]:.2f} s)")
 
     huian = load_scenario(ROOT / "scenarios/huian.toml")
     if args.quick:
