@@ -49,7 +49,7 @@ from .processes.inspection import BusinessRisk
 from .processes.discovery import Violation, Watch
 from .processes.mutual_aid import MutualAid, preference_lists
 from .processes.on_call import OnCall
-from .processes.violations import ArrivalGenerator, injected_batch, on_site_minutes, rate_table
+from .processes.violations import ArrivalGenerator, OnSiteTime, injected_batch, rate_table
 from .recorder import Recorder, RecordList
 from .roster import DAYS_PER_MONTH, DailyTeams, Roster
 from .streams import BufferedNormals, Streams
@@ -182,6 +182,8 @@ class Model:
         self.only_towns = restrict.towns if restrict is not None else None
         self.class_keys = tuple(s.classes)
         self.items = sc.items
+        self.on_site = [OnSiteTime(i.on_site_distribution, i.on_site_mean_min, i.on_site_cv) for i in sc.items]
+        self.on_site_z = any(rule.needs_z for rule in self.on_site)  # batches carry normal quantiles then
         self._build_places()
         self.recorder = Recorder(env, sink, self.village_names, sc.items, self.class_keys, trace)
         self.watch = Watch(len(sc.villages))
@@ -340,7 +342,7 @@ class Model:
             yield from self._arrive_restricted()
             return
         env = self.env
-        batch = injected_batch(self.sc, self.injected).as_lists()
+        batch = injected_batch(self.sc, self.injected).as_lists(self.on_site_z)
         for j in range(len(batch.time)):
             t = batch.time[j]
             if t >= self.horizon:
@@ -355,7 +357,7 @@ class Model:
         if stock is None or stock.violations <= 0:
             return None
         return self.arrivals.stock(stock.violations, self.class_keys.index(stock.klass),
-                                   stock.max_age_days * MIN_PER_DAY, self.streams.stock).as_lists()
+                                   stock.max_age_days * MIN_PER_DAY, self.streams.stock).as_lists(self.on_site_z)
 
     def _week_batches(self):
         """The Poisson arrivals a week at a time, each week drawn when the run reaches it."""
@@ -363,7 +365,7 @@ class Model:
         t0 = 0.0
         while t0 < self.horizon:
             t1 = min(t0 + MIN_PER_WEEK, end)
-            yield self.arrivals.batch(t0, t1).as_lists()
+            yield self.arrivals.batch(t0, t1).as_lists(self.on_site_z)
             t0 = t1
 
     def _arrive_restricted(self):
@@ -450,7 +452,7 @@ class Model:
                                           else s.complaint.relay_delay_mean_min)
         v.triage_delay = b.triage_e[j] * s.command_centre.triage_mean_min
         v.transfer_delay = b.transfer_e[j] * s.transfer.delay_mean_min
-        v.on_site_dur = on_site_minutes(item.on_site_distribution, item.on_site_mean_min, item.on_site_cv, b.on_site_u[j])
+        v.on_site_dur = self.on_site[item_i].minutes(b, j)
         v.outcome_u = b.outcome_u[j]
         v.travel_z = b.travel_z[j]
         v.county_travel_z = b.county_travel_z[j]

@@ -101,11 +101,17 @@ class ArrivalBatch:
     def __len__(self) -> int:
         return int(self.time.size)
 
-    def as_lists(self) -> "ArrivalBatch":
-        """The same batch with plain Python lists (indexing them one violation at a time is much faster)."""
+    def as_lists(self, on_site_z: bool = False) -> "ArrivalBatch":
+        """The same batch with plain Python lists (indexing them one violation at a time is much faster).
+
+        ``on_site_z``: add ``on_site_z``, the standard normal quantile of each ``on_site_u``, for lognormal
+        on-site times (:class:`OnSiteTime`): one array call for the batch instead of one per violation."""
         from types import SimpleNamespace
 
-        return SimpleNamespace(**{k: getattr(self, k).tolist() for k in self.__dataclass_fields__})
+        out = SimpleNamespace(**{k: getattr(self, k).tolist() for k in self.__dataclass_fields__})
+        if on_site_z:
+            out.on_site_z = _ndtri(self.on_site_u).tolist()
+        return out
 
 
 class ArrivalGenerator:
@@ -250,9 +256,10 @@ def _draws(rng: np.random.Generator, n: int) -> dict:
                 travel_z=rng.standard_normal(n), county_travel_z=rng.standard_normal(n))  # (drawn last)
 
 
-def _ndtri(u: float) -> float:
-    """The standard normal quantile, SciPy's ``ndtri``: imported at the first lognormal draw,
-    not with the package (importing SciPy costs a quarter of a second), then bound in its place."""
+def _ndtri(u):
+    """The standard normal quantile, SciPy's ``ndtri`` (elementwise on an array, the same numbers as one
+    call per value): imported at the first lognormal batch, not with the package (importing SciPy
+    costs a quarter of a second), then bound in its place."""
     global _ndtri
     from scipy.special import ndtri
 
@@ -260,19 +267,29 @@ def _ndtri(u: float) -> float:
     return ndtri(u)
 
 
-def on_site_minutes(distribution: str, mean: float, cv: float, u: float) -> float:
-    """On-site minutes by inverse transform of a uniform ``u``: the same ``u`` gives
-    a longer time for a longer mean, so plans compare on the same draws.
+class OnSiteTime:
+    """On-site minutes of one item by inverse transform of the violation's uniform ``on_site_u``: the
+    same uniform gives a longer time for a longer mean, so plans compare on the same draws.
 
-    ``lognormal`` with the given mean and coefficient of variation; ``exponential``
-    with the given mean (cv ignored); ``fixed`` always the mean.
+    ``lognormal`` with the given mean and coefficient of variation (through ``on_site_z``, the normal
+    quantile of the uniform, :meth:`ArrivalBatch.as_lists`); ``exponential`` with the given mean (cv
+    ignored); ``fixed`` always the mean.  Made once per item, read once per violation.
     """
-    if distribution == "fixed":
-        return mean
-    if distribution == "exponential":
-        return -mean * math.log1p(-u)
-    if cv == 0:
-        return mean
-    sigma = math.sqrt(math.log1p(cv * cv))
-    mu = math.log(mean) - sigma * sigma / 2.0
-    return math.exp(mu + sigma * float(_ndtri(u)))
+
+    __slots__ = ("distribution", "mean", "mu", "sigma", "needs_z")
+
+    def __init__(self, distribution: str, mean: float, cv: float):
+        self.distribution = distribution
+        self.mean = mean
+        self.needs_z = distribution == "lognormal" and cv != 0
+        self.sigma = math.sqrt(math.log1p(cv * cv))
+        self.mu = math.log(mean) - self.sigma * self.sigma / 2.0
+
+    def minutes(self, b, j: int) -> float:
+        """The on-site minutes of row ``j`` of the batch ``b`` (a batch :meth:`ArrivalBatch.as_lists` made,
+        with ``on_site_z`` where this item needs it)."""
+        if self.needs_z:
+            return math.exp(self.mu + self.sigma * b.on_site_z[j])
+        if self.distribution == "exponential":
+            return -self.mean * math.log1p(-b.on_site_u[j])
+        return self.mean  # fixed, or a lognormal without spread
