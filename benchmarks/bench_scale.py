@@ -19,8 +19,8 @@ machine: each section prints the load average it started under.
    before the clock starts: start-up and that first run are shown separately,
    paid once per cluster, not per run.  Target ≤ 10 % (issue 15).
 
-Timed runs are repeated (twice, interleaved: a, b, a, b) and the best of each is
-compared, so a burst of other work on the machine does not decide a ratio.
+Timed runs are repeated (three times, interleaved: a, b, a, b, a, b) and the best of each is
+compared (the ratio of each a, b pair is shown too, with its median), so a burst of other work on the machine does not decide a ratio.
 4. **Peak memory of a 10-year horizon against a 1-year one**: each horizon runs
    one replication in a fresh child process.  The child resets its peak
    resident set size after loading (``/proc/self/clear_refs``, Linux) and
@@ -107,6 +107,13 @@ def _all(ts: list[float]) -> str:
     return ", ".join(f"{t:.1f}" for t in ts)
 
 
+def _pairs(a: list[float], b: list[float]) -> str:
+    """Each pair's overhead a ÷ b − 1, and their median."""
+    r = sorted(x / y - 1 for x, y in zip(a, b))
+    median = r[len(r) // 2] if len(r) % 2 else (r[len(r) // 2 - 1] + r[len(r) // 2]) / 2
+    return ", ".join(f"{x:+.1%}" for x in (x / y - 1 for x, y in zip(a, b))) + f" (median {median:+.1%})"
+
+
 def speed_up(reps: int, days: float, rounds: int) -> None:
     sc = huian(days)
     print(f"1. speed-up: {reps} replications of Hui'an, {days:g} days, 2 worker processes vs 1")
@@ -119,6 +126,7 @@ def speed_up(reps: int, days: float, rounds: int) -> None:
     print(f"   1 worker (in this process): {one:6.1f} s (best of {_all(t['one'])})")
     print(f"   2 worker processes:         {two:6.1f} s (best of {_all(t['two'])})   "
           f"speed-up {one / two:.2f}× (target ≥ 1.9×)")
+    print(f"   speed-up pair by pair: {', '.join(f'{a / b:.2f}×' for a, b in zip(t['one'], t['two']))}")
     print(f"   the machine's own ceiling, two bare CPU-bound processes ÷ one, before and after: "
           f"{', '.join(f'{c:.2f}×' for c in ceiling)} (2.00× on two free cores); "
           f"the speed-up is {one / two / max(ceiling):.0%}–{one / two / min(ceiling):.0%} of it")
@@ -149,6 +157,7 @@ def year_and_dask(reps: int, days: float, cores: int, rounds: int) -> None:
           f"(workers import the model)")
     print(f"   Dask, warm workers:           {dask:5.1f} s (best of {_all(t['dask'])})  "
           f"overhead {dask / plain - 1:+.1%} (target ≤ 10 %)")
+    print(f"   overhead pair by pair (each Dask run against the plain run before it): {_pairs(t['dask'], t['plain'])}")
 
 
 def child_memory(days: float, how: str) -> dict:
@@ -187,8 +196,8 @@ def main() -> None:
         year_and_dask(8, 60, cores, rounds=1)
         memory(2)
     else:
-        speed_up(40, 120, rounds=2)
-        year_and_dask(30, 365, cores, rounds=2)
+        speed_up(40, 120, rounds=3)
+        year_and_dask(30, 365, cores, rounds=3)
         memory(10)
 
 
