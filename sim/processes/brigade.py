@@ -20,6 +20,7 @@ over the observation window, so utilisation and the split of field time are exac
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 from dataclasses import dataclass, field
 
@@ -383,19 +384,14 @@ class Unit:
         self.shift_names = [s.name for s in pattern.shifts]
         self._shift_start = [s.start_min for s in pattern.shifts]
         self._shift_end = [s.end_min for s in pattern.shifts]
-        self._shift_days = [set(s.weekday_numbers) for s in pattern.shifts]
+        self._shift_days = tuple(frozenset(s.weekday_numbers) for s in pattern.shifts)
         self._order = sorted(range(len(pattern.shifts)), key=lambda s: self._shift_start[s])  # by start time
         self.daily = daily
         self.days = days
         # who is on duty is asked often and changes only at the day's shift starts and ends: the answer
         # is kept with the minutes [lo, hi) it holds for (whole-minute clock times: exact bounds)
-        self._bounds = sorted({0, MIN_PER_DAY, *(min(max(b, 0), MIN_PER_DAY) for b in self._shift_start + self._shift_end)})
+        self._bounds, self._running = _duty_spans(tuple(self._shift_start), tuple(self._shift_end), self._shift_days)
         self._duty_lo, self._duty_hi, self._duty_on = 0.0, -1.0, []
-        # rota weekday → for each span [bounds[i], bounds[i+1]) of a day, whether each shift runs in it
-        # (no shift starts or ends inside a span, so its first minute answers for all of it)
-        self._running = {wd: [tuple(wd in days and start <= lo < end for days, start, end
-                                    in zip(self._shift_days, self._shift_start, self._shift_end))
-                              for lo in self._bounds[:-1]] for wd in range(7)}
         self._duty_day, self._duty_row, self._duty_spans = -1, [], []
         self.route_rng = route_rng
         self.served_villages = None  # brigades: villages of its towns, and businesses' cumulative shares
@@ -456,9 +452,8 @@ class Unit:
 
     def _day_shifts(self, day: int) -> list[tuple[int, float, float]]:
         """(shift, start minute, end minute) of each shift that runs on ``day``, in start order."""
-        wd = rota_weekday(day, self.daily.holidays)
-        lo = day * MIN_PER_DAY
-        return [(s, lo + self._shift_start[s], lo + self._shift_end[s]) for s in self._order if wd in self._shift_days[s]]
+        return _shifts_of_day(day, self.daily.holidays, self._order, self._shift_start, self._shift_end,
+                              self._shift_days)
 
     def _shift_starts(self, first_day: int = 0):
         """(day, shift, start minute, end minute) of each shift that runs, in time order."""
@@ -468,8 +463,7 @@ class Unit:
 
     def _count_shift(self, t_start: float, t_end: float, on_duty: int) -> None:
         """On-duty team time of a shift with ``on_duty`` teams (what the observation window sees of it)."""
-        w0, w1 = self.window
-        d = t_end - t_start if (w0 <= t_start and t_end <= w1) else overlap(t_start, t_end, w0, w1)
+        d = _window_minutes(t_start, t_end, self.window)
         self.counters.team_shift_min += on_duty * d
         self.counters.shift_min += d
 
@@ -515,11 +509,24 @@ class Unit:
         self.dispatcher.pump()  # (leaves a job queued: the next wake is set again)
 
     def end_of_run(self) -> None:
-        """A unit without a shift clock: the on-duty time of every day of the run, in day order."""
+        """A unit without a shift clock: the on-duty time of every day of the run, in day order.
+
+        A unit of fixed rows (a county department without campaign pulls) has the same days in every
+        run of the same rota, teams, holidays, length and window: those sums are made once per process
+        (:func:`_fixed_duty_minutes`, the same additions in the same order from zero)."""
         if self.routine:
             return
+        daily = self.daily
+        c = self.counters
+        if daily.fixed_rows is not None and c.team_shift_min == 0.0 and c.shift_min == 0.0:
+            rows = tuple((wd, tuple(row.tolist())) for wd, (row, _) in sorted(daily.fixed_rows.items()))
+            c.team_shift_min, c.shift_min = _fixed_duty_minutes(
+                tuple(self._shift_start), tuple(self._shift_end), self._shift_days, rows, daily.holidays,
+                self.days, self.window)
+            daily.teams_on(self.days - 1)  # as the day loop leaves it: every day asked
+            return
         for day in range(self.days):
-            on = self.daily.teams_on(day).tolist()
+            on = daily.teams_on(day).tolist()
             for s, t_start, t_end in self._day_shifts(day):
                 self._count_shift(t_start, t_end, on[s])
 
@@ -530,3 +537,46 @@ class Unit:
                 self.count("patrol_visits_planned", self.env.now)
             if k < on_duty and villages:
                 self._by_shift[s][k].agenda.append(PatrolRoute(list(villages), t_end))
+
+
+@functools.lru_cache(maxsize=64)
+def _duty_spans(starts: tuple, ends: tuple, days: tuple) -> tuple[list, dict]:
+    """A rota's spans of the day and which shifts run in each: the sorted bounds (0, every shift start
+    and end within the day, 1440) and, by rota weekday, for each span [bounds[i], bounds[i+1]) whether
+    each shift runs in it (no shift starts or ends inside a span, so its first minute answers for all
+    of it).  Made once per rota and shared by its units (read only)."""
+    bounds = sorted({0, MIN_PER_DAY, *(min(max(b, 0), MIN_PER_DAY) for b in starts + ends)})
+    running = {wd: [tuple(wd in d and start <= lo < end for d, start, end in zip(days, starts, ends))
+                    for lo in bounds[:-1]] for wd in range(7)}
+    return bounds, running
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_duty_minutes(starts: tuple, ends: tuple, days: tuple, rows: tuple, holidays: frozenset,
+                        n_days: int, window: tuple) -> tuple[float, float]:
+    """(on-duty team-minutes, shift minutes) of a fixed-rows unit over a run: its day loop, every day in
+    order (rota weekday ``wd`` → the day's teams per shift, ``rows``), from zero."""
+    order = sorted(range(len(starts)), key=lambda s: starts[s])
+    on_by_weekday = dict(rows)
+    team_min, shift_min = 0.0, 0.0
+    for day in range(n_days):
+        on = on_by_weekday[rota_weekday(day, holidays)]
+        for s, t_start, t_end in _shifts_of_day(day, holidays, order, starts, ends, days):
+            d = _window_minutes(t_start, t_end, window)
+            team_min += on[s] * d
+            shift_min += d
+    return team_min, shift_min
+
+
+def _shifts_of_day(day: int, holidays, order, starts, ends, days) -> list[tuple[int, float, float]]:
+    """(shift, start minute, end minute) of each shift that runs on ``day``, in start order (a public
+    holiday runs the Sunday rota)."""
+    wd = rota_weekday(day, holidays)
+    lo = day * MIN_PER_DAY
+    return [(s, lo + starts[s], lo + ends[s]) for s in order if wd in days[s]]
+
+
+def _window_minutes(t_start: float, t_end: float, window: tuple[float, float]) -> float:
+    """Minutes of [t_start, t_end) inside the observation window."""
+    w0, w1 = window
+    return t_end - t_start if (w0 <= t_start and t_end <= w1) else overlap(t_start, t_end, w0, w1)
