@@ -540,14 +540,14 @@ class Unit:
 
 
 @functools.lru_cache(maxsize=64)
-def _duty_spans(starts: tuple, ends: tuple, days: tuple) -> tuple[list, dict]:
+def _duty_spans(starts: tuple, ends: tuple, days: tuple) -> tuple[tuple, dict]:
     """A rota's spans of the day and which shifts run in each: the sorted bounds (0, every shift start
     and end within the day, 1440) and, by rota weekday, for each span [bounds[i], bounds[i+1]) whether
     each shift runs in it (no shift starts or ends inside a span, so its first minute answers for all
     of it).  Made once per rota and shared by its units (read only)."""
-    bounds = sorted({0, MIN_PER_DAY, *(min(max(b, 0), MIN_PER_DAY) for b in starts + ends)})
-    running = {wd: [tuple(wd in d and start <= lo < end for d, start, end in zip(days, starts, ends))
-                    for lo in bounds[:-1]] for wd in range(7)}
+    bounds = tuple(sorted({0, MIN_PER_DAY, *(min(max(b, 0), MIN_PER_DAY) for b in starts + ends)}))
+    running = {wd: tuple(tuple(wd in d and start <= lo < end for d, start, end in zip(days, starts, ends))
+                         for lo in bounds[:-1]) for wd in range(7)}
     return bounds, running
 
 
