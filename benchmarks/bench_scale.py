@@ -20,7 +20,8 @@ machine: each section prints the load average it started under.
    paid once per cluster, not per run.  Target ≤ 10 % (issue 15).
 
 Timed runs are repeated (three times, interleaved: a, b, a, b, a, b) and the best of each is
-compared (the ratio of each a, b pair is shown too, with its median), so a burst of other work on the machine does not decide a ratio.
+compared (the ratio of each a, b pair is shown too, with its median), so a burst of other work
+on the machine does not decide a ratio.
 4. **Peak memory of a 10-year horizon against a 1-year one**: each horizon runs
    one replication in a fresh child process.  The child resets its peak
    resident set size after loading (``/proc/self/clear_refs``, Linux) and
