@@ -382,15 +382,15 @@ class Unit:
         self.base = base
         self.pattern = pattern
         self.shift_names = [s.name for s in pattern.shifts]
-        self._shift_start = [s.start_min for s in pattern.shifts]
-        self._shift_end = [s.end_min for s in pattern.shifts]
+        self._shift_start = tuple(s.start_min for s in pattern.shifts)
+        self._shift_end = tuple(s.end_min for s in pattern.shifts)
         self._shift_days = tuple(frozenset(s.weekday_numbers) for s in pattern.shifts)
-        self._order = sorted(range(len(pattern.shifts)), key=lambda s: self._shift_start[s])  # by start time
+        self._order = tuple(sorted(range(len(pattern.shifts)), key=lambda s: self._shift_start[s]))  # by start time
         self.daily = daily
         self.days = days
         # who is on duty is asked often and changes only at the day's shift starts and ends: the answer
         # is kept with the minutes [lo, hi) it holds for (whole-minute clock times: exact bounds)
-        self._bounds, self._running = _duty_spans(tuple(self._shift_start), tuple(self._shift_end), self._shift_days)
+        self._bounds, self._running = _duty_spans(self._shift_start, self._shift_end, self._shift_days)
         self._duty_lo, self._duty_hi, self._duty_on = 0.0, -1.0, []
         self._duty_day, self._duty_row, self._duty_spans = -1, [], []
         self.route_rng = route_rng
@@ -521,7 +521,7 @@ class Unit:
         if daily.fixed_rows is not None and c.team_shift_min == 0.0 and c.shift_min == 0.0:
             rows = tuple((wd, tuple(row.tolist())) for wd, (row, _) in sorted(daily.fixed_rows.items()))
             c.team_shift_min, c.shift_min = _fixed_duty_minutes(
-                tuple(self._shift_start), tuple(self._shift_end), self._shift_days, rows, daily.holidays,
+                self._order, self._shift_start, self._shift_end, self._shift_days, rows, daily.holidays,
                 self.days, self.window)
             daily.teams_on(self.days - 1)  # as the day loop leaves it: every day asked
             return
@@ -552,11 +552,11 @@ def _duty_spans(starts: tuple, ends: tuple, days: tuple) -> tuple[tuple, dict]:
 
 
 @functools.lru_cache(maxsize=64)
-def _fixed_duty_minutes(starts: tuple, ends: tuple, days: tuple, rows: tuple, holidays: frozenset,
+def _fixed_duty_minutes(order: tuple, starts: tuple, ends: tuple, days: tuple, rows: tuple, holidays: frozenset,
                         n_days: int, window: tuple) -> tuple[float, float]:
     """(on-duty team-minutes, shift minutes) of a fixed-rows unit over a run: its day loop, every day in
-    order (rota weekday ``wd`` → the day's teams per shift, ``rows``), from zero."""
-    order = sorted(range(len(starts)), key=lambda s: starts[s])
+    order (rota weekday ``wd`` → the day's teams per shift, ``rows``; ``order`` the shifts by start), from
+    zero."""
     on_by_weekday = dict(rows)
     team_min, shift_min = 0.0, 0.0
     for day in range(n_days):
