@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -110,18 +111,17 @@ def _all(ts: list[float]) -> str:
 
 def _pairs(a: list[float], b: list[float]) -> str:
     """Each pair's overhead a ÷ b − 1, and their median."""
-    r = sorted(x / y - 1 for x, y in zip(a, b))
-    median = r[len(r) // 2] if len(r) % 2 else (r[len(r) // 2 - 1] + r[len(r) // 2]) / 2
-    return ", ".join(f"{x:+.1%}" for x in (x / y - 1 for x, y in zip(a, b))) + f" (median {median:+.1%})"
+    r = [x / y - 1 for x, y in zip(a, b)]
+    return ", ".join(f"{x:+.1%}" for x in r) + f" (median {statistics.median(r):+.1%})"
 
 
 def speed_up(reps: int, days: float, rounds: int) -> None:
     sc = huian(days)
     print(f"1. speed-up: {reps} replications of Hui'an, {days:g} days, 2 worker processes vs 1")
     print(f"   {load()}")
-    _, before = parallel_ceiling()
+    before = parallel_ceiling()
     t = best_of(rounds, one=lambda: run(sc, reps, workers=1), two=lambda: run(sc, reps, workers=2))
-    _, after = parallel_ceiling()
+    after = parallel_ceiling()
     one, two = min(t["one"]), min(t["two"])
     ceiling = before + after
     print(f"   1 worker (in this process): {one:6.1f} s (best of {_all(t['one'])})")

@@ -64,11 +64,10 @@ def _spin(n: int) -> float:
     return time.perf_counter() - t
 
 
-def parallel_ceiling(n: int = 10_000_000, rounds: int = 2) -> tuple[float, list[float]]:
+def parallel_ceiling(n: int = 10_000_000, rounds: int = 2) -> list[float]:
     """What this machine gives two processes now: two copies of the same CPU-bound loop run at once,
     throughput against one copy alone (2.0 on two free cores), measured ``rounds`` times interleaved
-    (one, two, one, two …).  Returns the best round's ratio (best single ÷ best pair, × 2) and every
-    round's.  On a shared machine the second core is not always a whole core: a parallel speed-up is
+    (one, two, one, two …): each round's ratio (2 × single ÷ pair).  On a shared machine the second core is not always a whole core: a parallel speed-up is
     read against this figure, measured in the same run."""
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     singles, pairs = [], []
@@ -81,4 +80,4 @@ def parallel_ceiling(n: int = 10_000_000, rounds: int = 2) -> tuple[float, list[
             t = time.perf_counter()
             pool.map(_spin, [n, n], chunksize=1)
             pairs.append(time.perf_counter() - t)
-    return 2 * min(singles) / min(pairs), [2 * s / p for s, p in zip(singles, pairs)]
+    return [2 * s / p for s, p in zip(singles, pairs)]
