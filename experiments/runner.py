@@ -9,6 +9,7 @@ grids of scenarios with resumable output are :mod:`sim.sweep`.
 from __future__ import annotations
 
 import logging
+from operator import attrgetter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -66,7 +67,7 @@ def measure_replication(sc: Scenario, replication: int, sink, out, plan: pd.Data
     s = sc.settings.scenario
     args = (item_targets(sc), s.warmup_min, s.horizon_min)
     if isinstance(sink, RecordList):
-        records = records_frame(sink.rows).sort_values("violation", kind="stable", ignore_index=True)
+        records = records_frame(sorted(sink.rows, key=attrgetter("violation")))
         sums = violation_sums(records, *args)
     else:
         records = None
