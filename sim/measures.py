@@ -222,15 +222,26 @@ def violation_sums(records, targets_min: dict[str, float], warmup_min: float, ho
         "stock_latent_end": (outcome == "open_undiscovered") & r["stock"].astype(bool),
     })
     # grouped by codes in the sorted order of the names: the same groups, rows and sums as by the names
-    towns, town_code = np.unique(r["town"].astype(object), return_inverse=True)
-    klasses, klass_code = np.unique(r["klass"].astype(object), return_inverse=True)
+    towns, town_code = _sorted_codes(r["town"])
+    klasses, klass_code = _sorted_codes(r["klass"])
     n_klass = max(len(klasses), 1)
     frame = pd.DataFrame({k: np.asarray(cols[k], float) for k in SUM_COLUMNS})
-    frame["_group"] = town_code.reshape(-1) * n_klass + klass_code.reshape(-1)
+    frame["_group"] = town_code * n_klass + klass_code
     sums = frame.groupby("_group", sort=True)[SUM_COLUMNS].sum()
     group = sums.index.to_numpy()
     sums.index = pd.MultiIndex.from_arrays([towns[group // n_klass], klasses[group % n_klass]], names=["town", "klass"])
     return sums
+
+
+def _sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct names in sorted order and each value's position among them: ``np.unique(values,
+    return_inverse=True)`` for a column of few distinct names, without sorting every value."""
+    first: dict[str, int] = {}
+    seen = np.fromiter((first.setdefault(x, len(first)) for x in values), np.intp, len(values))
+    names = sorted(first)
+    rank = np.empty(len(names), np.intp)
+    rank[[first[x] for x in names]] = np.arange(len(names))
+    return np.array(names, object), rank[seen]
 
 
 def add_sums(a: pd.DataFrame | None, b: pd.DataFrame) -> pd.DataFrame:
