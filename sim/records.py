@@ -85,35 +85,8 @@ def record_columns(rows: list[Record], fields=FIELDS) -> dict[str, np.ndarray]:
 
 
 def records_frame(rows: list[Record]) -> pd.DataFrame:
-    """Records (:class:`Record` s) → a DataFrame with typed columns, in the order of ``rows``."""
-    if not rows:  # no records: the columns pandas makes of nothing (text as objects)
-        df = pd.DataFrame.from_records(rows, columns=list(FIELDS))
-        for f in FLOAT_FIELDS:
-            df[f] = df[f].astype(float)
-        for f in BOOL_FIELDS:
-            df[f] = df[f].astype(bool)
-        for f in INT_FIELDS:
-            df[f] = df[f].astype(np.int64)
-        df["outcome"] = pd.Categorical(df["outcome"], categories=OUTCOMES)
-        return df
-    data = {}
-    for f, values in zip(FIELDS, zip(*rows)):
-        if f in FLOAT_FIELDS:
-            data[f] = np.array(values, float)
-        elif f in BOOL_FIELDS:
-            data[f] = np.array(values, bool)
-        elif f in INT_FIELDS:
-            data[f] = np.array(values, np.int64)
-        elif f == "outcome":
-            data[f] = pd.Categorical(values, categories=OUTCOMES)
-        else:
-            data[f] = _text_column(values)
-    return pd.DataFrame(data)
-
-
-def _text_column(values: tuple[str, ...]):
-    """A text column as pandas' string array, made from its distinct values: a column has few
-    (towns, villages, items, teams), and converting each distinct string once is what costs."""
-    index: dict[str, int] = {}
-    codes = np.fromiter((index.setdefault(x, len(index)) for x in values), np.intp, len(values))
-    return pd.array(list(index), dtype="str").take(codes)
+    """Records (:class:`Record` s) → a DataFrame with typed columns, in the order of ``rows`` (text
+    as pandas infers it from the arrays of :func:`record_columns`)."""
+    columns = record_columns(rows)
+    columns["outcome"] = pd.Categorical(columns["outcome"], categories=OUTCOMES)
+    return pd.DataFrame(columns)
