@@ -442,10 +442,11 @@ class Unit:
         on = self.duty(self.env.now)
         return any(team.k < on[team.shift_idx] for team in self.dispatcher.idle)
 
-    def count(self, counter: str, t: float) -> None:
+    def count(self, counter: str, t: float, n: int = 1) -> None:
+        """Add ``n`` to ``counter`` if ``t`` is inside the observation window."""
         w0, w1 = self.window
         if w0 <= t < w1:
-            setattr(self.counters, counter, getattr(self.counters, counter) + 1)
+            setattr(self.counters, counter, getattr(self.counters, counter) + n)
 
     def submit(self, job) -> None:
         self.dispatcher.submit(job)
@@ -533,8 +534,7 @@ class Unit:
     def _start_patrols(self, day: int, s: int, t_end: float, on_duty: int) -> None:
         routes = self.agendas.get(day % 7, {})
         for k, villages in routes.items():
-            for _ in villages:
-                self.count("patrol_visits_planned", self.env.now)
+            self.count("patrol_visits_planned", self.env.now, len(villages))
             if k < on_duty and villages:
                 self._by_shift[s][k].agenda.append(PatrolRoute(list(villages), t_end))
 
