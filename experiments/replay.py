@@ -243,24 +243,19 @@ def record_baseline(sc: Scenario, replication: int) -> Baseline:
     env = model.env
     jobs: list[tuple] = []
 
-    def logging_department(unit):
-        def submit(job):
-            v = job.violation
-            jobs.append((env.now, unit.name, job.stage, job.priority, job.teams_needed, _snapshot(v)))
-            unit.dispatcher.submit(job)
-        return submit
+    def log_job(unit, job):
+        jobs.append((env.now, unit.name, job.stage, job.priority, job.teams_needed, _snapshot(job.violation)))
 
     for name, unit in model.units.items():
         if model.unit_kind[name] == "department":
-            unit.submit = logging_department(unit)
+            unit.job_log = log_job
     arrivals: list[tuple] = []
-    new_violation, village_town, recorder = model._new_violation, model.village_town, model.recorder
+    village_town, recorder = model.village_town, model.recorder
 
-    def logging_arrival(b, j, t, stock=False):
+    def log_arrival(b, j, t, stock):
         arrivals.append((recorder.created, b, j, t, stock, env.now, village_town[b.village[j]]))
-        new_violation(b, j, t, stock)
 
-    model._new_violation = logging_arrival  # the arrival process looks it up at each violation
+    model.arrival_log = log_arrival
     latent = {}
     out = model.run()
     for v_by_id in model.watch.by_village:

@@ -179,6 +179,9 @@ class Model:
         self.window = (s.scenario.warmup_min, self.horizon)
         self.injected = arrivals
         self.restrict = restrict
+        # if set, arrival_log(batch, row, time, stock) sees each violation the arrival process creates,
+        # before it is made (experiments.replay logs a whole-county run's arrivals)
+        self.arrival_log = None
         self.only_towns = restrict.towns if restrict is not None else None
         self.class_keys = tuple(s.classes)
         self.items = sc.items
@@ -421,6 +424,8 @@ class Model:
 
     def _new_violation(self, b, j: int, t: float, stock: bool = False) -> None:
         """A violation arises at ``t`` (before the start, ``t`` < 0, for the stock of old ones)."""
+        if self.arrival_log is not None:
+            self.arrival_log(b, j, t, stock)
         vid = self.recorder.new_id()
         village = b.village[j]
         item_i = b.item[j]

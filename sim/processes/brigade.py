@@ -400,6 +400,7 @@ class Unit:
         self.inspections_per_day = inspections_per_day
         self.counters = UnitCounters()
         self.on_call = None  # brigades whose pattern has on_call: sim.processes.on_call.OnCall
+        self.job_log = None  # if set, job_log(unit, job) sees each job handed to the unit (experiments.replay)
         self.dispatcher = Dispatcher(self.env, self.duty)
         most = daily.most(days - 1)
         self.teams = [Team(self, s, k) for s in range(len(pattern.shifts)) for k in range(int(most[s]))]
@@ -449,6 +450,9 @@ class Unit:
             setattr(self.counters, counter, getattr(self.counters, counter) + n)
 
     def submit(self, job) -> None:
+        """A job for the unit: its queue (after ``job_log``, if set, has seen it)."""
+        if self.job_log is not None:
+            self.job_log(self, job)
         self.dispatcher.submit(job)
 
     def _day_shifts(self, day: int) -> list[tuple[int, float, float]]:
