@@ -156,3 +156,39 @@ def test_records_off_gives_the_same_measures(tmp_path, monkeypatch):
     assert summed.records is None
     pd.testing.assert_frame_equal(kept.metrics, summed.metrics, check_exact=False, rtol=1e-12)
     assert np.isfinite(kept.metrics["value"]).any()
+
+
+def test_records_table_keeps_the_rows_order_and_types_each_column():
+    """records_frame: one row per record in the order given, numbers, flags and ids typed, the outcome a
+    category of OUTCOMES, text as pandas infers it; no records give the same columns."""
+    from enforcement_grid.sim.records import FIELDS, FLOAT_FIELDS, Record
+
+    def record(vid, town, outcome):
+        values = {f: (np.nan if f in FLOAT_FIELDS else "") for f in FIELDS}
+        values.update(violation=vid, town=town, severity=2, handled_by_brigade=True, returned=False, stock=vid == 0,
+                      occurred_min=10.0 * vid, outcome=outcome)
+        return Record(**values)
+
+    rows = [record(2, "乙镇", "corrected"), record(0, "甲镇", "open_waiting"), record(1, "乙镇", "transferred")]
+    df = records_frame(rows)
+    assert list(df.columns) == list(FIELDS)
+    assert df["violation"].tolist() == [2, 0, 1] and df["town"].tolist() == ["乙镇", "甲镇", "乙镇"]
+    assert df["violation"].dtype == np.int64 and df["severity"].dtype == np.int64
+    assert df["stock"].tolist() == [False, True, False] and df["returned"].dtype == bool
+    assert df["occurred_min"].tolist() == [20.0, 0.0, 10.0] and df["area_m2"].dtype == float
+    assert list(df["outcome"].cat.categories) == list(OUTCOMES)
+    assert df["town"].dtype == pd.Series(["甲镇"]).dtype  # text as pandas infers it
+    empty = records_frame([])
+    assert list(empty.columns) == list(FIELDS) and len(empty) == 0 and empty["violation"].dtype == np.int64
+
+
+@given(st.lists(st.sampled_from(["螺城镇", "崇武镇", "a", "B", "b", ""]), max_size=40))
+def test_sums_group_the_names_in_numpys_sorted_order(names):
+    """violation_sums codes towns and classes as np.unique(…, return_inverse=True) would."""
+    from enforcement_grid.sim.measures import _sorted_codes
+
+    values = np.array(names, object)
+    got_names, got_codes = _sorted_codes(values)
+    want_names, want_codes = np.unique(values, return_inverse=True)
+    assert got_names.tolist() == want_names.tolist()
+    assert got_codes.tolist() == want_codes.reshape(-1).tolist()
