@@ -8,7 +8,9 @@
    model cost per violation ÷ bare SimPy cost per arrival (target ≤ 3).  Both model runs are
    timed as the best of 3 in one process, records kept (the first run of a process also pays
    one-time imports and caches: its time is shown beside).
-   Also the SimPy events per violation of one such year (counted in an untimed run).
+   Also the SimPy events per violation of one such year (counted in an untimed run), and the ratio
+   split in two factors: events per violation ÷ events per bare arrival (how much more happens) ×
+   cost per event ÷ a bare event's (how much dearer each happening is).
 2. **One simulated year of the default scenario** per replication (target ≤ 0.5 s, issue 15).
 3. **Memory with records off**: peak traced memory of a 5-year run ÷ a 1-year run
    (target: about 1, flat in the run length).
@@ -99,6 +101,12 @@ def main() -> None:
           f"         ratio {t_year / jobs / per_bare:.2f}   (violations + patrol visits + inspections)")
     events, created = events_per_violation(huian)
     print(f"                          {events:7d} SimPy events, {events / created:.1f} per violation")
+    # the ratio per violation = (events per violation ÷ per bare arrival) × (cost per event ÷ bare cost per event)
+    bare_events = bare_simpy_mmc(n_mmc, 3, 4.0 / 60, 30.0, count_events=True) / n_mmc
+    per_event, bare_per_event = t_year / n / (events / created), per_bare / bare_events
+    print(f"   split of the ratio: {events / created:.1f} events per violation ÷ {bare_events:.1f} per bare arrival"
+          f" = {events / created / bare_events:.2f};  {per_event * 1e6:.2f} µs per event ÷ {bare_per_event * 1e6:.2f}"
+          f" bare = {per_event / bare_per_event:.2f};  product {t_year / n / per_bare:.2f}")
 
     print("2. one simulated year of the default Hui'an scenario, per replication")
     print(f"   {t_year:.2f} s (target ≤ 0.5 s; best of {len(times)});"

@@ -18,8 +18,10 @@ import simpy
 ISSUE_BARE_US = 7.6  # bare SimPy M/M/c, µs per arrival, as issue 15 measured it on the 2-core machine
 
 
-def bare_simpy_mmc(n: int, c: int, lam_per_min: float, mean_service: float, seed: int = 1) -> float:
-    """Seconds for a textbook SimPy M/M/c with n arrivals."""
+def bare_simpy_mmc(n: int, c: int, lam_per_min: float, mean_service: float, seed: int = 1,
+                   count_events: bool = False) -> float:
+    """Seconds for a textbook SimPy M/M/c with n arrivals (``count_events``: instead, the SimPy events it
+    processes, in an untimed run)."""
     rng = np.random.default_rng(seed)
     inter = rng.exponential(1 / lam_per_min, n)
     service = rng.exponential(mean_service, n)
@@ -40,6 +42,17 @@ def bare_simpy_mmc(n: int, c: int, lam_per_min: float, mean_service: float, seed
             env.process(customer(i))
 
     env.process(source())
+    if count_events:
+        steps = [0]
+        step = env.step
+
+        def counted():
+            steps[0] += 1
+            step()
+
+        env.step = counted  # this environment only
+        env.run()
+        return steps[0]
     t = time.perf_counter()
     env.run()
     return time.perf_counter() - t
