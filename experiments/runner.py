@@ -9,8 +9,8 @@ grids of scenarios with resumable output are :mod:`sim.sweep`.
 from __future__ import annotations
 
 import logging
-from operator import attrgetter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Callable, Iterable
 
 import pandas as pd
