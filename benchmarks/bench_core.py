@@ -26,13 +26,11 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import simpy
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the M/M/c scenario builder shared with the tests
 
 import factory  # noqa: E402
-from machine import ISSUE_BARE_US, at_issue_speed, bare_simpy_mmc  # noqa: E402
+from machine import ISSUE_BARE_US, at_issue_speed, bare_simpy_mmc, counted_steps  # noqa: E402
 
 from enforcement_grid.experiments import run_replication  # noqa: E402
 from enforcement_grid.sim import load_scenario  # noqa: E402
@@ -42,15 +40,8 @@ def events_per_violation(sc, rep=0) -> tuple[int, int]:
     """SimPy events processed and violations created in one replication (an untimed, counted run)."""
     from enforcement_grid.sim.model import Model
 
-    count = [0]
-    step = simpy.Environment.step
-
-    def counted(env):
-        count[0] += 1
-        return step(env)
-
     model = Model(sc, rep)
-    model.env.step = counted.__get__(model.env)  # this run's environment only
+    count = counted_steps(model.env)
     model.run()
     return count[0], model.recorder.created
 

@@ -43,19 +43,25 @@ def bare_simpy_mmc(n: int, c: int, lam_per_min: float, mean_service: float, seed
 
     env.process(source())
     if count_events:
-        steps = [0]
-        step = env.step
-
-        def counted():
-            steps[0] += 1
-            step()
-
-        env.step = counted  # this environment only
+        steps = counted_steps(env)
         env.run()
         return steps[0]
     t = time.perf_counter()
     env.run()
     return time.perf_counter() - t
+
+
+def counted_steps(env: simpy.Environment) -> list[int]:
+    """Count the events ``env`` processes from now on (this environment only): ``[count]``, kept up to date."""
+    steps = [0]
+    step = env.step
+
+    def counted():
+        steps[0] += 1
+        step()
+
+    env.step = counted
+    return steps
 
 
 def bare_us(n: int = 35_000, rounds: int = 3) -> float:
@@ -80,8 +86,9 @@ def _spin(n: int) -> float:
 def parallel_ceiling(n: int = 10_000_000, rounds: int = 2) -> list[float]:
     """What this machine gives two processes now: two copies of the same CPU-bound loop run at once,
     throughput against one copy alone (2.0 on two free cores), measured ``rounds`` times interleaved
-    (one, two, one, two …): each round's ratio (2 × single ÷ pair).  On a shared machine the second core is not always a whole core: a parallel speed-up is
-    read against this figure, measured in the same run."""
+    (one, two, one, two …): each round's ratio (2 × single ÷ pair).  On a shared machine the second
+    core is not always a whole core: a parallel speed-up is read against this figure, measured in the
+    same run."""
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     singles, pairs = [], []
     with ctx.Pool(2) as pool:
