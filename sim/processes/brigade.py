@@ -15,6 +15,9 @@ reported violations (priority = severity), scheduled business inspections
 
 Time a team spends is accumulated by activity (area accumulation, not sampling)
 over the observation window, so utilisation and the split of field time are exact.
+Each team keeps its own sums, in the order of its own working day, and the unit's are
+their sum at the end (:meth:`Unit.end_of_run`): when in its day a team books a stretch
+does not change the totals.
 """
 
 from __future__ import annotations
@@ -192,6 +195,7 @@ class Team:
         self.location = unit.base
         self.agenda: list = []
         self.wake = None
+        self.busy = dict.fromkeys(ACTIVITIES, 0.0)  # minutes by activity in the observation window
         self.process = self.env.process(self.run())
 
     def on_duty(self, t: float) -> bool:
@@ -200,9 +204,9 @@ class Team:
     def _account(self, activity: str, start: float, end: float) -> None:
         w0, w1 = self.unit.window
         if w0 <= start and end <= w1:  # the common case: wholly inside the observation window
-            self.unit.counters.busy[activity] += end - start
+            self.busy[activity] += end - start
         else:
-            self.unit.counters.busy[activity] += overlap(start, end, w0, w1)
+            self.busy[activity] += overlap(start, end, w0, w1)
 
     def run(self):
         env = self.env
@@ -514,15 +518,18 @@ class Unit:
         self.dispatcher.pump()  # (leaves a job queued: the next wake is set again)
 
     def end_of_run(self) -> None:
-        """A unit without a shift clock: the on-duty time of every day of the run, in day order.
+        """The unit's busy minutes (its teams' sums, in team order); for a unit without a shift clock,
+        also the on-duty time of every day of the run, in day order.
 
         A unit of fixed rows (a county department without campaign pulls) has the same days in every
         run of the same rota, teams, holidays, length and window: those sums are made once per process
         (:func:`_fixed_duty_minutes`, the same additions in the same order from zero)."""
+        c = self.counters
+        for activity in ACTIVITIES:
+            c.busy[activity] = sum((team.busy[activity] for team in self.teams), 0.0)
         if self.routine:
             return
         daily = self.daily
-        c = self.counters
         if daily.fixed_rows is not None and c.team_shift_min == 0.0 and c.shift_min == 0.0:
             rows = tuple((wd, tuple(row.tolist())) for wd, (row, _) in sorted(daily.fixed_rows.items()))
             c.team_shift_min, c.shift_min = _fixed_duty_minutes(
