@@ -250,7 +250,8 @@ class Model:
             return Unit(
                 self.env, name, self.seat[base_town], pattern, daily, days,
                 travel=self.travel, casework=self.casework, patrol=self.channels["patrol"],
-                inspection=inspection, window=self.window, route_rng=BufferedNormals(self.streams.for_unit("route", name)),  # trip noise only
+                inspection=inspection, window=self.window, horizon=self.horizon,
+                route_rng=BufferedNormals(self.streams.for_unit("route", name)),  # trip noise only
                 trace=self.recorder.trace, **kw,
             )
 

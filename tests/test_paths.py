@@ -202,3 +202,22 @@ def test_a_department_without_a_shift_clock_takes_a_case_at_its_next_shift_start
     fire_unit = model.units["fire"]
     assert not fire_unit.routine
     assert fire_unit.counters.team_shift_min == 10 * 540.0 and fire_unit.counters.shift_min == 10 * 540.0
+
+
+def test_a_team_on_its_way_back_takes_waiting_work_when_it_reaches_base(scenario):
+    """Team A heads back to base (10 minutes) after its first case; a four-officer job reported
+    meanwhile waits for it, and both teams are dispatched when A is back at base, A leading (as a
+    team arriving at base looks for work first)."""
+    log, _ = event_log(scenario, InjectedViolation(600.0, VILLAGE, "S-1"),
+                       InjectedViolation(635.0, VILLAGE, "Q-4"))
+    assert [e for e in log if "v1" in e[2]] == [
+        (635.0, VILLAGE, "v1 arises: Q-4"),
+        (735.0, CC, "v1 reported by grid"),
+        (735.0, CC, f"v1 to {TOWN}"),
+        (740.0, A, "v1 dispatched (first)"),  # A left the village at 730: at base at 740
+        (740.0, B, "v1 escort dispatched"),
+        (750.0, B, "v1 escort on site"),
+        (750.0, A, "v1 on site (first)"),
+        (790.0, A, "v1 corrected (first)"),
+        (790.0, TOWN, "v1 closed: corrected"),
+    ]

@@ -13,6 +13,12 @@ next job from where it is or return to base and wait.  Jobs are responses to
 reported violations (priority = severity), scheduled business inspections
 (``command_centre.inspection_priority``) and patrol routes (a team's own agenda for the day).
 
+A team with nothing to do heads back to base.  If nothing is waiting when it sets
+off, it waits on the road: the dispatcher counts it free from its arrival at base
+(``free_at``), and calls it back then should a job be queued or a patrol route be
+handed to it meanwhile, to look for work as a team reaching base does.  The road
+home is then not an event of its own (most returns find nothing waiting).
+
 Time a team spends is accumulated by activity (area accumulation, not sampling)
 over the observation window, so utilisation and the split of field time are exact.
 Each team keeps its own sums, in the order of its own working day, and the unit's are
@@ -120,7 +126,8 @@ class Dispatcher:
 
     ``duty(t)``: the unit's teams on duty at ``t`` by shift (:meth:`Unit.duty`); ``waiting()``,
     if set, is called when a pump leaves a job queued (a unit without a shift clock wakes itself
-    at the next shift start then, :meth:`Unit._wake_at_next_shift`)."""
+    at the next shift start then, :meth:`Unit._wake_at_next_shift`).  ``idle`` is in the order the
+    teams are free from (``Team.free_at``): teams still on the road back to base come last."""
 
     def __init__(self, env, duty):
         self.env = env
@@ -138,13 +145,18 @@ class Dispatcher:
     def __len__(self) -> int:
         return len(self.queue)
 
+    def add_idle(self, team: "Team") -> None:
+        """An idle team, in the order of the time it is free from."""
+        bisect.insort_right(self.idle, team, key=_free_at)
+
     def _free_teams(self, k: int, first: "Team | None" = None) -> list["Team"] | None:
-        on = self.duty(self.env.now)
+        now = self.env.now
+        on = self.duty(now)
         if first is None and not any(on):  # nobody on duty (a night, a weekend): no idle team to look at
             return None
         chosen = [first] if first is not None else []
         for team in self.idle:
-            if len(chosen) >= k:
+            if len(chosen) >= k or team.free_at > now:  # the rest are still on their way back to base
                 break
             if team is not first and team.k < on[team.shift_idx]:
                 chosen.append(team)
@@ -156,6 +168,7 @@ class Dispatcher:
             job = self.queue[0][2]
             teams = self._free_teams(job.teams_needed)
             if teams is None:
+                self._call_back_returning()
                 if self.waiting is not None:
                     self.waiting()
                 return
@@ -164,23 +177,62 @@ class Dispatcher:
                 self.assign(team, job)
 
     def take(self, team: "Team"):
-        """The next job for a team that has just finished one (None if none fits now)."""
-        if not self.queue or not team.on_duty(self.env.now):
-            return None
-        job = self.queue[0][2]
-        others = self._free_teams(job.teams_needed, first=team)
-        if others is None:
-            return None
-        heapq.heappop(self.queue)
-        for other in others[1:]:
+        """The next job for a team that has just finished one (None if none fits now); the other
+        teams a multi-team job needs are woken with it."""
+        job, others = self._take(team)
+        for other in others:
             self.assign(other, job)
         return job
+
+    def _take(self, team: "Team") -> tuple:
+        """(the next job that fits with ``team`` first, the other idle teams it needs), or (None, ())."""
+        if not self.queue or not team.on_duty(self.env.now):
+            return None, ()
+        job = self.queue[0][2]
+        teams = self._free_teams(job.teams_needed, first=team)
+        if teams is None:
+            return None, ()
+        heapq.heappop(self.queue)
+        return job, teams[1:]
 
     def assign(self, team: "Team", job) -> None:
         """Wake an idle team with a job."""
         self.idle.remove(team)
         wake, team.wake = team.wake, None
         wake.succeed(job)
+
+    def call_back(self, team: "Team") -> None:
+        """Have a team on its way back to base look for work when it gets there (once)."""
+        if not team.called_back:
+            team.called_back = True
+            now = self.env.now
+            self.env.timeout(exact_delay(now, team.free_at), value=team).callbacks.append(self._back_at_base)
+
+    def _call_back_returning(self) -> None:
+        """Work is waiting: each team on its way back looks for it on arrival."""
+        now = self.env.now
+        for team in reversed(self.idle):
+            if team.free_at <= now:
+                break
+            self.call_back(team)
+
+    def _back_at_base(self, event) -> None:
+        """A team called back reaches base: its patrol route if it has one and is on duty, else the
+        next job that fits (as :meth:`Team.run` looks for work)."""
+        team = event.value
+        team.called_back = False
+        if team.agenda and team.on_duty(self.env.now):
+            job, others = team.agenda.pop(0), ()
+        else:
+            job, others = self._take(team)
+        if job is not None:
+            self.assign(team, job)  # first, as the team arriving acts first (it leads a multi-team job)
+            for other in others:
+                self.assign(other, job)
+
+
+def _free_at(team: "Team") -> float:
+    return team.free_at
 
 
 class Team:
@@ -195,6 +247,8 @@ class Team:
         self.location = unit.base
         self.agenda: list = []
         self.wake = None
+        self.free_at = 0.0  # idle: the time it is (or will be) at base and free
+        self.called_back = False  # idle on the way back: called back on arrival (Dispatcher.call_back)
         self.busy = dict.fromkeys(ACTIVITIES, 0.0)  # minutes by activity in the observation window
         self.process = self.env.process(self.run())
 
@@ -219,16 +273,21 @@ class Team:
             else:
                 job = unit.dispatcher.take(self)
             if job is None:
+                self.free_at = env.now
                 if self.location != unit.base:
                     t0 = env.now
                     back = unit.travel.trip(self.location, unit.base, None, unit.route_rng)
                     self.location = unit.base
-                    if back > 0:
+                    if back > 0 and (unit.dispatcher.queue or self.agenda):  # work waiting: look again at base
                         yield env.timeout(back)
                         self._account(last_activity, t0, env.now)
                         continue
+                    if back > 0:  # nothing waiting: idle on the way back, free from its arrival
+                        self.free_at = t0 + back  # the clock a timeout of ``back`` would reach
+                        if self.free_at < unit.horizon:  # (a trip the run does not see end is not booked)
+                            self._account(last_activity, t0, self.free_at)
                 self.wake = env.event()
-                unit.dispatcher.idle.append(self)
+                unit.dispatcher.add_idle(self)
                 job = yield self.wake
             last_activity = job.kind
             if job.kind == "response":
@@ -352,8 +411,8 @@ class Unit:
     ``trip(a, b, z, rng)``), ``casework`` (dispatch, on-site action and what follows),
     the ``patrol`` channel (visit minutes, ``look``, ``found``), the ``inspection``
     channel (``pick_business``, visit minutes, ``checked``, ``found``), the
-    observation ``window`` (start, end) minutes, the unit's ``route_rng`` and the
-    event ``trace`` (None when off).
+    observation ``window`` (start, end) minutes, the ``horizon`` minute the run ends at, the
+    unit's ``route_rng`` and the event ``trace`` (None when off).
     """
 
     def __init__(
@@ -370,6 +429,7 @@ class Unit:
         patrol,
         inspection,
         window: tuple[float, float],
+        horizon: float,
         route_rng,
         trace: list | None,
         agendas: dict[int, dict[int, list[int]]] | None = None,
@@ -381,6 +441,7 @@ class Unit:
         self.patrol = patrol
         self.inspection = inspection
         self.window = window
+        self.horizon = horizon  # the run ends here
         self.trace = trace
         self.name = name
         self.base = base
@@ -444,8 +505,9 @@ class Unit:
 
     def has_free_team(self) -> bool:
         """An idle team of the unit is on duty now (it would take a job at once)."""
-        on = self.duty(self.env.now)
-        return any(team.k < on[team.shift_idx] for team in self.dispatcher.idle)
+        now = self.env.now
+        on = self.duty(now)
+        return any(team.k < on[team.shift_idx] and team.free_at <= now for team in self.dispatcher.idle)
 
     def count(self, counter: str, t: float, n: int = 1) -> None:
         """Add ``n`` to ``counter`` if ``t`` is inside the observation window."""
@@ -494,8 +556,11 @@ class Unit:
                     self.count("inspections_planned", env.now)
                     self.dispatcher.submit(InspectionVisit(*self.inspection.pick_business(self), self.inspection.priority))
             for team in self._by_shift[s]:
-                if team.agenda and team.wake is not None and team.on_duty(env.now):
-                    self.dispatcher.assign(team, team.agenda.pop(0))
+                if team.agenda and team.wake is not None:  # idle, with a route
+                    if team.free_at > env.now:
+                        self.dispatcher.call_back(team)  # on its way back: it takes the route at base
+                    elif team.on_duty(env.now):
+                        self.dispatcher.assign(team, team.agenda.pop(0))
             self.dispatcher.pump()
 
     # A unit with no routine work (no patrol agendas, no inspections: a county department) needs
