@@ -20,7 +20,7 @@ from enforcement_grid.sim.errors import ScenarioError
 from .executors import Executor, Failed, Shared, Task, make_executor
 from enforcement_grid.sim.measures import SumSink, plan_visits, run_metrics, summarise, unit_table, unvisited_villages, violation_sums
 from enforcement_grid.sim.model import Model, RecordList
-from enforcement_grid.sim.records import records_frame
+from enforcement_grid.sim.records import columns_frame, record_columns, records_frame
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,9 @@ def measure_replication(sc: Scenario, replication: int, sink, out, plan: pd.Data
     s = sc.settings.scenario
     args = (item_targets(sc), s.warmup_min, s.horizon_min)
     if isinstance(sink, RecordList):
-        records = records_frame(sorted(sink.rows, key=attrgetter("violation")))
-        sums = violation_sums(records, *args)
+        columns = record_columns(sorted(sink.rows, key=attrgetter("violation")))
+        sums = violation_sums(columns, *args)  # from the arrays, not back from the table's columns
+        records = columns_frame(columns)
     else:
         records = None
         sums = sink.sums if sink.sums is not None else violation_sums(records_frame([]), *args)
