@@ -5,13 +5,16 @@
 1. **Cost per violation vs bare SimPy.**  A bare SimPy M/M/c (one ``simpy.Resource``,
    one process per arrival) with as many arrivals as the model has violations; the
    model on the same M/M/c reduction and on the default Hui'an scenario.  Ratio:
-   model cost per violation ÷ bare SimPy cost per arrival (target ≤ 3).  Both model runs are
-   timed as the best of 3 in one process, records kept (the first run of a process also pays
-   one-time imports and caches: its time is shown beside).
+   model cost per violation ÷ bare SimPy cost per arrival (target ≤ 3).  Measured in pairs,
+   each model replication (records kept) followed at once by its bare run, 5 pairs: the median
+   ratio and its range (min–max), which a best-of-N of each taken apart would not show on a
+   machine whose speed drifts.  The first run of a process also pays one-time imports and
+   caches: it is run first, untimed in the pairs, its time shown beside.
    Also the SimPy events per violation of one such year (counted in an untimed run), and the ratio
    split in two factors: events per violation ÷ events per bare arrival (how much more happens) ×
    cost per event ÷ a bare event's (how much dearer each happening is).
-2. **One simulated year of the default scenario** per replication (target ≤ 0.5 s, issue 15).
+2. **One simulated year of the default scenario** per replication (target ≤ 0.5 s, issue 15): the
+   pairs' years, median (min–max), and each scaled by its own bare run to the issue's machine.
 3. **Memory with records off**: peak traced memory of a 5-year run ÷ a 1-year run
    (target: about 1, flat in the run length).
 """
@@ -20,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +58,43 @@ def timed_replication(sc, rep=0, keep=True):
     return time.perf_counter() - t, result
 
 
+@dataclass
+class Pair:
+    """One bare SimPy M/M/c run and, right after it, one model replication."""
+
+    bare_us: float  # bare SimPy, µs per arrival
+    seconds: float  # the replication
+    n: int  # its violations
+    jobs: int  # violations + patrol visits + inspections
+
+    @property
+    def model_us(self) -> float:
+        return self.seconds / self.n * 1e6
+
+    @property
+    def ratio(self) -> float:
+        return self.model_us / self.bare_us
+
+
+def paired(replicate, rounds: int) -> list[Pair]:
+    """``rounds`` pairs of runs a moment apart (the machine's speed drifts): model replication ``i``
+    (``replicate(i)`` → (seconds, RunResult)), then a bare SimPy M/M/c with as many arrivals as it had
+    violations."""
+    out = []
+    for i in range(rounds):
+        seconds, r = replicate(i)
+        n = len(r.records)
+        bare_us = bare_simpy_mmc(n, 3, 4.0 / 60, 30.0, seed=i) / n * 1e6
+        u = r.units
+        out.append(Pair(bare_us, seconds, n, n + int(u["patrol_visits_done"].sum() + u["inspections_done"].sum())))
+    return out
+
+
+def _spread(values: list[float], fmt: str = "6.1f") -> str:
+    """Median (min–max)."""
+    return f"{statistics.median(values):{fmt}} ({format(min(values), fmt).strip()}–{format(max(values), fmt).strip()})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter runs (smoke test of the benchmark)")
@@ -60,49 +102,41 @@ def main() -> None:
     years = 2 if args.quick else 5
     tmp = Path(tempfile.mkdtemp())
 
-    print("1. cost per violation against bare SimPy M/M/c")
+    print("1. cost per violation against bare SimPy M/M/c (in pairs: a model run, then a bare one; median (min–max))")
+    rounds = 1 if args.quick else 5
     days = 60 if args.quick else 365
     mmc = load_scenario(factory.mmc(tmp / "mmc", 4.0, 30.0, 3, days=days, replications=1))
-    mmc_times = []
-    for _ in range(1 if args.quick else 3):  # best of 3, as the Hui'an year below (the first run of a
-        t, r_mmc = timed_replication(mmc)  # process also pays one-time imports and caches)
-        mmc_times.append(t)
-    t_mmc = min(mmc_times)
-    n_mmc = len(r_mmc.records)
-    t_bare = min(bare_simpy_mmc(n_mmc, 3, 4.0 / 60, 30.0, seed=s) for s in range(3))
-    per_bare = t_bare / n_mmc
-    print(f"   bare SimPy M/M/c:      {n_mmc:7d} arrivals   {per_bare * 1e6:6.1f} µs/arrival")
-    print(f"   model, M/M/c:          {n_mmc:7d} violations {t_mmc / n_mmc * 1e6:6.1f} µs/violation"
-          f"   ratio {t_mmc / n_mmc / per_bare:.2f}   (best of {len(mmc_times)}; first run {mmc_times[0]:.2f} s)")
+    huian = load_scenario(ROOT / "scenarios/huian.toml", ["scenario.horizon_days=60"] if args.quick else [])
+    first_mmc = timed_replication(mmc)[0]  # the first run of a process also pays one-time imports and
+    first_huian = timed_replication(huian, rounds)[0]  # caches: run each once first, untimed below
+    mmc_pairs = paired(lambda i: timed_replication(mmc), rounds)
+    n_mmc = mmc_pairs[0].n
+    print(f"   bare SimPy M/M/c:      {n_mmc:7d} arrivals   {_spread([p.bare_us for p in mmc_pairs])} µs/arrival")
+    print(f"   model, M/M/c:          {n_mmc:7d} violations {_spread([p.model_us for p in mmc_pairs])} µs/violation"
+          f"   ratio {_spread([p.ratio for p in mmc_pairs], '.2f')}   (first run of the process {first_mmc:.2f} s)")
 
-    huian = load_scenario(ROOT / "scenarios/huian.toml")
-    if args.quick:
-        huian = load_scenario(ROOT / "scenarios/huian.toml", ["scenario.horizon_days=60"])
-    times = []
-    for rep in range(1 if args.quick else 3):
-        t, r = timed_replication(huian, rep)
-        times.append(t)
-    n = len(r.records)
-    t_year = min(times)
-    print(f"   model, Hui'an default: {n:7d} violations {t_year / n * 1e6:6.1f} µs/violation"
-          f"   ratio {t_year / n / per_bare:.2f}   (target ≤ 3)")
-    u = r.units
-    jobs = n + int(u["patrol_visits_done"].sum() + u["inspections_done"].sum())
-    print(f"                          {jobs:7d} jobs       {t_year / jobs * 1e6:6.1f} µs/job"
-          f"         ratio {t_year / jobs / per_bare:.2f}   (violations + patrol visits + inspections)")
+    huian_pairs = paired(lambda i: timed_replication(huian, i), rounds)
+    print(f"   bare SimPy M/M/c:      {huian_pairs[0].n:7d} arrivals   {_spread([p.bare_us for p in huian_pairs])}"
+          f" µs/arrival   (the Hui'an pairs')")
+    print(f"   model, Hui'an default: {huian_pairs[0].n:7d} violations {_spread([p.model_us for p in huian_pairs])}"
+          f" µs/violation   ratio {_spread([p.ratio for p in huian_pairs], '.2f')}   (target ≤ 3)")
+    job_ratios = [p.ratio * p.n / p.jobs for p in huian_pairs]
+    print(f"                          {huian_pairs[0].jobs:7d} jobs       per job ratio {_spread(job_ratios, '.2f')}"
+          f"   (violations + patrol visits + inspections)")
     events, created = events_per_violation(huian)
     print(f"                          {events:7d} SimPy events, {events / created:.1f} per violation")
     # the ratio per violation = (events per violation ÷ per bare arrival) × (cost per event ÷ bare cost per event)
     bare_events = bare_simpy_mmc(n_mmc, 3, 4.0 / 60, 30.0, count_events=True) / n_mmc
-    per_event, bare_per_event = t_year / n / (events / created), per_bare / bare_events
-    print(f"   split of the ratio: {events / created:.1f} events per violation ÷ {bare_events:.1f} per bare arrival"
-          f" = {events / created / bare_events:.2f};  {per_event * 1e6:.2f} µs per event ÷ {bare_per_event * 1e6:.2f}"
-          f" bare = {per_event / bare_per_event:.2f};  product {t_year / n / per_bare:.2f}")
+    ratio = statistics.median(p.ratio for p in huian_pairs)
+    more = events / created / bare_events
+    print(f"   split of the median ratio: {events / created:.1f} events per violation ÷ {bare_events:.1f} per bare"
+          f" arrival = {more:.2f};  cost per event ÷ a bare event's = {ratio / more:.2f};  product {ratio:.2f}")
 
     print("2. one simulated year of the default Hui'an scenario, per replication")
-    print(f"   {t_year:.2f} s (target ≤ 0.5 s; best of {len(times)});"
-          f" {at_issue_speed(t_year, per_bare * 1e6):.2f} s at the issue's machine speed"
-          f" (bare SimPy {ISSUE_BARE_US} µs/arrival there, {per_bare * 1e6:.1f} here)")
+    years_s = [p.seconds for p in huian_pairs]
+    scaled = [at_issue_speed(p.seconds, p.bare_us) for p in huian_pairs]
+    print(f"   {_spread(years_s, '.2f')} s (target ≤ 0.5 s; first run of the process {first_huian:.2f} s);"
+          f" {_spread(scaled, '.2f')} s at the issue's machine speed (bare SimPy {ISSUE_BARE_US} µs/arrival there)")
 
     print("3. peak memory with records off")
     peaks = {}
