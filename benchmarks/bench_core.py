@@ -60,7 +60,7 @@ def timed_replication(sc, rep=0, keep=True):
 
 @dataclass
 class Pair:
-    """One bare SimPy M/M/c run and, right after it, one model replication."""
+    """One model replication and, right after it, a bare SimPy M/M/c run of as many arrivals."""
 
     bare_us: float  # bare SimPy, µs per arrival
     seconds: float  # the replication
