@@ -32,6 +32,7 @@ import bisect
 import functools
 import heapq
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from ..calendar import exact_delay, overlap, rota_weekday
 from ..config import MIN_PER_DAY, ShiftPattern
@@ -147,9 +148,11 @@ class Dispatcher:
 
     def add_idle(self, team: "Team") -> None:
         """An idle team, in the order of the time it is free from."""
-        bisect.insort_right(self.idle, team, key=_free_at)
+        bisect.insort_right(self.idle, team, key=attrgetter("free_at"))
 
-    def _free_teams(self, k: int, first: "Team | None" = None) -> list["Team"] | None:
+    def free_teams(self, k: int, first: "Team | None" = None) -> list["Team"] | None:
+        """``k`` teams for a job: ``first`` (if given) and the idle teams at base and on duty now, in
+        ``idle`` order (None if there are not enough)."""
         now = self.env.now
         on = self.duty(now)
         if first is None and not any(on):  # nobody on duty (a night, a weekend): no idle team to look at
@@ -166,7 +169,7 @@ class Dispatcher:
         """Hand queued jobs to idle on-duty teams, in priority order, while they fit."""
         while self.queue:
             job = self.queue[0][2]
-            teams = self._free_teams(job.teams_needed)
+            teams = self.free_teams(job.teams_needed)
             if teams is None:
                 self._call_back_returning()
                 if self.waiting is not None:
@@ -176,20 +179,17 @@ class Dispatcher:
             for team in teams:
                 self.assign(team, job)
 
-    def take(self, team: "Team"):
-        """The next job for a team that has just finished one (None if none fits now); the other
-        teams a multi-team job needs are woken with it."""
-        job, others = self._take(team)
-        for other in others:
-            self.assign(other, job)
-        return job
-
-    def _take(self, team: "Team") -> tuple:
-        """(the next job that fits with ``team`` first, the other idle teams it needs), or (None, ())."""
-        if not self.queue or not team.on_duty(self.env.now):
+    def work_for(self, team: "Team") -> tuple:
+        """What a team looking for work (done with a job, or reaching base) takes: its patrol route if it
+        has one and is on duty, else the next queued job that fits with it first; and the other idle
+        teams that job needs, for the caller to wake.  (None, ()) if nothing fits now."""
+        now = self.env.now
+        if team.agenda and team.on_duty(now):
+            return team.agenda.pop(0), ()
+        if not self.queue or not team.on_duty(now):
             return None, ()
         job = self.queue[0][2]
-        teams = self._free_teams(job.teams_needed, first=team)
+        teams = self.free_teams(job.teams_needed, first=team)
         if teams is None:
             return None, ()
         heapq.heappop(self.queue)
@@ -217,22 +217,14 @@ class Dispatcher:
             self.call_back(team)
 
     def _back_at_base(self, event) -> None:
-        """A team called back reaches base: its patrol route if it has one and is on duty, else the
-        next job that fits (as :meth:`Team.run` looks for work)."""
+        """A team called back reaches base and looks for work (:meth:`work_for`)."""
         team = event.value
         team.called_back = False
-        if team.agenda and team.on_duty(self.env.now):
-            job, others = team.agenda.pop(0), ()
-        else:
-            job, others = self._take(team)
+        job, others = self.work_for(team)
         if job is not None:
             self.assign(team, job)  # first, as the team arriving acts first (it leads a multi-team job)
             for other in others:
                 self.assign(other, job)
-
-
-def _free_at(team: "Team") -> float:
-    return team.free_at
 
 
 class Team:
@@ -267,22 +259,21 @@ class Team:
         unit = self.unit
         last_activity = "response"
         while True:
-            job = None
-            if self.agenda and self.on_duty(env.now):
-                job = self.agenda.pop(0)
-            else:
-                job = unit.dispatcher.take(self)
+            job, others = unit.dispatcher.work_for(self)
+            for other in others:  # a multi-team job: the others set off with it
+                unit.dispatcher.assign(other, job)
             if job is None:
                 self.free_at = env.now
                 if self.location != unit.base:
                     t0 = env.now
                     back = unit.travel.trip(self.location, unit.base, None, unit.route_rng)
                     self.location = unit.base
-                    if back > 0 and (unit.dispatcher.queue or self.agenda):  # work waiting: look again at base
-                        yield env.timeout(back)
-                        self._account(last_activity, t0, env.now)
-                        continue
-                    if back > 0:  # nothing waiting: idle on the way back, free from its arrival
+                    if back > 0:
+                        if unit.dispatcher.queue or self.agenda:  # work waiting: look again at base
+                            yield env.timeout(back)
+                            self._account(last_activity, t0, env.now)
+                            continue
+                        # nothing waiting: idle on the way back, free from its arrival
                         self.free_at = t0 + back  # the clock a timeout of ``back`` would reach
                         if self.free_at < unit.horizon:  # (a trip the run does not see end is not booked)
                             self._account(last_activity, t0, self.free_at)
@@ -505,9 +496,7 @@ class Unit:
 
     def has_free_team(self) -> bool:
         """An idle team of the unit is on duty now (it would take a job at once)."""
-        now = self.env.now
-        on = self.duty(now)
-        return any(team.k < on[team.shift_idx] and team.free_at <= now for team in self.dispatcher.idle)
+        return self.dispatcher.free_teams(1) is not None
 
     def count(self, counter: str, t: float, n: int = 1) -> None:
         """Add ``n`` to ``counter`` if ``t`` is inside the observation window."""
